@@ -1,0 +1,57 @@
+"""CPU work for one capture: extraction plus the fingerprints duplicate detection needs.
+
+Runs in worker processes (top-level functions, picklable arguments and results).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.dedup.digests import text_digest
+from pipeline.dedup.minhash import EmptyTextError, lsh_bands, signature, signature_to_bytes
+from pipeline.dedup.stories import story_features, story_keys
+from pipeline.extract import extract_document
+from pipeline.extract.model import ExtractedDocument, ExtractionError
+
+
+@dataclass(frozen=True)
+class Analysis:
+    text_digest: str
+    signature: bytes
+    bands: tuple[tuple[int, int], ...]
+    story_features_json: str
+    story_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    document: ExtractedDocument | None
+    analysis: Analysis | None
+    error: str | None
+
+
+def analyse(document: ExtractedDocument) -> Analysis:
+    sig = signature(document.text)
+    features = story_features(document.title, document.text)
+    return Analysis(
+        text_digest=text_digest(document.text),
+        signature=signature_to_bytes(sig),
+        bands=tuple(lsh_bands(sig)),
+        story_features_json=features.to_json(),
+        story_keys=tuple(story_keys(features)),
+    )
+
+
+def extract_and_analyse(
+    body: bytes, url: str, filename: str | None, content_type: str | None
+) -> AnalysisResult:
+    try:
+        document = extract_document(body, url=url, filename=filename, content_type=content_type)
+        analysis = analyse(document)
+    except ExtractionError as error:
+        return AnalysisResult(None, None, str(error))
+    except EmptyTextError:
+        return AnalysisResult(None, None, "no words in the article text")
+    except Exception as error:  # a parser bug on one page must not stop the crawl
+        return AnalysisResult(None, None, f"extraction failed: {type(error).__name__}: {error}")
+    return AnalysisResult(document, analysis, None)

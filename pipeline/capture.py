@@ -1,0 +1,183 @@
+"""Archive first: every downloaded body goes into the WARC file before anything else looks at it.
+
+Scrapy sends ``response_downloaded`` straight from the download handler, before the downloader
+middlewares (HttpCompressionMiddleware among them) change the response, so the bytes written here
+are the bytes as received. The record references travel on in ``request.meta``.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from w3lib.url import file_uri_to_path
+
+from pipeline.items import RecordRef
+from pipeline.runtime import ArchiveRuntime
+from pipeline.warc_read import payload_sha1
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from pipeline.warc import WarcWriter
+
+logger = logging.getLogger(__name__)
+
+META_CAPTURE = "archive_capture"
+META_REQUEST_RECORD = "archive_request_record"
+META_REVISIT_OF = "archive_revisit_of"
+META_CAPTURE_ERROR = "archive_capture_error"
+META_FETCHED_AT = "archive_fetched_at"
+META_SKIP = "archive_skip"
+
+
+def http_headers(headers: object) -> list[tuple[str, str]]:
+    """Scrapy Headers as (name, value) text pairs, every value of repeated headers kept."""
+    pairs: list[tuple[str, str]] = []
+    for name in headers.keys():  # type: ignore[attr-defined]
+        for value in headers.getlist(name):  # type: ignore[attr-defined]
+            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+    return pairs
+
+
+def reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def http_version(protocol: str | None) -> str:
+    """Scrapy reports "HTTP/1.1", or "h2" from its HTTP/2 handler; WARC wants a status-line version."""
+    if protocol and protocol.upper().startswith("HTTP/"):
+        return protocol.upper()
+    if protocol and protocol.lower() == "h2":
+        return "HTTP/2"
+    return "HTTP/1.1"
+
+
+def request_target(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+class WarcCaptureExtension:
+    def __init__(self, crawler: Crawler, runtime: ArchiveRuntime) -> None:
+        self.crawler = crawler
+        self.runtime = runtime
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
+        if not crawler.settings.getbool("ARCHIVE_CAPTURE_ENABLED", True):
+            raise NotConfigured("ARCHIVE_CAPTURE_ENABLED is off")
+        extension = cls(crawler, ArchiveRuntime.for_crawler(crawler))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.runtime.open(spider)
+
+    def spider_closed(self, spider: Spider) -> None:
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        self.runtime.close(stats)
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        if request.meta.get(META_SKIP):
+            return
+        request.meta[META_FETCHED_AT] = datetime.now(UTC)
+        try:
+            self._capture(response, request)
+        except (
+            Exception
+        ) as error:  # an unwritable archive must surface per item, not kill the crawl
+            logger.error("archive: could not write WARC record for %s: %s", request.url, error)
+            request.meta[META_CAPTURE_ERROR] = f"WARC write failed: {error}"
+            self._inc("capture/errors")
+
+    def _capture(self, response: Response, request: Request) -> None:
+        writer = self.runtime.writer
+        if writer is None:
+            self.runtime.open(self.crawler.spider)
+            writer = self.runtime.writer
+        assert writer is not None
+        body = response.body
+        is_file = request.url.startswith("file:")
+        original = self._original_for(body, response.status, is_file)
+        if is_file:
+            ref = self._capture_file(writer, request, body, original)
+        else:
+            ref = self._capture_http(writer, request, response, original)
+        if original is not None:
+            request.meta[META_REVISIT_OF] = original
+            self._inc("records/revisit")
+        else:
+            self.runtime.payloads_this_crawl.setdefault(ref.payload_digest or "", ref)
+        request.meta[META_CAPTURE] = ref
+        self._inc(f"records/{ref.record_type}")
+        self._inc("warc/bytes", ref.length)
+
+    def _original_for(self, body: bytes, status: int, is_file: bool) -> RecordRef | None:
+        # Empty bodies and error pages share payloads by accident; only real content is deduplicated.
+        if not body or not (is_file or 200 <= status < 300):
+            return None
+        return self.runtime.original_for_payload(payload_sha1(body))
+
+    def _capture_file(
+        self, writer: WarcWriter, request: Request, body: bytes, original: RecordRef | None
+    ) -> RecordRef:
+        if original is not None:
+            return writer.write_revisit(request.url, original=original, resource=True)
+        path = file_uri_to_path(request.url)
+        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        return writer.write_resource(request.url, body, content_type=content_type)
+
+    def _capture_http(
+        self, writer: WarcWriter, request: Request, response: Response, original: RecordRef | None
+    ) -> RecordRef:
+        headers = http_headers(response.headers)
+        protocol = http_version(getattr(response, "protocol", None))
+        ip_address = str(response.ip_address) if getattr(response, "ip_address", None) else None
+        if original is not None:
+            ref = writer.write_revisit(
+                response.url,
+                original=original,
+                status=response.status,
+                reason=reason_phrase(response.status),
+                headers=headers,
+            )
+        else:
+            ref = writer.write_response(
+                response.url,
+                status=response.status,
+                reason=reason_phrase(response.status),
+                headers=headers,
+                body=response.body,
+                http_version=protocol,
+                ip_address=ip_address,
+            )
+        request_ref = writer.write_request(
+            request.url,
+            method=request.method,
+            target=request_target(request.url),
+            headers=http_headers(request.headers),
+            body=request.body,
+            concurrent_to=ref.record_id,
+        )
+        request.meta[META_REQUEST_RECORD] = request_ref
+        self._inc("records/request")
+        return ref
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"archive/{key}", count)

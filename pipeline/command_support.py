@@ -1,0 +1,89 @@
+"""What every query command shares: the archive config, the database, and one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from pipeline.config import ArchiveConfig, archive_config
+from pipeline.db.search import QueryError
+from pipeline.db.session import DatabaseError, make_session_factory, open_existing
+from pipeline.warc_read import WarcReadError
+
+USAGE_EXIT = 2
+logger = logging.getLogger(__name__)
+
+
+class CommandError(Exception):
+    """A bad input to a command: printed as one line, exit code 2."""
+
+
+class ArchiveCommand(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def config(self) -> ArchiveConfig:
+        assert self.settings is not None
+        return archive_config(self.settings)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        engine = open_existing(self.config().db_url)
+        try:
+            with make_session_factory(engine)() as session:
+                yield session
+        finally:
+            engine.dispose()
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            self.execute(args, opts)
+        except (CommandError, DatabaseError, QueryError, WarcReadError) as error:
+            self.fail(str(error))
+        except sa_exc.DatabaseError as error:
+            self.fail(f"database error: {str(error.orig).splitlines()[0] if error.orig else error}")
+        except BrokenPipeError:
+            sys.stderr.close()
+        except KeyboardInterrupt:
+            self.fail("interrupted")
+        except Exception as error:  # a bug: still one line for the user, details in the debug log
+            logger.debug("command failed", exc_info=True)
+            print(f"newsvault: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+            self.exitcode = 1
+
+    def fail(self, message: str) -> None:
+        print(f"newsvault: error: {message}", file=sys.stderr)
+        self.exitcode = USAGE_EXIT
+
+    def execute(self, args: list[str], opts: argparse.Namespace) -> None:
+        raise NotImplementedError
+
+
+def parse_day(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CommandError(f"{name}: not a date: {value!r} (use YYYY-MM-DD)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1 or number > 10_000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 10000: {value}")
+    return number

@@ -1,0 +1,62 @@
+"""`scrapy reindex`: rebuild the database from the WARC files alone."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from pipeline.command_support import ArchiveCommand, CommandError
+from pipeline.db.migrate import downgrade_to, upgrade_to_head
+from pipeline.db.session import make_engine, make_session_factory
+from pipeline.indexer import IndexPolicy, policy_from_settings
+from pipeline.reindex import ReplayState, rebuild
+from pipeline.verify import warc_files
+
+
+class Command(ArchiveCommand):
+    def short_desc(self) -> str:
+        return "Rebuild the index from the WARC files alone"
+
+    def execute(self, args: list[str], opts: argparse.Namespace) -> None:
+        config = self.config()
+        paths = warc_files(config.warc_dir)
+        if not paths:
+            raise CommandError(f"no WARC files in {config.warc_dir}")
+        assert self.settings is not None
+        policy = policy_from_settings(self.settings)
+        url = make_url(config.db_url)
+        if url.get_backend_name() == "sqlite" and url.database:
+            state = self.rebuild_sqlite(Path(url.database), paths, policy)
+        else:
+            # PostgreSQL: the schema is dropped and rebuilt in place.
+            downgrade_to(config.db_url, "base")
+            state = self.rebuild_into(config.db_url, paths, policy)
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(state.outcomes.items()))
+        print(f"reindexed {state.records} records from {len(paths)} WARC file(s): {summary}")
+
+    def rebuild_sqlite(self, target: Path, paths: list[Path], policy: IndexPolicy) -> ReplayState:
+        # Built beside the old index and swapped in at the end: a failure changes nothing.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.with_name(target.name + ".reindex")
+        for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
+            leftover.unlink(missing_ok=True)
+        try:
+            state = self.rebuild_into(f"sqlite:///{scratch}", paths, policy)
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
+        for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+            stale.unlink(missing_ok=True)
+        os.replace(scratch, target)
+        return state
+
+    def rebuild_into(self, url: str, paths: list[Path], policy: IndexPolicy) -> ReplayState:
+        upgrade_to_head(url)
+        engine = make_engine(url)
+        try:
+            return rebuild(make_session_factory(engine), paths, policy)
+        finally:
+            engine.dispose()

@@ -1,0 +1,91 @@
+"""`scrapy search WORDS`: ranked full-text search over the archive."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from itertools import groupby
+
+from pipeline.command_support import ArchiveCommand, CommandError, parse_day, positive_int
+from pipeline.db.search import SearchHit, search_documents
+
+
+def hit_json(hit: SearchHit) -> dict[str, object]:
+    return {
+        "id": hit.document_id,
+        "url": hit.url,
+        "title": hit.title,
+        "site": hit.site,
+        "published": hit.published.isoformat() if hit.published else None,
+        "first_seen": hit.first_seen.isoformat(),
+        "score": round(hit.score, 4),
+        "snippet": hit.snippet,
+        "duplicate_of": hit.duplicate_of,
+        "story_id": hit.story_id,
+    }
+
+
+def hit_lines(rank: int, hit: SearchHit) -> list[str]:
+    when = (hit.published or hit.first_seen).date().isoformat()
+    source = hit.site or "-"
+    copy = f"  (near-duplicate of {hit.duplicate_of})" if hit.duplicate_of else ""
+    return [
+        f"{rank:>3}. [{hit.document_id}] {hit.title or '(untitled)'}{copy}",
+        f"     {source} | {when} | {hit.url}",
+        f"     {hit.snippet}",
+    ]
+
+
+class Command(ArchiveCommand):
+    def syntax(self) -> str:
+        return "[options] WORDS..."
+
+    def short_desc(self) -> str:
+        return "Search the archive (ranked, with snippets)"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--site", help="only documents from this site name or host")
+        parser.add_argument("--since", help="published or first seen on/after YYYY-MM-DD")
+        parser.add_argument("--until", help="published or first seen before YYYY-MM-DD")
+        parser.add_argument("--limit", type=positive_int, default=20, help="at most N results")
+        parser.add_argument("--json", action="store_true", help="JSON Lines output")
+        parser.add_argument("--all", action="store_true", help="show near-duplicate copies too")
+        parser.add_argument("--stories", action="store_true", help="group results by story")
+
+    def execute(self, args: list[str], opts: argparse.Namespace) -> None:
+        query = " ".join(args)
+        if not query.strip():
+            raise CommandError("empty search query: give one or more words")
+        with self.session() as session:
+            hits = search_documents(
+                session,
+                query,
+                site=opts.site,
+                since=parse_day(opts.since, "--since"),
+                until=parse_day(opts.until, "--until"),
+                limit=opts.limit,
+                collapse_duplicates=not opts.all,
+            )
+        if opts.json:
+            for hit in hits:
+                print(json.dumps(hit_json(hit), ensure_ascii=False))
+            return
+        if not hits:
+            print(f"no documents match {query!r}")
+            return
+        if opts.stories:
+            self.print_by_story(hits)
+            return
+        print(f"{len(hits)} document(s) match {query!r}:")
+        for rank, hit in enumerate(hits, 1):
+            print("\n".join(hit_lines(rank, hit)))
+
+    def print_by_story(self, hits: list[SearchHit]) -> None:
+        ordered = sorted(hits, key=lambda h: (h.story_id is None, h.story_id or 0))
+        rank = 0
+        for story_id, members in groupby(ordered, key=lambda h: h.story_id):
+            print(f"story {story_id}:" if story_id is not None else "no story:")
+            for hit in members:
+                rank += 1
+                print("\n".join("  " + line for line in hit_lines(rank, hit)))

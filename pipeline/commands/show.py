@@ -1,0 +1,96 @@
+"""`scrapy show ID|URL`: one document's metadata and clean text, or its original bytes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pipeline.command_support import ArchiveCommand, CommandError
+from pipeline.db import queries
+from pipeline.db.models import Document
+from pipeline.db.queries_refs import capture_warc_name
+from pipeline.warc_read import read_record
+
+
+def document_fields(document: Document) -> dict[str, object]:
+    return {
+        "id": document.id,
+        "url": document.url,
+        "title": document.title,
+        "author": document.author,
+        "published": document.published.isoformat() if document.published else None,
+        "site": document.site,
+        "language": document.language,
+        "description": document.description,
+        "canonical_url": document.canonical_url,
+        "source_kind": document.source_kind,
+        "word_count": document.word_count,
+        "text_digest": document.text_digest,
+        "first_seen": document.first_seen.isoformat(),
+        "duplicate_of": document.duplicate_of,
+        "similarity": document.similarity,
+        "story_id": document.story_id,
+    }
+
+
+class Command(ArchiveCommand):
+    def syntax(self) -> str:
+        return "[--raw | --json] ID|URL"
+
+    def short_desc(self) -> str:
+        return "Show a document: metadata and clean text, or --raw original bytes"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--raw", action="store_true", help="the original bytes from the WARC")
+        parser.add_argument(
+            "--json", action="store_true", help="metadata, captures and text as JSON"
+        )
+
+    def execute(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1 or not args[0].strip():
+            raise CommandError("give exactly one document ID or URL")
+        ident = args[0].strip()
+        with self.session() as session:
+            document = queries.get_document(session, ident)
+            if document is None:
+                raise CommandError(f"no document with ID or URL {ident!r}")
+            if opts.raw:
+                self.print_raw(session, document)
+                return
+            fields = document_fields(document)
+            captures = [
+                {
+                    "record_type": c.record_type,
+                    "date": c.date.isoformat(),
+                    "uri": c.uri,
+                    "record_id": c.record_id,
+                    "warc": f"{capture_warc_name(session, c)}:{c.offset}",
+                }
+                for c in queries.document_captures(session, document.id)
+            ]
+            text = document.text
+        if opts.json:
+            print(json.dumps({**fields, "captures": captures, "text": text}, ensure_ascii=False))
+            return
+        width = max(len(k) for k in fields)
+        for key, value in fields.items():
+            if value is not None:
+                print(f"{key:<{width}}  {value}")
+        print(f"{'captures':<{width}}  {len(captures)}")
+        for capture in captures:
+            print(
+                f"  {capture['record_type']:<10} {capture['date']}  {capture['warc']}  {capture['uri']}"
+            )
+        print()
+        print(text)
+
+    def print_raw(self, session: object, document: Document) -> None:
+        capture = queries.source_capture(session, document.id)  # type: ignore[arg-type]
+        if capture is None:
+            raise CommandError(f"document {document.id} has no source capture")
+        name = capture_warc_name(session, capture)  # type: ignore[arg-type]
+        stored = read_record(self.config().warc_dir, name, capture.offset)
+        sys.stdout.buffer.write(stored.payload)
+        sys.stdout.buffer.flush()

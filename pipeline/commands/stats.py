@@ -1,0 +1,59 @@
+"""`scrapy stats`: what the archive holds, by source and day, with duplicates, failures and files."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+from pipeline.command_support import ArchiveCommand
+from pipeline.db.queries import archive_stats
+from pipeline.db.queries_stats import ArchiveStats
+
+TOP_SOURCES = 20
+LAST_DAYS = 14
+
+
+def stats_lines(stats: ArchiveStats) -> list[str]:
+    captures = ", ".join(f"{kind} {count}" for kind, count in sorted(stats.captures.items()))
+    lines = [
+        f"documents                 {stats.documents}",
+        f"  near-duplicates         {stats.near_duplicates}",
+        f"  stories                 {stats.stories}",
+        f"  seen more than once     {stats.second_sightings}",
+        f"captures                  {sum(stats.captures.values())}  ({captures or 'none'})",
+        f"  payload revisits        {stats.revisits}",
+        f"  same text, other place  {stats.same_text_links}",
+        f"failures                  {stats.failures}",
+    ]
+    lines += [f"  {stage:<22}  {count}" for stage, count in sorted(stats.failures_by_stage.items())]
+    lines.append("by source")
+    lines += [f"  {source:<40}  {count}" for source, count in stats.by_source[:TOP_SOURCES]]
+    if len(stats.by_source) > TOP_SOURCES:
+        lines.append(f"  ... {len(stats.by_source) - TOP_SOURCES} more sources")
+    lines.append("by day")
+    lines += [f"  {day.isoformat()}  {count}" for day, count in stats.by_day[-LAST_DAYS:]]
+    lines.append(f"WARC files                {len(stats.warc_files)}  ({stats.warc_bytes:,} bytes)")
+    lines += [f"  {name}  {size:,}" for name, size in stats.warc_files]
+    if stats.last_crawl is not None:
+        crawl = stats.last_crawl
+        finished = crawl.finished.isoformat() if crawl.finished else "not finished"
+        lines.append(f"last crawl                {crawl.id}: {crawl.started.isoformat()} .. {finished}")
+    return lines
+
+
+class Command(ArchiveCommand):
+    def short_desc(self) -> str:
+        return "Archive statistics: sources, days, duplicates, failures, WARC files"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+    def execute(self, args: list[str], opts: argparse.Namespace) -> None:
+        with self.session() as session:
+            stats = archive_stats(session)
+        if opts.json:
+            print(json.dumps(dataclasses.asdict(stats), default=str, ensure_ascii=False))
+            return
+        print("\n".join(stats_lines(stats)))

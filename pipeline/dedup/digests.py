@@ -1,0 +1,52 @@
+"""Exact-text identity: one normalised form of article text and its sha256 digest.
+
+Two captures whose article text differs only in Unicode form, letter case, quote or dash
+style, punctuation or spacing are the same document; everything else is left to MinHash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Typographic variants that NFKC leaves alone but outlets use interchangeably.
+_QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u00b4\u0060\u02bc"), "'")
+_QUOTES.update(dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"), '"'))
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"), "-")
+_TRANSLATE = {**_QUOTES, **_DASHES}
+
+# An apostrophe inside a word is part of it ("north korea's" -> "north koreas") so that
+# contractions and possessives stay one token on both sides of a comparison.
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+_SPACES = re.compile(r"\s+")
+
+
+class _PunctuationTable(dict[int, str]):
+    """str.translate table: punctuation and symbols become a space, found lazily per code point."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = " " if unicodedata.category(char)[0] in "PS" else char
+        self[code] = value
+        return value
+
+
+_PUNCTUATION = _PunctuationTable()
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, casefold, unify quotes and dashes, drop punctuation, collapse whitespace."""
+    if not isinstance(text, str):
+        raise TypeError(f"normalise_text expects str, got {type(text).__name__}")
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLATE)
+    folded = _INNER_APOSTROPHE.sub("", folded)
+    # Punctuation becomes a space, not nothing: "kim jong-un" and "kim jong un" must agree.
+    cleaned = folded.translate(_PUNCTUATION)
+    return _SPACES.sub(" ", cleaned).strip()
+
+
+def text_digest(text: str) -> str:
+    """``"sha256:<hex>"`` of :func:`normalise_text` of ``text``."""
+    normalised = normalise_text(text)
+    return "sha256:" + hashlib.sha256(normalised.encode("utf-8")).hexdigest()

@@ -1,0 +1,203 @@
+"""Story grouping: which reports, in their own words, are about the same event.
+
+Features of a report are its content words (sublinear tf, title words boosted, generic news
+words damped) and its named entities (capitalised tokens and runs of them, demonyms folded
+into their country). Similarity is the cosine of the term vectors, confirmed by how many
+distinct entities the two reports share: outlets covering one event name the same people,
+places and things, while an article merely about the same countries shares few of them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from pipeline.dedup.stopwords import BROAD_NAMES, CALENDAR, DEMONYMS, NEWS_WORDS, STOPWORDS
+
+STORY_THRESHOLD: float = 0.30
+_NEWS_WEIGHT = 0.25  # generic news words count a quarter
+_BROAD_WEIGHT = 0.35  # country-level names: shared by every report on a region
+_ENTITY_BOOST = 2.0  # a word used as a name identifies an event more than a common word
+_TITLE_BOOST = 1.0  # added to the log-tf of every word in the headline
+_MIN_SHARED_ENTITIES = 3  # fewer shared names than this scales the similarity down
+_MAX_KEY_LEN = 64
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
+_DASHES.update(dict.fromkeys(map(ord, "\u2018\u2019\u02bc\u2032"), "'"))
+_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
+_SENTENCE_END = re.compile(r"[.!?:;\"\u201c\u201d]\s+|\n+")
+
+
+@dataclass(frozen=True)
+class StoryFeatures:
+    """Weighted content terms (L2-normalised) and the set of named entities of one report."""
+
+    terms: dict[str, float] = field(default_factory=dict)
+    entities: frozenset[str] = field(default_factory=frozenset)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"terms": self.terms, "entities": sorted(self.entities)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, data: str) -> StoryFeatures:
+        """Inverse of :meth:`to_json`; ValueError with the reason for anything else."""
+        try:
+            raw = json.loads(data)
+            terms = {str(k): float(v) for k, v in raw["terms"].items()}
+            entities = frozenset(str(e) for e in raw["entities"])
+        except (TypeError, KeyError, AttributeError, ValueError) as error:
+            raise ValueError(f"invalid story features JSON: {error}") from error
+        return cls(terms=terms, entities=entities)
+
+
+def _clean(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_DASHES)
+
+
+def _fold(word: str) -> str:
+    """Casefold, drop a possessive, fold demonyms and plain plurals: one key per concept."""
+    word = word.casefold().replace("-", " ")
+    if word.endswith("'s") or word.endswith("s'"):
+        word = word[:-2] if word.endswith("'s") else word[:-1]
+    word = word.replace("'", "")
+    if word in DEMONYMS:
+        return DEMONYMS[word]
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return word
+
+
+def _is_name_word(word: str, sentence_start: bool) -> bool:
+    if not word[0].isupper():
+        return False
+    folded = word.casefold()
+    if folded in STOPWORDS or folded in CALENDAR:
+        return False
+    # A capital at a sentence start proves nothing unless the word is not a common one.
+    return not (sentence_start and folded in NEWS_WORDS)
+
+
+def _entities_of(text: str) -> Counter[str]:
+    """Names: runs of capitalised words (and each word of a run), folded.
+
+    A capitalised word that opens a sentence ("Meanwhile") only counts when the same word
+    is also capitalised somewhere inside a sentence.
+    """
+    found: Counter[str] = Counter()
+    openers: Counter[str] = Counter()
+    for sentence in _SENTENCE_END.split(text):
+        run: list[str] = []
+        words = _WORD.findall(sentence)
+        for word in [*words, ""]:
+            if word and _is_name_word(word, not run and word is words[0]):
+                run.append(_fold(word))
+                continue
+            if len(run) == 1 and words and run[0] == _fold(words[0]):
+                openers[run[0]] += 1
+            elif run:
+                found.update(part for part in run if len(part) > 1)
+                found[" ".join(run)] += len(run) > 1
+            run = []
+    for word, count in openers.items():
+        if word in found:
+            found[word] += count
+    return +found
+
+
+def _content_words(text: str) -> Counter[str]:
+    words = (_fold(w) for w in _WORD.findall(text))
+    return Counter(w for w in words if len(w) > 2 and w not in STOPWORDS and w not in CALENDAR)
+
+
+def story_features(title: str | None, text: str) -> StoryFeatures:
+    """Features of one report from its headline (may be None) and article text."""
+    body = _clean(text)
+    headline = _clean(title or "")
+    # Headlines are often in title case, so their capitals are not evidence of names.
+    entities = _entities_of(body)
+    counts = _content_words(body)
+    title_words = set(_content_words(headline))
+    weights: dict[str, float] = {}
+    for word in set(counts) | title_words:
+        tf = counts.get(word, 0)
+        weight = (1.0 + math.log(tf) if tf else 0.0) + (_TITLE_BOOST if word in title_words else 0)
+        if word in entities:
+            weight *= _ENTITY_BOOST
+        if word in NEWS_WORDS:
+            weight *= _NEWS_WEIGHT
+        elif word in BROAD_NAMES:
+            weight *= _BROAD_WEIGHT
+        weights[word] = weight
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    terms = {w: round(v / norm, 6) for w, v in weights.items()}
+    return StoryFeatures(terms=terms, entities=frozenset(entities))
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(k, 0.0) for k, v in a.items())
+
+
+def _single_entities(features: StoryFeatures) -> set[str]:
+    return {
+        e
+        for e in features.entities
+        if " " not in e and e not in NEWS_WORDS and e not in BROAD_NAMES
+    }
+
+
+def story_similarity(a: StoryFeatures, b: StoryFeatures) -> float:
+    """Cosine of the term vectors, scaled down when the reports share few distinct names."""
+    cosine = _cosine(a.terms, b.terms)
+    shared = len(_single_entities(a) & _single_entities(b))
+    return cosine * min(1.0, shared / _MIN_SHARED_ENTITIES)
+
+
+def _ranked_entities(features: StoryFeatures) -> list[str]:
+    singles = _single_entities(features)
+    return sorted(singles, key=lambda e: (-features.terms.get(e, 0.0), e))
+
+
+def _key(prefix: str, value: str) -> str:
+    return (prefix + value)[:_MAX_KEY_LEN]
+
+
+def story_keys(features: StoryFeatures, limit: int = 12) -> list[str]:
+    """Lookup keys: pairs of the report's main names, then the names themselves.
+
+    A pair ("korea+shoigu") is selective where a single name ("korea") would fetch every
+    report about the country; the single names keep recall for reports that weigh names
+    differently.
+    """
+    if limit <= 0:
+        raise ValueError(f"story key limit must be positive, got {limit}")
+    top = _ranked_entities(features)[:5]
+    keys = [_key("p:", "+".join(sorted(pair))) for pair in combinations(top, 2)]
+    keys += [_key("e:", name) for name in top]
+    return list(dict.fromkeys(keys))[:limit]
+
+
+def choose_story(
+    candidate_features: Sequence[tuple[int, StoryFeatures]],
+    features: StoryFeatures,
+    threshold: float = STORY_THRESHOLD,
+) -> tuple[int, float] | None:
+    """The story whose closest member is most similar, if at least ``threshold``; else None."""
+    best: dict[int, float] = defaultdict(float)
+    for story_id, member in candidate_features:
+        best[story_id] = max(best[story_id], story_similarity(member, features))
+    if not best:
+        return None
+    story_id, score = max(best.items(), key=lambda item: (item[1], -item[0]))
+    return (story_id, score) if score >= threshold else None

@@ -1,0 +1,206 @@
+"""What an item becomes in the index, and the rows that say so.
+
+Shared by the crawl (StorePipeline) and by reindex, so that rebuilding from the WARC files yields the
+same documents as the crawl did. No Scrapy imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pipeline.analysis import Analysis
+from pipeline.db import queries
+from pipeline.db.models import Document
+from pipeline.dedup.minhash import DEFAULT_THRESHOLD, estimated_jaccard, signature_from_bytes
+from pipeline.dedup.stories import STORY_THRESHOLD, StoryFeatures, choose_story
+from pipeline.items import ArchiveItem
+
+
+@dataclass(frozen=True)
+class IndexPolicy:
+    near_dup_threshold: float = DEFAULT_THRESHOLD
+    story_threshold: float = STORY_THRESHOLD
+    story_window_days: int = 7
+
+
+def policy_from_settings(settings: Any) -> IndexPolicy:
+    """From Scrapy settings (or any object with getfloat/getint)."""
+    return IndexPolicy(
+        near_dup_threshold=settings.getfloat("ARCHIVE_NEAR_DUP_THRESHOLD", DEFAULT_THRESHOLD),
+        story_threshold=settings.getfloat("ARCHIVE_STORY_THRESHOLD", STORY_THRESHOLD),
+        story_window_days=settings.getint("ARCHIVE_STORY_WINDOW_DAYS", 7),
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # new, same-text, near-duplicate
+    document_id: int | None = None  # the existing document, for same-text
+    duplicate_of: int | None = None
+    similarity: float | None = None
+
+
+def decide(session: Session, analysis: Analysis, policy: IndexPolicy) -> Decision:
+    existing = queries.document_by_text_digest(session, analysis.text_digest)
+    if existing is not None:
+        return Decision("same-text", document_id=existing.id)
+    own = signature_from_bytes(analysis.signature)
+    best: tuple[int, float] | None = None
+    for document_id, signature_bytes in queries.lsh_candidates(session, list(analysis.bands)):
+        similarity = estimated_jaccard(own, signature_from_bytes(signature_bytes))
+        if similarity >= policy.near_dup_threshold and (best is None or similarity > best[1]):
+            best = (document_id, similarity)
+    if best is None:
+        return Decision("new")
+    candidate = session.get(Document, best[0])
+    # Copies of copies point at the first document, so every group has one canonical.
+    canonical = candidate.duplicate_of if candidate and candidate.duplicate_of else best[0]
+    return Decision("near-duplicate", duplicate_of=canonical, similarity=round(best[1], 4))
+
+
+def item_capture_ids(session: Session, item: ArchiveItem, crawl_id: int | None) -> dict[str, int]:
+    refs = [ref for ref in (item.capture, item.request_record) if ref is not None] + item.derived
+    return {ref.record_id: queries.add_capture(session, ref, crawl_id=crawl_id) for ref in refs}
+
+
+def index_item(
+    session: Session,
+    item: ArchiveItem,
+    analysis: Analysis | None,
+    crawl_id: int | None,
+    policy: IndexPolicy,
+) -> None:
+    """Write the item's capture rows and its document, link or failure; sets item.outcome."""
+    capture_ids = item_capture_ids(session, item, crawl_id)
+    source_id = capture_ids.get(item.capture.record_id) if item.capture else None
+    if item.failure is not None:
+        queries.add_failure(
+            session,
+            crawl_id=crawl_id,
+            uri=item.url,
+            stage=item.failure_stage or "unknown",
+            reason=item.failure,
+            capture_id=source_id,
+        )
+        item.outcome = "failed"
+        return
+    if item.revisit_of is not None:
+        _link_revisit(session, item, capture_ids)
+        return
+    if not item.index_as_article or item.document is None or analysis is None:
+        item.outcome = "captured"
+        return
+    decision = decide(session, analysis, policy)
+    document_id = decision.document_id
+    if document_id is None:
+        document_id = _add_document(session, item, analysis, decision, policy)
+    for capture_id in capture_ids.values():
+        queries.set_capture_document(session, capture_id, document_id)
+    item.document_id = document_id
+    item.outcome = decision.outcome
+    item.duplicate_of = decision.duplicate_of
+    item.similarity = decision.similarity
+
+
+def _link_revisit(session: Session, item: ArchiveItem, capture_ids: dict[str, int]) -> None:
+    assert item.revisit_of is not None
+    original = queries.capture_by_record_id(session, item.revisit_of.record_id)
+    item.outcome = "revisit"
+    if original is None or original.document_id is None:
+        return
+    for capture_id in capture_ids.values():
+        queries.set_capture_document(session, capture_id, original.document_id)
+    item.document_id = original.document_id
+
+
+def _add_document(
+    session: Session,
+    item: ArchiveItem,
+    analysis: Analysis,
+    decision: Decision,
+    policy: IndexPolicy,
+) -> int:
+    document = item.document
+    assert document is not None
+    published = _parse_date(document.published)
+    document_id = queries.add_document(
+        session,
+        url=item.url,
+        title=document.title,
+        author=document.author,
+        published=published,
+        site=document.site,
+        description=document.description,
+        language=document.language,
+        canonical_url=document.canonical_url,
+        source_kind=document.source_kind,
+        text=document.text,
+        text_digest=analysis.text_digest,
+        word_count=document.word_count,
+        first_seen=item.fetched_at,
+        duplicate_of=decision.duplicate_of,
+        similarity=decision.similarity,
+        minhash=analysis.signature,
+        story_features=analysis.story_features_json,
+    )
+    queries.add_lsh_bands(session, document_id, list(analysis.bands))
+    seen = published or item.fetched_at
+    if decision.duplicate_of is not None:
+        canonical = session.get(Document, decision.duplicate_of)
+        if canonical is not None and canonical.story_id is not None:
+            queries.add_to_story(session, canonical.story_id, document_id, seen)
+            item.story_id = canonical.story_id
+            return document_id
+    item.story_id = _assign_story(session, document_id, document.title, analysis, seen, policy)
+    return document_id
+
+
+def _assign_story(
+    session: Session,
+    document_id: int,
+    title: str | None,
+    analysis: Analysis,
+    seen: datetime,
+    policy: IndexPolicy,
+) -> int:
+    window = timedelta(days=policy.story_window_days)
+    keys = list(analysis.story_keys)
+    candidates = queries.story_candidates(session, keys, since=seen - window, until=seen + window)
+    members: list[tuple[int, StoryFeatures]] = []
+    for story_id, member_id, _shared in candidates:
+        member = session.get(Document, member_id)
+        if member is not None and member.story_features:
+            members.append((story_id, StoryFeatures.from_json(member.story_features)))
+    features = StoryFeatures.from_json(analysis.story_features_json)
+    chosen = choose_story(members, features, threshold=policy.story_threshold)
+    if chosen is None:
+        story_id = queries.add_story(
+            session,
+            headline=title or "(untitled)",
+            first_seen=seen,
+            last_seen=seen,
+            lead_document_id=document_id,
+        )
+    else:
+        story_id = chosen[0]
+        queries.add_to_story(session, story_id, document_id, seen)
+    queries.add_story_keys(session, story_id, document_id, keys)
+    return story_id
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed

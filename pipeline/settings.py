@@ -1,0 +1,69 @@
+"""Every newsvault default. Project settings use the ARCHIVE_ prefix.
+
+Each ARCHIVE_* value can be overridden with ``-s NAME=VALUE`` on the command line or by an
+environment variable of the same name (``ARCHIVE_DIR``, ``ARCHIVE_DB_URL``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+
+from pipeline import __version__
+
+BOT_NAME = "newsvault"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "pipeline.commands"
+
+# Where the WARC files (ARCHIVE_DIR/warc) and the default SQLite index live.
+ARCHIVE_DIR = os.environ.get("ARCHIVE_DIR", "archive")
+# Empty means sqlite:///{ARCHIVE_DIR}/index.sqlite.
+ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "")
+
+# WARC output.
+ARCHIVE_WARC_PREFIX = os.environ.get("ARCHIVE_WARC_PREFIX", "newsvault")
+ARCHIVE_WARC_MAX_SIZE = int(os.environ.get("ARCHIVE_WARC_MAX_SIZE", str(1_000_000_000)))
+ARCHIVE_OPERATOR = os.environ.get("ARCHIVE_OPERATOR", "")
+ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL", "https://example.invalid/newsvault")
+
+# Local files larger than this are not read; they end as failure rows.
+ARCHIVE_MAX_FILE_SIZE = int(os.environ.get("ARCHIVE_MAX_FILE_SIZE", str(20 * 1024 * 1024)))
+
+# Extraction runs in a process pool; 0 runs it in a worker thread (tests, tiny machines).
+ARCHIVE_EXTRACT_WORKERS = int(os.environ.get("ARCHIVE_EXTRACT_WORKERS", str(os.cpu_count() or 1)))
+
+# Near-duplicates and stories (defaults measured by bench/dedup_eval.py).
+ARCHIVE_NEAR_DUP_THRESHOLD = float(os.environ.get("ARCHIVE_NEAR_DUP_THRESHOLD", "0.75"))
+ARCHIVE_STORY_THRESHOLD = float(os.environ.get("ARCHIVE_STORY_THRESHOLD", "0.30"))
+ARCHIVE_STORY_WINDOW_DAYS = int(os.environ.get("ARCHIVE_STORY_WINDOW_DAYS", "7"))
+
+USER_AGENT = f"newsvault/{__version__} (+{ARCHIVE_CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_MAXSIZE = int(os.environ.get("ARCHIVE_DOWNLOAD_MAXSIZE", str(20 * 1024 * 1024)))
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 60
+RETRY_TIMES = 2
+HTTPERROR_ALLOW_ALL = True
+REDIRECT_ENABLED = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = os.environ.get("ARCHIVE_LOG_LEVEL", "INFO")
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+
+EXTENSIONS = {
+    "pipeline.capture.WarcCaptureExtension": 100,
+    "pipeline.summary.CrawlSummaryExtension": 900,
+}
+
+ITEM_PIPELINES = {
+    "pipeline.pipelines.ExtractPipeline": 100,
+    "pipeline.pipelines.DedupPipeline": 200,
+    "pipeline.pipelines.StorePipeline": 300,
+}

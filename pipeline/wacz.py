@@ -1,0 +1,248 @@
+"""WACZ 1.1.1 packaging of our WARC files, and reading WARC data back out of a WACZ.
+
+The zip is written here rather than with py-wacz's ``create``: the page list comes from the index
+(title and extracted text of each document), not from re-detecting pages in the WARCs. WARCs are
+stored uncompressed in the zip (they are gzip already, and replay tools seek into them); the index
+is CDXJ made by cdxj-indexer. Locations of the form ``/abs/file.wacz#archive/name.warc.gz`` name
+a WARC inside a WACZ; ``open_location`` opens either that or a plain path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from cdxj_indexer.main import CDXJIndexer
+
+from pipeline import __version__
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+WACZ_VERSION = "1.1.1"
+PAGES_PATH = "pages/pages.jsonl"
+INDEX_PATH = "indexes/index.cdxj"
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+class WaczError(Exception):
+    """A WACZ cannot be written or read; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class WaczPage:
+    url: str
+    ts: datetime  # capture time, timezone-aware
+    title: str | None = None
+    text: str | None = None  # extracted text; makes the page list full-text searchable
+
+
+@dataclass(frozen=True)
+class WaczResult:
+    path: Path
+    warc_files: int
+    pages: int
+    index_lines: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.warc_files} WARC file(s), {self.pages} page(s), {self.index_lines} index lines"
+        )
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise WaczError(f"page timestamps must be timezone-aware, got {value.isoformat()}")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sha256(path_or_bytes: Path | bytes) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    if isinstance(path_or_bytes, bytes):
+        digest.update(path_or_bytes)
+        return "sha256:" + digest.hexdigest(), len(path_or_bytes)
+    size = 0
+    with path_or_bytes.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return "sha256:" + digest.hexdigest(), size
+
+
+def _check_warcs(warc_files: Sequence[Path | str]) -> list[Path]:
+    paths = [Path(p) for p in warc_files]
+    if not paths:
+        raise WaczError("no WARC files to package")
+    names: dict[str, Path] = {}
+    for path in paths:
+        if not path.is_file():
+            raise WaczError(f"WARC file not found: {path}")
+        if not path.name.endswith(WARC_SUFFIXES):
+            raise WaczError(f"not a .warc or .warc.gz file: {path}")
+        if path.name in names:
+            raise WaczError(f"two WARC files named {path.name}: {names[path.name]} and {path}")
+        names[path.name] = path
+    return paths
+
+
+def _cdxj_index(paths: list[Path]) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp, "index.cdxj")
+        try:
+            CDXJIndexer(
+                str(out), [str(p) for p in paths], sort=True, post_append=True
+            ).process_all()
+        except Exception as error:  # cdxj-indexer raises whatever warcio raised for a bad file
+            raise WaczError(f"cannot index the WARC files: {error}") from error
+        return out.read_bytes()
+
+
+def _pages_jsonl(pages: Iterable[WaczPage]) -> tuple[bytes, int]:
+    header = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages", "hasText": True}
+    lines = [json.dumps(header)]
+    for number, page in enumerate(pages, start=1):
+        entry: dict[str, str] = {"id": f"page-{number}", "url": page.url, "ts": _iso(page.ts)}
+        if page.title:
+            entry["title"] = page.title
+        if page.text:
+            entry["text"] = page.text
+        lines.append(json.dumps(entry, ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode("utf-8"), len(lines) - 1
+
+
+def _datapackage(
+    resources: list[dict[str, object]], title: str, description: str | None, created: datetime
+) -> bytes:
+    package: dict[str, object] = {
+        "profile": "data-package",
+        "resources": resources,
+        "title": title,
+        "created": _iso(created),
+        "wacz_version": WACZ_VERSION,
+        "software": f"newsvault/{__version__}",
+    }
+    if description:
+        package["description"] = description
+    return json.dumps(package, indent=2).encode("utf-8")
+
+
+def write_wacz(
+    output: Path | str,
+    warc_files: Sequence[Path | str],
+    pages: Iterable[WaczPage],
+    *,
+    title: str = "newsvault archive",
+    description: str | None = None,
+    created: datetime | None = None,
+) -> WaczResult:
+    """Write a WACZ 1.1.1 of ``warc_files`` with ``pages`` as pages/pages.jsonl.
+
+    Raises WaczError (with the file and reason) for missing or clashing inputs and unindexable
+    WARCs; a partly written output is removed.
+    """
+    paths = _check_warcs(warc_files)
+    target = Path(output)
+    index = _cdxj_index(paths)
+    pages_bytes, page_count = _pages_jsonl(pages)
+    resources: list[dict[str, object]] = []
+    try:
+        with zipfile.ZipFile(target, "w", allowZip64=True) as wacz:
+            for path in paths:
+                wacz.write(path, f"archive/{path.name}", compress_type=zipfile.ZIP_STORED)
+                digest, size = _sha256(path)
+                resources.append(_resource(f"archive/{path.name}", digest, size))
+            for name, data in ((INDEX_PATH, index), (PAGES_PATH, pages_bytes)):
+                wacz.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+                resources.append(_resource(name, *_sha256(data)))
+            package = _datapackage(resources, title, description, created or datetime.now(UTC))
+            wacz.writestr("datapackage.json", package, compress_type=zipfile.ZIP_DEFLATED)
+            digest = {"path": "datapackage.json", "hash": _sha256(package)[0]}
+            wacz.writestr("datapackage-digest.json", json.dumps(digest, indent=2))
+    except OSError as error:
+        target.unlink(missing_ok=True)
+        raise WaczError(f"cannot write {target}: {error}") from error
+    return WaczResult(target, len(paths), page_count, index.count(b"\n"))
+
+
+def _resource(path: str, digest: str, size: int) -> dict[str, object]:
+    return {"name": Path(path).name.lower(), "path": path, "hash": digest, "bytes": size}
+
+
+def wacz_members(path: Path | str) -> list[str]:
+    """The WARC files inside a WACZ (its archive/ folder), in zip order."""
+    try:
+        with zipfile.ZipFile(path) as wacz:
+            names = [
+                info.filename
+                for info in wacz.infolist()
+                if info.filename.startswith("archive/") and info.filename.endswith(WARC_SUFFIXES)
+            ]
+    except (zipfile.BadZipFile, OSError) as error:
+        raise WaczError(f"{path}: not a readable WACZ (zip) file: {error}") from error
+    if not names:
+        raise WaczError(f"{path}: no WARC files in its archive/ folder")
+    return names
+
+
+def split_location(location: str) -> tuple[Path, str | None]:
+    """``/x/a.wacz#archive/b.warc.gz`` -> (Path('/x/a.wacz'), 'archive/b.warc.gz')."""
+    path, sep, member = location.partition("#")
+    if sep and path.lower().endswith(".wacz"):
+        return Path(path), member
+    return Path(location), None
+
+
+def open_location(location: str) -> BinaryIO:
+    """Open a WARC given as a path or as a WACZ member location, for reading and seeking."""
+    path, member = split_location(location)
+    if member is None:
+        return path.open("rb")
+    try:
+        wacz = zipfile.ZipFile(path)
+        # The member keeps the zip's shared file handle open after the ZipFile object goes.
+        return wacz.open(member)  # type: ignore[return-value]
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise WaczError(f"{location}: cannot open WARC inside WACZ: {error}") from error
+
+
+def location_size(location: str) -> int:
+    path, member = split_location(location)
+    if member is None:
+        return path.stat().st_size
+    with zipfile.ZipFile(path) as wacz:
+        return wacz.getinfo(member).file_size
+
+
+def export_wacz(session: Session, warc_dir: Path, output: Path | str) -> WaczResult:
+    """Package the archive an index describes: our WARC files (plus imported external WARCs that
+    documents come from) and one page per document, with its title and text."""
+    from pipeline.db import queries
+    from pipeline.db.models import WarcFile
+
+    warcs = {
+        p.name: p for p in sorted(warc_dir.glob("*.warc.gz")) + sorted(warc_dir.glob("*.warc"))
+    }
+    pages: list[WaczPage] = []
+    for document in list(queries.iter_documents(session)):
+        capture = queries.source_capture(session, document.id)
+        if capture is None:
+            continue
+        warc_file = session.get(WarcFile, capture.warc_file_id)
+        name = warc_file.name if warc_file is not None else ""
+        external = Path(name)
+        if external.is_absolute() and external.is_file() and name.endswith(WARC_SUFFIXES):
+            warcs.setdefault(external.name, external)
+        elif name not in warcs:
+            continue  # inside a WACZ or gone: not packaged, so not listed as a page
+        when = capture.date if capture.date.tzinfo else capture.date.replace(tzinfo=UTC)
+        pages.append(WaczPage(capture.uri, when, document.title, document.text))
+    if not warcs:
+        raise WaczError(f"no WARC files in {warc_dir}: nothing to export")
+    return write_wacz(output, list(warcs.values()), pages)

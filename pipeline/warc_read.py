@@ -1,0 +1,312 @@
+"""Reading WARC records back: by (file, offset), file by file, and verifying their digests.
+
+Members are inflated here with zlib, one gzip member at a time, rather than through warcio's
+ArchiveIterator: the iterator quietly treats a non-gzip offset as an uncompressed WARC and only
+prints warnings to stderr, while the index needs a clear error for every bad offset or file.
+Headers are parsed with warcio's StatusAndHeadersParser.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.statusandheaders import (
+    StatusAndHeaders,
+    StatusAndHeadersParser,
+    StatusAndHeadersParserException,
+)
+from warcio.timeutils import iso_date_to_datetime
+
+from pipeline.items import RecordRef
+
+OPEN_SUFFIX = ".open"
+_GZIP_MAGIC = b"\x1f\x8b"
+_FIRST_CHUNK = 16 * 1024
+_CHUNK = 256 * 1024
+_HTTP_RECORDS = ("response", "request", "revisit")
+# Far above any capture (downloads and local files are capped at tens of MB); stops a
+# corrupt or hostile member from inflating until memory runs out.
+MAX_RECORD_BYTES = 1 << 30
+
+
+class _Latin1Parser(StatusAndHeadersParser):
+    """HTTP headers are latin-1 bytes; warcio would try UTF-8 first and change the text."""
+
+    @staticmethod
+    def decode_header(line: bytes | str) -> str:
+        return line.decode("latin-1") if isinstance(line, bytes) else line
+
+
+_WARC_PARSER = StatusAndHeadersParser(["WARC/1.1", "WARC/1.0"], verify=True)
+_HTTP_PARSER = _Latin1Parser([], verify=False)
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    ref: RecordRef
+    headers: list[tuple[str, str]]  # WARC headers
+    http_headers: list[tuple[str, str]] | None
+    http_status: int | None
+    payload: bytes  # content as stored (raw, still Content-Encoded for HTTP)
+    http_head: bytes = b""  # status line + HTTP headers + blank line, exactly as stored
+
+
+class WarcReadError(Exception):
+    """A WARC file or record cannot be read; the message names file, offset and the problem."""
+
+    def __init__(self, path: Path | str, offset: int | None, problem: str) -> None:
+        self.path = str(path)
+        self.offset = offset
+        self.problem = problem
+        where = self.path if offset is None else f"{self.path} at offset {offset}"
+        super().__init__(f"{where}: {problem}")
+
+
+def payload_sha1(data: bytes) -> str:
+    """The digest warcio writes: ``sha1:`` and the base32 SHA-1."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def find_warc_file(directory: Path, name: str) -> Path:
+    """The file ``name`` in ``directory``, finished or still ``.open``.
+
+    ``name`` is a plain file name, or an absolute path for records indexed where they lie
+    (imported WARCs); relative paths are refused so a stored name cannot leave the directory.
+    """
+    plain = name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
+    if not (plain or (Path(name).is_absolute() and "\0" not in name)):
+        raise WarcReadError(Path(directory) / str(name), None, "not a plain WARC file name")
+    base = name.removesuffix(OPEN_SUFFIX)
+    for candidate in (base, base + OPEN_SUFFIX):
+        path = Path(directory) / candidate
+        if path.is_file():
+            return path
+    raise WarcReadError(Path(directory) / base, None, "WARC file not found (nor its .open file)")
+
+
+def read_record(directory: Path, name: str, offset: int) -> StoredRecord:
+    """The record whose gzip member starts at ``offset`` in the WARC file ``name``."""
+    for attempt in range(2):
+        path = find_warc_file(directory, name)
+        try:
+            with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                return _record_at(fh, path, offset, size, name.removesuffix(OPEN_SUFFIX))
+        except FileNotFoundError:
+            if attempt:  # renamed from .open between lookup and open: look again once
+                raise WarcReadError(path, None, "WARC file disappeared while reading") from None
+        except OSError as exc:
+            raise WarcReadError(path, offset, f"cannot read file: {exc}") from None
+    raise AssertionError("unreachable")
+
+
+def iter_records(path: Path) -> Iterator[StoredRecord]:
+    """Every record of a per-record-gzip WARC file, in order, with its offset and length."""
+    path = Path(path)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the with below, across yields
+    except FileNotFoundError:
+        raise WarcReadError(path, None, "WARC file not found") from None
+    except OSError as exc:
+        raise WarcReadError(path, None, f"cannot open file: {exc}") from None
+    warc_file = path.name.removesuffix(OPEN_SUFFIX)
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            raise WarcReadError(path, None, "file is empty, it holds no WARC record")
+        offset = 0
+        while offset < size:
+            try:
+                stored = _record_at(fh, path, offset, size, warc_file)
+            except OSError as exc:
+                raise WarcReadError(path, offset, f"cannot read file: {exc}") from None
+            yield stored
+            offset += stored.ref.length
+
+
+def verify_record(stored: StoredRecord) -> list[str]:
+    """Problems found in a record: length or digest mismatches. Empty when it verifies."""
+    problems = []
+    block = stored.http_head + stored.payload
+    declared = _header(stored.headers, "Content-Length")
+    if declared is not None and declared.strip() != str(len(block)):
+        problems.append(f"Content-Length is {declared} but the block holds {len(block)} bytes")
+    if stored.ref.block_digest:
+        problems += _digest_problem("block", stored.ref.block_digest, block)
+    # A revisit's payload digest is the original's payload: nothing here to check it against.
+    if stored.ref.payload_digest and stored.ref.record_type != "revisit":
+        problems += _digest_problem("payload", stored.ref.payload_digest, stored.payload)
+    return problems
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    lower = name.lower()
+    return next((value for key, value in headers if key.lower() == lower), None)
+
+
+def _digest_problem(label: str, declared: str, data: bytes) -> list[str]:
+    algo, sep, value = declared.partition(":")
+    try:
+        digester = hashlib.new(algo.lower()) if sep else None
+    except ValueError:
+        digester = None
+    if digester is None:
+        return [f"{label} digest {declared!r} names no known hash algorithm"]
+    digester.update(data)
+    actual = digester.digest()
+    expected = _decode_digest(value.strip(), len(actual))
+    if expected is None:
+        return [f"{label} digest {declared!r} is not base32, base16 or base64"]
+    if expected != actual:
+        computed = base64.b32encode(actual).decode("ascii")
+        return [f"{label} digest mismatch: header {declared}, content {algo}:{computed}"]
+    return []
+
+
+def _decode_digest(value: str, size: int) -> bytes | None:
+    # WARC allows any RFC 3548 encoding; warcio writes base32.
+    decoders = (
+        lambda v: base64.b32decode(v, casefold=True),
+        lambda v: base64.b16decode(v, casefold=True),
+        lambda v: base64.b64decode(v, validate=True),
+        lambda v: base64.urlsafe_b64decode(v),
+    )
+    for decode in decoders:
+        try:
+            raw = decode(value)
+        except (binascii.Error, ValueError):
+            continue
+        if len(raw) == size:
+            return raw
+    return None
+
+
+def _record_at(fh: BinaryIO, path: Path, offset: int, size: int, warc_file: str) -> StoredRecord:
+    data, length = _inflate_member(fh, path, offset, size)
+    return _parse_record(data, path, offset, length, warc_file)
+
+
+def _inflate_member(fh: BinaryIO, path: Path, offset: int, size: int) -> tuple[bytes, int]:
+    """The decompressed bytes of the gzip member at ``offset`` and its compressed length."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise WarcReadError(path, None, f"offset must be a non-negative integer, got {offset!r}")
+    if offset >= size:
+        raise WarcReadError(path, offset, f"offset is past the end of the file ({size} bytes)")
+    fh.seek(offset)
+    chunk = fh.read(_FIRST_CHUNK)
+    if not chunk.startswith(_GZIP_MAGIC):
+        found = chunk[:8].hex(" ")
+        raise WarcReadError(
+            path,
+            offset,
+            f"no gzip member starts here (found bytes {found}): the offset points into the "
+            "middle of a record, or the file is not a per-record gzip WARC",
+        )
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    parts, consumed, inflated = [], 0, 0
+    while not inflater.eof:
+        if not chunk:
+            raise WarcReadError(
+                path,
+                offset,
+                f"truncated gzip member: the file ends {consumed} bytes after it starts",
+            )
+        try:
+            parts.append(inflater.decompress(chunk))
+        except zlib.error as exc:
+            raise WarcReadError(path, offset, f"corrupt gzip data: {exc}") from None
+        consumed += len(chunk)
+        inflated += len(parts[-1])
+        if inflated > MAX_RECORD_BYTES:
+            raise WarcReadError(path, offset, f"record inflates beyond {MAX_RECORD_BYTES} bytes")
+        chunk = fh.read(_CHUNK) if not inflater.eof else b""
+    return b"".join(parts), consumed - len(inflater.unused_data)
+
+
+def _parse_record(
+    data: bytes, path: Path, offset: int, length: int, warc_file: str
+) -> StoredRecord:
+    stream = io.BytesIO(data)
+    try:
+        warc = _WARC_PARSER.parse(stream)
+    except EOFError:
+        raise WarcReadError(path, offset, "gzip member is empty, no WARC record in it") from None
+    except StatusAndHeadersParserException as exc:
+        first = str(exc.statusline)[:60].strip()
+        raise WarcReadError(path, offset, f"not a WARC record, first line {first!r}") from None
+    start = stream.tell()
+    declared = warc.get_header("Content-Length", "")
+    if not (declared.strip().isascii() and declared.strip().isdigit()):
+        raise WarcReadError(path, offset, f"bad or missing Content-Length {declared!r}")
+    end = start + int(declared)
+    if len(data) < end:
+        raise WarcReadError(
+            path, offset, f"record block is {len(data) - start} bytes, Content-Length {declared}"
+        )
+    if data[end : end + 4] != b"\r\n\r\n" or data[end + 4 :].strip():
+        raise WarcReadError(
+            path,
+            offset,
+            "record not followed by exactly CRLF CRLF: wrong Content-Length, "
+            "or several records in one gzip member",
+        )
+    ref = _ref(warc, path, offset, length, warc_file)
+    return _split_http(warc, ref, data[start:end], path)
+
+
+def _ref(warc: StatusAndHeaders, path: Path, offset: int, length: int, warc_file: str) -> RecordRef:
+    get = warc.get_header
+    for required in ("WARC-Type", "WARC-Record-ID", "WARC-Date"):
+        if not get(required):
+            raise WarcReadError(path, offset, f"record has no {required} header")
+    try:
+        when = iso_date_to_datetime(get("WARC-Date"), tz_aware=True)
+    except (ValueError, TypeError):
+        raise WarcReadError(path, offset, f"bad WARC-Date {get('WARC-Date')!r}") from None
+    return RecordRef(
+        record_id=get("WARC-Record-ID"),
+        record_type=get("WARC-Type"),
+        warc_file=warc_file,
+        offset=offset,
+        length=length,
+        target_uri=get("WARC-Target-URI", ""),
+        date=when,
+        payload_digest=get("WARC-Payload-Digest"),
+        block_digest=get("WARC-Block-Digest"),
+        content_type=get("Content-Type"),
+        refers_to=get("WARC-Refers-To") or get("WARC-Concurrent-To"),
+    )
+
+
+def _split_http(warc: StatusAndHeaders, ref: RecordRef, block: bytes, path: Path) -> StoredRecord:
+    is_http = (
+        ref.record_type in _HTTP_RECORDS
+        and ref.target_uri.startswith(("http:", "https:"))
+        and (ref.content_type or "").startswith("application/http")
+        and block
+    )
+    if not is_http:
+        return StoredRecord(ref, list(warc.headers), None, None, block)
+    stream = io.BytesIO(block)
+    http = _HTTP_PARSER.parse(stream)
+    status = None
+    if ref.record_type != "request":
+        code = http.statusline.split(" ", 1)[0]
+        if not code.isdigit():
+            line = f"{http.protocol} {http.statusline}"
+            raise WarcReadError(path, ref.offset, f"bad HTTP status line {line!r}")
+        status = int(code)
+        ref = RecordRef(**{**ref.__dict__, "http_status": status})
+    head = block[: stream.tell()]
+    return StoredRecord(
+        ref, list(warc.headers), list(http.headers), status, block[len(head) :], head
+    )

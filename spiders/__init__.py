@@ -1,0 +1,1 @@
+"""Spiders: the local-file adapter and the HTTP spiders."""

@@ -1,0 +1,55 @@
+"""`scrapy crawl files [-a path=DIR_OR_GLOB]`: archive local files through Scrapy's file:// handler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from pipeline.items import ArchiveItem
+from spiders.base import META_FILENAME, archive_item, error_item, failure_item
+from spiders.local_files import local_entries
+
+
+class FilesSpider(scrapy.Spider):
+    name = "files"
+    custom_settings = {"ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False}
+
+    def __init__(self, path: str = "seeds", *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.path = path
+        self.archive_args = {"path": path}
+
+    async def start(self) -> AsyncIterator[Any]:
+        max_size = self.settings.getint("ARCHIVE_MAX_FILE_SIZE")
+        try:
+            entries = list(local_entries(self.path, max_size))
+        except (FileNotFoundError, OSError) as error:
+            self.logger.error("files: %s", error)
+            yield failure_item(self.path, "input", str(error))
+            return
+        self.crawler.stats.set_value("archive/files_seen", len(entries))
+        for entry in entries:
+            uri = entry.path.as_uri()
+            if entry.refusal is not None:
+                self.logger.warning("files: refused %s: %s", entry.path, entry.refusal)
+                item = failure_item(uri, "input", entry.refusal)
+                item.filename = str(entry.path)
+                yield item
+                continue
+            yield scrapy.Request(
+                uri,
+                callback=self.parse,
+                errback=self.on_error,
+                meta={META_FILENAME: str(entry.path)},
+                dont_filter=False,
+            )
+
+    def parse(self, response: Response) -> ArchiveItem:
+        return archive_item(response)
+
+    def on_error(self, failure: Failure) -> ArchiveItem:
+        return error_item(failure)

@@ -1,0 +1,104 @@
+"""Walk a folder or glob of local files: what to read, and what to refuse before reading."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Extension-less files are read too; their kind is decided by content.
+READABLE_SUFFIXES = frozenset({"", ".txt", ".text", ".html", ".htm", ".xhtml", ".shtml"})
+GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class LocalEntry:
+    path: Path
+    refusal: str | None = None  # why it is not read; None means read it
+
+
+def split_root(pattern: str) -> tuple[Path, str | None]:
+    """('dir', None) for a folder or file; (non-glob prefix, pattern) for a glob."""
+    if not any(char in pattern for char in GLOB_CHARS):
+        return Path(pattern).expanduser(), None
+    parts = Path(pattern).expanduser().parts
+    prefix: list[str] = []
+    for part in parts:
+        if any(char in part for char in GLOB_CHARS):
+            break
+        prefix.append(part)
+    return (Path(*prefix) if prefix else Path(".")), pattern
+
+
+def candidate_paths(pattern: str) -> tuple[Path, list[Path]]:
+    root, glob_pattern = split_root(pattern)
+    if glob_pattern is not None:
+        matches = sorted(
+            Path(p) for p in glob.glob(os.path.expanduser(glob_pattern), recursive=True)
+        )
+        paths: list[Path] = []
+        for match in matches:
+            paths.extend(
+                walk_folder(match) if match.is_dir() and not match.is_symlink() else [match]
+            )
+        return root, paths
+    if root.is_dir():
+        return root, walk_folder(root)
+    return root.parent, [root]
+
+
+def walk_folder(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for current, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # Symlinked folders are listed as entries, so they are checked against the root like files.
+        found.extend(Path(current, d) for d in dirs if Path(current, d).is_symlink())
+        found.extend(Path(current, name) for name in sorted(files) if not name.startswith("."))
+    return sorted(found)
+
+
+def refusal_reason(path: Path, root: Path, max_size: int) -> str | None:
+    real_root = root.resolve()
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(real_root):
+            return f"symlink leaves the archive root {real_root}: points to {target}"
+    if not path.exists():
+        return "file not found (broken symlink?)" if path.is_symlink() else "file not found"
+    if path.is_dir():
+        return None
+    if not path.is_file():
+        return "not a regular file"
+    if path.suffix.lower() not in READABLE_SUFFIXES:
+        return (
+            f"unsupported file type {path.suffix.lower()!r} (reads .txt, .html, .htm, no extension)"
+        )
+    size = path.stat().st_size
+    if size > max_size:
+        return f"file too large: {size} bytes > limit {max_size} (ARCHIVE_MAX_FILE_SIZE)"
+    if not os.access(path, os.R_OK):
+        return "permission denied"
+    return None
+
+
+def local_entries(pattern: str, max_size: int) -> Iterator[LocalEntry]:
+    root, paths = candidate_paths(pattern)
+    if not paths and not root.exists():
+        raise FileNotFoundError(f"no such file or folder: {pattern}")
+    seen: set[Path] = set()
+    for path in paths:
+        refusal = refusal_reason(path, root, max_size)
+        if refusal is None and path.is_dir():
+            # An in-root symlinked folder: its files are walked (each checked again).
+            yield from (
+                LocalEntry(p, refusal_reason(p, root, max_size))
+                for p in walk_folder(path.resolve())
+            )
+            continue
+        absolute = path.absolute()
+        if absolute in seen:
+            continue
+        seen.add(absolute)
+        yield LocalEntry(absolute, refusal)

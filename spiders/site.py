@@ -1,0 +1,115 @@
+"""`scrapy crawl site -a url=START [-a max_depth=2 -a max_pages=100 -a allow=RE -a deny=RE
+-a same_host=true]`: a bounded crawl of one site.
+
+Every fetched page is archived; only pages whose content and metadata make them articles are
+indexed as articles (spiders.article_signals), hubs and tag pages are captured only. ``url`` may
+list several start URLs separated by spaces or commas. The page budget lives in ``self.state``
+so a crawl resumed with JOBDIR keeps counting where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import HtmlResponse, Response
+from scrapy.linkextractors import LinkExtractor
+from w3lib.url import canonicalize_url
+
+from pipeline.items import ArchiveItem
+from spiders.web_common import (
+    META_DEPTH,
+    ArgumentError,
+    ErrbackMixin,
+    check_http_url,
+    handle_redirect,
+    input_failure,
+    is_redirect,
+    page_item,
+    parse_bool,
+    parse_int,
+    parse_regex,
+    web_request,
+)
+
+
+class SiteSpider(ErrbackMixin, scrapy.Spider):
+    name = "site"
+
+    def __init__(
+        self,
+        url: str = "",
+        max_depth: str = "2",
+        max_pages: str = "100",
+        allow: str | None = None,
+        deny: str | None = None,
+        same_host: str = "true",
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.archive_args = {
+            "url": url, "max_depth": max_depth, "max_pages": max_pages,
+            "allow": allow, "deny": deny, "same_host": same_host,
+        }  # fmt: skip
+        self.argument_error: str | None = None
+        try:
+            self.start_urls_checked = [
+                check_http_url(u, "url") for u in url.replace(",", " ").split()
+            ] or [check_http_url("", "url")]
+            self.max_depth = parse_int(max_depth, "max_depth")
+            self.max_pages = parse_int(max_pages, "max_pages", minimum=1)
+            allow_re, deny_re = parse_regex(allow, "allow"), parse_regex(deny, "deny")
+            self.same_host = parse_bool(same_host, "same_host")
+        except ArgumentError as error:
+            self.argument_error = str(error)
+            return
+        self.hosts = {urlsplit(u).netloc.lower() for u in self.start_urls_checked}
+        self.links = LinkExtractor(
+            allow=[allow_re.pattern] if allow_re else (),
+            deny=[deny_re.pattern] if deny_re else (),
+        )
+
+    def _budget(self) -> dict[str, Any]:
+        # SpiderState (JOBDIR) sets self.state at spider_opened; without JOBDIR a dict will do.
+        if not hasattr(self, "state"):
+            self.state: dict[str, Any] = {}
+        self.state.setdefault("seen", set())
+        return self.state
+
+    def _admit(self, url: str) -> bool:
+        budget = self._budget()
+        key = canonicalize_url(url)
+        if key in budget["seen"]:
+            return False
+        if len(budget["seen"]) >= self.max_pages:
+            self.crawler.stats.inc_value("archive/site/over_page_limit")
+            return False
+        budget["seen"].add(key)
+        return True
+
+    async def start(self) -> AsyncIterator[Any]:
+        if self.argument_error:
+            self.logger.error("site: %s", self.argument_error)
+            yield input_failure(self.archive_args["url"] or "", self.argument_error)
+            return
+        for url in self.start_urls_checked:
+            if self._admit(url):
+                yield web_request(url, self.parse, self.on_error, meta={META_DEPTH: 0})
+
+    def parse(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
+        if is_redirect(response):
+            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
+            return
+        item = page_item(response)
+        yield item
+        depth = int(response.meta.get(META_DEPTH, 0))
+        if item.failure or depth >= self.max_depth or not isinstance(response, HtmlResponse):
+            return
+        for link in self.links.extract_links(response):
+            if self.same_host and urlsplit(link.url).netloc.lower() not in self.hosts:
+                continue
+            if self._admit(link.url):
+                yield web_request(link.url, self.parse, self.on_error, meta={META_DEPTH: depth + 1})

@@ -1,0 +1,70 @@
+"""`scrapy crawl urls -a urls=FILE` or `-a url=U`: archive a list of pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from pipeline.items import ArchiveItem
+from spiders.base import archive_item
+from spiders.web_common import (
+    ArgumentError,
+    ErrbackMixin,
+    check_http_url,
+    handle_redirect,
+    input_failure,
+    is_redirect,
+    read_url_lines,
+    web_request,
+)
+
+
+class UrlsSpider(ErrbackMixin, scrapy.Spider):
+    name = "urls"
+
+    def __init__(self, urls: str | None = None, url: str | None = None, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.urls_file = urls
+        self.single_url = url
+        self.archive_args = {k: v for k, v in {"urls": urls, "url": url}.items() if v}
+
+    async def start(self) -> AsyncIterator[Any]:
+        if not self.urls_file and not self.single_url:
+            self.logger.error("urls: give -a urls=FILE or -a url=URL")
+            yield input_failure("", "no input: give -a urls=FILE or -a url=URL")
+            return
+        for entry in self._entries():
+            if isinstance(entry, ArchiveItem):
+                yield entry
+            else:
+                yield web_request(entry, self.parse, self.on_error)
+
+    def _entries(self) -> Iterator[str | ArchiveItem]:
+        if self.single_url:
+            yield self._checked(self.single_url, "url")
+        if not self.urls_file:
+            return
+        try:
+            lines = list(read_url_lines(self.urls_file))
+        except ArgumentError as error:
+            self.logger.error("%s", error)
+            yield input_failure(self.urls_file, str(error))
+            return
+        for number, line in lines:
+            yield self._checked(line, f"{self.urls_file}:{number}")
+
+    def _checked(self, url: str, where: str) -> str | ArchiveItem:
+        try:
+            return check_http_url(url, where)
+        except ArgumentError as error:
+            self.logger.warning("%s", error)
+            return input_failure(url, str(error))
+
+    def parse(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
+        if is_redirect(response):
+            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
+            return
+        yield archive_item(response)

@@ -1,0 +1,188 @@
+"""Reading external WARC/WACZ files for import: inputs, records with their location, integrity.
+
+warcio's ArchiveIterator is lenient: a truncated file just ends the iteration and a cut-off
+payload comes back short. So each record is also checked on its own (whole gzip member, block as
+long as its Content-Length says) and the offsets must tile the file; anything else is a problem
+with a reason, reported instead of silently importing less.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.timeutils import iso_date_to_datetime
+
+from pipeline.items import RecordRef
+from pipeline.wacz import location_size, open_location, wacz_members
+
+IMPORT_SUFFIXES = (".warc", ".warc.gz", ".wacz")
+CONTENT_RECORDS = frozenset({"response", "resource", "revisit", "request"})
+
+
+class ImportInputError(ValueError):
+    """The -a path of the warc spider names nothing importable."""
+
+
+@dataclass
+class ScannedRecord:
+    ref: RecordRef  # warc_file is the location: absolute path, or "file.wacz#archive/x.warc.gz"
+    refers_to_uri: str | None = None
+    refers_to_date: str | None = None
+    concurrent_to: str | None = None
+    http_headers: list[tuple[str, str]] = field(default_factory=list)
+    protocol: str = "HTTP/1.1"
+    reason: str = ""
+    method: str | None = None  # request records
+    target: str | None = None
+    raw_payload: bytes = b""  # as stored: still Content-Encoded (and chunked if stored so)
+
+
+@dataclass(frozen=True)
+class ScanProblem:
+    location: str
+    offset: int
+    reason: str
+
+
+def import_inputs(path: str) -> list[Path]:
+    """The .warc, .warc.gz and .wacz files at ``path`` (a file, or a folder walked recursively)."""
+    root = Path(path).expanduser().absolute()
+    if not root.exists():
+        raise ImportInputError(f"path: no such file or folder: {path}")
+    if root.is_file():
+        if not root.name.lower().endswith(IMPORT_SUFFIXES):
+            raise ImportInputError(f"path: {path} is not a .warc, .warc.gz or .wacz file")
+        return [root]
+    found = sorted(
+        p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(IMPORT_SUFFIXES)
+    )
+    if not found:
+        raise ImportInputError(f"path: no .warc, .warc.gz or .wacz files under {path}")
+    return found
+
+
+def locations(path: Path) -> list[str]:
+    """The WARC locations inside one input: the file itself, or a WACZ's archive/ members."""
+    if path.name.lower().endswith(".wacz"):
+        return [f"{path}#{member}" for member in wacz_members(path)]
+    return [str(path)]
+
+
+def check_record(location: str, offset: int, length: int) -> str | None:
+    """Why the record at ``offset`` is incomplete, or None when it is whole."""
+    with open_location(location) as fh:
+        fh.seek(offset)
+        data = fh.read(length)
+    if data[:2] == b"\x1f\x8b":
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            data = inflater.decompress(data)
+        except zlib.error as error:
+            return f"corrupt gzip member: {error}"
+        if not inflater.eof:
+            return "truncated gzip member"
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0:
+        return "truncated WARC header"
+    declared = 0
+    for line in data[:head_end].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            declared = int(value)
+    have = len(data) - head_end - 4
+    if have < declared:
+        return f"truncated record: Content-Length {declared} but only {have} bytes"
+    return None
+
+
+def _scanned(record: object, ref: RecordRef, payload: bytes) -> ScannedRecord:
+    get = record.rec_headers.get_header  # type: ignore[attr-defined]
+    http = record.http_headers  # type: ignore[attr-defined]
+    scanned = ScannedRecord(
+        ref=ref,
+        refers_to_uri=get("WARC-Refers-To-Target-URI"),
+        refers_to_date=get("WARC-Refers-To-Date"),
+        concurrent_to=get("WARC-Concurrent-To"),
+        raw_payload=payload,
+    )
+    if http is not None:
+        scanned.http_headers = list(http.headers)
+        scanned.protocol = http.protocol or "HTTP/1.1"
+        if ref.record_type == "request":
+            scanned.method = http.protocol  # warcio puts the method where a status has protocol
+            target, _, version = http.statusline.partition(" ")
+            scanned.target, scanned.protocol = target, version or "HTTP/1.1"
+        else:
+            scanned.reason = http.statusline.partition(" ")[2]
+    return scanned
+
+
+def _ref(record: object, location: str, offset: int, length: int) -> RecordRef:
+    get = record.rec_headers.get_header  # type: ignore[attr-defined]
+    http = record.http_headers  # type: ignore[attr-defined]
+    status = None
+    if http is not None and get("WARC-Type") != "request":
+        code = http.get_statuscode()
+        status = int(code) if code and code.isdigit() else None
+    content_type = http.get_header("Content-Type") if http is not None else None
+    return RecordRef(
+        record_id=get("WARC-Record-ID") or "",
+        record_type=get("WARC-Type") or "",
+        warc_file=location,
+        offset=offset,
+        length=length,
+        target_uri=get("WARC-Target-URI") or "",
+        date=iso_date_to_datetime(get("WARC-Date"), tz_aware=True),
+        payload_digest=get("WARC-Payload-Digest"),
+        block_digest=get("WARC-Block-Digest"),
+        content_type=content_type or get("Content-Type"),
+        refers_to=get("WARC-Refers-To") or get("WARC-Concurrent-To"),
+        http_status=status,
+    )
+
+
+def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | ScanProblem]:
+    """Content records of one WARC location in file order; a problem ends the location."""
+    expected = 0
+    with open_location(location) as fh:
+        iterator = ArchiveIterator(fh, check_digests=False)
+        try:
+            for record in iterator:
+                # The payload first: asking for the offset reads the record to its end.
+                payload = record.raw_stream.read() if payloads else b""
+                offset, length = iterator.get_record_offset(), iterator.get_record_length()
+                if offset != expected or record.format != "warc":
+                    break
+                problem = check_record(location, offset, length)
+                if problem is not None:
+                    yield ScanProblem(location, offset, problem)
+                    return
+                expected = offset + length
+                if record.rec_type in CONTENT_RECORDS:
+                    yield _scanned(record, _ref(record, location, offset, length), payload)
+        except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as error:
+            yield ScanProblem(location, expected, f"unreadable WARC data: {error}")
+            return
+    if expected != location_size(location):
+        yield ScanProblem(location, expected, "not a WARC record here (truncated or corrupt file)")
+
+
+def decoded_payload(scanned: ScannedRecord) -> bytes:
+    """The payload with Transfer-Encoding and Content-Encoding removed, as a browser sees it."""
+    headers = {name.lower(): value.strip().lower() for name, value in scanned.http_headers}
+    encoding = headers.get("content-encoding")
+    if encoding not in BufferedReader.get_supported_decompressors():
+        encoding = None
+    stream = io.BytesIO(scanned.raw_payload)
+    if headers.get("transfer-encoding") == "chunked":
+        return ChunkedDataReader(stream, decomp_type=encoding).read()
+    if encoding:
+        return BufferedReader(stream, decomp_type=encoding).read()
+    return scanned.raw_payload

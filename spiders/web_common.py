@@ -1,0 +1,189 @@
+"""What the HTTP spiders share: argument parsing, URL lists, redirects followed one hop at a time.
+
+Redirects are followed by the spiders, not by RedirectMiddleware, so every hop (301, 302, ...) is an
+item of its own: its response record gets an index row instead of lying in the WARC unreferenced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from pipeline.items import ArchiveItem
+from spiders.base import archive_item, error_item, failure_item
+
+META_REDIRECTS = "archive_redirects"
+META_DEPTH = "archive_depth"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+FORWARDED_META = frozenset({"dont_redirect", "depth", META_DEPTH})
+
+
+class ArgumentError(ValueError):
+    """A spider argument (-a name=value) is unusable; the message names the argument."""
+
+
+def check_http_url(url: str, what: str = "url") -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArgumentError(f"{what}: not an absolute http(s) URL: {url!r}")
+    return url
+
+
+def input_uri(text: str) -> str:
+    """A failure row's URI for bad input text: WARC-Target-URI allows no spaces and no empty
+    value, so spaces are percent-encoded (the reason keeps the text as given)."""
+    cleaned = quote(text.strip(), safe=URI_SAFE)
+    return cleaned or "about:blank"
+
+
+def input_failure(text: str, reason: str) -> ArchiveItem:
+    return failure_item(input_uri(text), "input", reason)
+
+
+def parse_bool(value: str | bool, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ArgumentError(f"{name}: expected true or false, got {value!r}")
+
+
+def parse_int(value: str | int, name: str, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{name}: expected a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ArgumentError(f"{name}: must be at least {minimum}, got {number}")
+    return number
+
+
+def parse_regex(value: str | None, name: str) -> re.Pattern[str] | None:
+    if not value:
+        return None
+    try:
+        return re.compile(value)
+    except re.error as error:
+        raise ArgumentError(f"{name}: invalid regular expression {value!r}: {error}") from None
+
+
+def parse_when(value: str | None, name: str) -> datetime | None:
+    """An ISO date or date-time; naive values are taken as UTC."""
+    if not value:
+        return None
+    parsed = parse_w3c_date(value)
+    if parsed is None:
+        raise ArgumentError(f"{name}: expected an ISO date like 2024-05-14, got {value!r}")
+    return parsed
+
+
+def parse_w3c_date(value: str) -> datetime | None:
+    """W3C datetime as in sitemaps (YYYY, YYYY-MM-DD, with time and zone); None if unreadable."""
+    text = value.strip().replace("Z", "+00:00")
+    if re.fullmatch(r"\d{4}(-\d{2})?", text):
+        text = (text + "-01-01")[:10] if len(text) == 4 else text + "-01"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def read_url_lines(path: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank, non-comment line of a URL list file."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ArgumentError(f"urls: no such file: {path}")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArgumentError(f"urls: {path} is not UTF-8 text: {error}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, stripped
+
+
+def web_request(
+    url: str,
+    callback: Callable[..., Any],
+    errback: Callable[[Failure], Any],
+    meta: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> scrapy.Request:
+    """A request whose redirects come back to the spider (see the module docstring)."""
+    return scrapy.Request(
+        url,
+        callback=callback,
+        errback=errback,
+        meta={"dont_redirect": True, **(meta or {})},
+        **kwargs,
+    )
+
+
+def redirect_request(response: Response, max_hops: int) -> scrapy.Request | None:
+    """The next hop for a 3xx response with a Location, or None (not a redirect, or too many)."""
+    location = response.headers.get(b"Location")
+    if response.status not in REDIRECT_STATUSES or not location:
+        return None
+    hops = int(response.meta.get(META_REDIRECTS, 0)) + 1
+    if hops > max_hops:
+        return None
+    target = urljoin(response.url, location.decode("latin-1").strip())
+    if urlsplit(target).scheme not in ("http", "https"):
+        return None
+    request = response.request
+    assert request is not None
+    # Only the keys the spiders set travel on: capture refs and Scrapy's per-download keys
+    # belong to this hop's response.
+    meta = {k: v for k, v in response.meta.items() if k in FORWARDED_META}
+    meta[META_REDIRECTS] = hops
+    return request.replace(url=target, meta=meta)
+
+
+def handle_redirect(response: Response, max_hops: int) -> Iterator[ArchiveItem | scrapy.Request]:
+    """A 3xx: its item (captured, not an article) and the next hop, or a failure at the limit."""
+    item = archive_item(response, index_as_article=False)
+    following = redirect_request(response, max_hops)
+    if following is None and response.headers.get(b"Location"):
+        item.fail("fetch", f"redirect not followed: more than {max_hops} hops or unusable Location")
+    yield item
+    if following is not None:
+        yield following
+
+
+def is_redirect(response: Response) -> bool:
+    return response.status in REDIRECT_STATUSES
+
+
+class ErrbackMixin:
+    """``on_error`` as a spider method: JOBDIR can only store requests whose callbacks and
+    errbacks are methods of the spider, others stay in memory and are lost on interruption."""
+
+    def on_error(self, failure: Failure) -> ArchiveItem:
+        return error_item(failure)
+
+
+def page_item(response: Response) -> ArchiveItem:
+    """The item for a page found by discovery (sitemap, feed, site crawl): HTML pages are indexed
+    as articles only when their content says so (spiders.article_signals)."""
+    from spiders.article_signals import judge_article
+
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+    html = "html" in content_type or (not content_type and b"<html" in response.body[:2048].lower())
+    if not html or not 200 <= response.status < 300:
+        return archive_item(response)
+    return archive_item(response, index_as_article=judge_article(response.body).is_article)

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.dedup import (
+    DEFAULT_THRESHOLD,
+    NUM_PERM,
+    SHINGLE_SIZE,
+    STORY_THRESHOLD,
+    EmptyTextError,
+    StoryFeatures,
+    choose_story,
+    estimated_jaccard,
+    lsh_bands,
+    normalise_text,
+    signature,
+    signature_from_bytes,
+    signature_to_bytes,
+    story_features,
+    story_keys,
+    story_similarity,
+    text_digest,
+)
+from pipeline.dedup.minhash import BANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+ARTICLES = ROOT / "tests" / "data" / "articles"
+
+
+def _split(path: Path) -> tuple[str, str]:
+    title, body = path.read_text(encoding="utf-8").strip().split("\n", 1)
+    return title.strip(), body
+
+
+def _features(path: Path) -> StoryFeatures:
+    return story_features(*_split(path))
+
+
+# --- digests -------------------------------------------------------------------------------
+
+
+def test_normalise_unifies_case_quotes_dashes_width_and_space() -> None:
+    a = "North Korea\u2019s  Kim Jong\u2013un said: \u201cVictory Day!\u201d  \uff21\uff22"
+    b = 'north korea\'s kim jong-un said "victory day" ab'
+    assert normalise_text(a) == normalise_text(b) == "north koreas kim jong un said victory day ab"
+    assert text_digest(a) == text_digest(b)
+
+
+def test_digest_format_and_difference() -> None:
+    digest = text_digest("Some text")
+    assert digest.startswith("sha256:") and len(digest) == 7 + 64
+    assert text_digest("Some text") != text_digest("Some other text")
+    assert text_digest("") == text_digest("  !!! ")
+
+
+def test_normalise_rejects_non_text() -> None:
+    with pytest.raises(TypeError, match="expects str"):
+        normalise_text(b"bytes")  # type: ignore[arg-type]
+
+
+# --- MinHash -------------------------------------------------------------------------------
+
+
+def _article() -> str:
+    return (ARTICLES / "nk-missile-jul2023_a.txt").read_text(encoding="utf-8")
+
+
+def test_identical_text_identical_signature() -> None:
+    text = _article()
+    assert signature(text) == signature(text.upper().replace(" ", "  "))
+    assert estimated_jaccard(signature(text), signature(text)) == 1.0
+
+
+def test_syndicated_copy_is_near_duplicate() -> None:
+    text = _article()
+    paragraphs = text.split("\n\n")
+    copy = "Subscribe now\n\n" + "\n\n".join(paragraphs[:-1]) + "\n\nShare this article"
+    a, b = signature(text), signature(copy)
+    assert estimated_jaccard(a, b) >= DEFAULT_THRESHOLD
+    assert set(lsh_bands(a)) & set(lsh_bands(b))
+
+
+def test_different_articles_are_not_near_duplicates() -> None:
+    a = signature(_article())
+    b = signature((ARTICLES / "nk-missile-jul2023_b.txt").read_text(encoding="utf-8"))
+    assert estimated_jaccard(a, b) < 0.2
+    assert not set(lsh_bands(a)) & set(lsh_bands(b))
+
+
+def test_seeds_are_pairwise_not_near_duplicates() -> None:
+    assert len(SEEDS) == 5
+    sigs = [signature(p.read_text(encoding="utf-8")) for p in SEEDS]
+    for a, b in combinations(sigs, 2):
+        assert estimated_jaccard(a, b) < DEFAULT_THRESHOLD / 2
+        assert not set(lsh_bands(a)) & set(lsh_bands(b))
+
+
+def test_signature_bytes_round_trip_and_bad_bytes() -> None:
+    sig = signature(_article())
+    data = signature_to_bytes(sig)
+    assert signature_from_bytes(data) == sig
+    assert len(signature_from_bytes(data).values) == NUM_PERM
+    with pytest.raises(ValueError, match="too short"):
+        signature_from_bytes(b"NV")
+    with pytest.raises(ValueError, match="scheme"):
+        signature_from_bytes(b"XXXX" + data[4:])
+    with pytest.raises(ValueError, match="must be"):
+        signature_from_bytes(data[:-8])
+
+
+def test_band_hashes_fit_signed_64_bit() -> None:
+    bands = lsh_bands(signature(_article()))
+    assert [band for band, _ in bands] == list(range(BANDS))
+    assert all(-(2**63) <= h < 2**63 for _, h in bands)
+    assert any(h < 0 for _, h in bands) or any(h >= 2**62 for _, h in bands)
+
+
+def test_short_texts_get_signatures() -> None:
+    short = "Fire in town"
+    assert len(short.split()) < SHINGLE_SIZE
+    assert signature(short) == signature("fire IN town!")
+    assert estimated_jaccard(signature(short), signature("Flood in town")) < 0.5
+    assert len(lsh_bands(signature("word"))) == BANDS
+
+
+def test_empty_text_is_a_clear_error() -> None:
+    with pytest.raises(EmptyTextError, match="no words"):
+        signature("  \n -- !! ")
+
+
+def test_huge_and_unicode_text() -> None:
+    rng = np.random.default_rng(1)
+    words = [f"w{n}" for n in rng.integers(0, 50_000, size=300_000)]
+    sig = signature(" ".join(words))
+    assert len(sig.values) == NUM_PERM
+    uni = "Москва заявила о переговорах с Пхеньяном 北朝鮮 ミサイル 발사 🚀 émigré"
+    assert estimated_jaccard(signature(uni), signature(uni.upper())) == 1.0
+
+
+def test_compare_signatures_of_other_parameters_fails() -> None:
+    from pipeline.dedup.minhash import signature_with
+
+    with pytest.raises(ValueError, match="different parameters"):
+        estimated_jaccard(signature("a b c d e f"), signature_with("a b c d e f", 3, NUM_PERM))
+
+
+# --- stories -------------------------------------------------------------------------------
+
+
+def test_seeds_form_one_story() -> None:
+    features = [_features(p) for p in SEEDS]
+    for a, b in combinations(features, 2):
+        assert story_similarity(a, b) >= STORY_THRESHOLD
+        assert set(story_keys(a)) & set(story_keys(b))
+    story: list[tuple[int, StoryFeatures]] = [(1, features[0])]
+    for feats in features[1:]:
+        choice = choose_story(story, feats)
+        assert choice is not None and choice[0] == 1
+        story.append((1, feats))
+
+
+@pytest.mark.parametrize("path", sorted(ARTICLES.glob("*.txt")), ids=lambda p: p.stem)
+def test_other_articles_do_not_join_the_seed_story(path: Path) -> None:
+    seed_story = [(1, _features(p)) for p in SEEDS]
+    assert choose_story(seed_story, _features(path)) is None
+
+
+def test_two_reports_of_one_other_event_group() -> None:
+    for stem in ("nk-missile-jul2023", "morocco-quake-sep2023", "ecb-rates-sep2023"):
+        a, b = _features(ARTICLES / f"{stem}_a.txt"), _features(ARTICLES / f"{stem}_b.txt")
+        assert story_similarity(a, b) >= STORY_THRESHOLD, stem
+        assert set(story_keys(a)) & set(story_keys(b)), stem
+
+
+def test_choose_story_picks_best_and_handles_empty() -> None:
+    seed = _features(SEEDS[0])
+    other = _features(ARTICLES / "ecb-rates-sep2023_a.txt")
+    assert choose_story([], seed) is None
+    choice = choose_story([(7, other), (3, _features(SEEDS[1]))], seed)
+    assert choice is not None and choice[0] == 3 and choice[1] >= STORY_THRESHOLD
+
+
+def test_story_keys_short_and_limited() -> None:
+    keys = story_keys(_features(SEEDS[2]), limit=5)
+    assert 0 < len(keys) <= 5 and all(len(k) <= 64 for k in keys)
+    with pytest.raises(ValueError, match="positive"):
+        story_keys(_features(SEEDS[2]), limit=0)
+
+
+def test_story_features_json_round_trip_and_errors() -> None:
+    feats = _features(SEEDS[3])
+    assert StoryFeatures.from_json(feats.to_json()) == feats
+    with pytest.raises(ValueError, match="invalid story features"):
+        StoryFeatures.from_json("{not json")
+    with pytest.raises(ValueError, match="invalid story features"):
+        StoryFeatures.from_json('{"terms": []}')
+
+
+def test_story_features_of_empty_and_untitled_text() -> None:
+    empty = story_features(None, "")
+    assert empty.terms == {} and story_keys(empty) == []
+    assert story_similarity(empty, _features(SEEDS[0])) == 0.0

@@ -1,0 +1,237 @@
+"""Full-text search on both engines: safety of user input, ranking, filters, index sync."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db import queries as q
+from pipeline.db.models import Document
+from pipeline.db.search import QueryError, parse_query, search_documents
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+Factory = sessionmaker[Session]
+
+
+def add(session: Session, n: int, text: str, **fields: object) -> int:
+    values: dict[str, object] = {
+        "url": f"https://news.example.com/story/{n}",
+        "title": f"Headline {n}",
+        "source_kind": "text",
+        "text": text,
+        "text_digest": f"sha256:{n:064d}",
+        "first_seen": T0 + timedelta(days=n),
+    }
+    values.update(fields)
+    return q.add_document(session, **values)
+
+
+@pytest.fixture
+def corpus(session_factory: Factory) -> dict[str, int]:
+    with session_factory() as s, s.begin():
+        ids = {
+            "flood2": add(
+                s, 1, "The flood rose. Flood warnings everywhere; the flood kept rising."
+            ),
+            "flood1": add(s, 2, "A quiet town heard about a flood far away and some rain."),
+            "budget": add(
+                s,
+                3,
+                "Parliament passed the budget after a long debate on taxes.",
+                site="Daily Planet",
+                published=datetime(2023, 12, 24, tzinfo=UTC),
+            ),
+            "budget_copy": add(
+                s,
+                4,
+                "Parliament passed the budget after a long debate on taxes today.",
+                url="https://www.mirror.example/copy",
+            ),
+            "unicode": add(s, 5, "Die Straße in München war überflutet. 東京 news."),
+        }
+        s.execute(
+            update(Document)
+            .where(Document.id == ids["budget_copy"])
+            .values(duplicate_of=ids["budget"], similarity=0.93)
+        )
+    return ids
+
+
+def ids_of(session_factory: Factory, query: str, **kwargs: object) -> list[int]:
+    with session_factory() as s:
+        return [hit.document_id for hit in search_documents(s, query, **kwargs)]  # type: ignore[arg-type]
+
+
+def test_ranking_more_mentions_first(session_factory: Factory, corpus: dict[str, int]) -> None:
+    assert ids_of(session_factory, "flood") == [corpus["flood2"], corpus["flood1"]]
+
+
+def test_hit_fields_and_snippet(session_factory: Factory, corpus: dict[str, int]) -> None:
+    with session_factory() as s:
+        hits = search_documents(s, "rain")
+    assert len(hits) == 1
+    hit = hits[0]
+    assert hit.document_id == corpus["flood1"]
+    assert hit.url == "https://news.example.com/story/2"
+    assert hit.title == "Headline 2"
+    assert hit.first_seen == T0 + timedelta(days=2)
+    assert "[rain]" in hit.snippet
+    assert hit.score > 0
+
+
+def test_terms_are_anded_and_phrases_ordered(
+    session_factory: Factory, corpus: dict[str, int]
+) -> None:
+    assert ids_of(session_factory, "flood rain") == [corpus["flood1"]]
+    assert ids_of(session_factory, '"passed the budget"') == [corpus["budget"]]
+    assert ids_of(session_factory, '"budget the passed"') == []
+    assert ids_of(session_factory, "passed-the-budget") == [corpus["budget"]]
+
+
+def test_title_matches(session_factory: Factory, corpus: dict[str, int]) -> None:
+    assert ids_of(session_factory, "headline 3") == [corpus["budget"]]
+
+
+def test_collapse_duplicates(session_factory: Factory, corpus: dict[str, int]) -> None:
+    assert ids_of(session_factory, "parliament") == [corpus["budget"]]
+    both = ids_of(session_factory, "parliament", collapse_duplicates=False)
+    assert sorted(both) == sorted([corpus["budget"], corpus["budget_copy"]])
+    with session_factory() as s:
+        copy = search_documents(s, "today", collapse_duplicates=False)
+    assert copy[0].duplicate_of == corpus["budget"]
+
+
+def test_site_filter(session_factory: Factory, corpus: dict[str, int]) -> None:
+    kwargs = {"collapse_duplicates": False}
+    assert ids_of(session_factory, "budget", site="daily planet", **kwargs) == [corpus["budget"]]
+    assert ids_of(session_factory, "budget", site="mirror.example", **kwargs) == [
+        corpus["budget_copy"]
+    ]
+    assert ids_of(session_factory, "budget", site="https://www.mirror.example/", **kwargs) == [
+        corpus["budget_copy"]
+    ]
+    assert ids_of(session_factory, "flood", site="news.example.com") == [
+        corpus["flood2"],
+        corpus["flood1"],
+    ]
+    # Host matching is exact: no suffix or LIKE-wildcard surprises.
+    assert ids_of(session_factory, "flood", site="example.com") == []
+    assert ids_of(session_factory, "flood", site="news_example.com") == []
+    with pytest.raises(QueryError, match="empty site"):
+        ids_of(session_factory, "flood", site="  ")
+
+
+def test_since_until(session_factory: Factory, corpus: dict[str, int]) -> None:
+    # "budget" was published 2023-12-24; the flood documents were first seen in March 2024.
+    before = datetime(2024, 1, 1, tzinfo=UTC)
+    assert ids_of(session_factory, "parliament", until=before) == [corpus["budget"]]
+    assert ids_of(session_factory, "parliament", since=before) == []
+    day2 = T0 + timedelta(days=2)
+    assert ids_of(session_factory, "flood", since=day2) == [corpus["flood1"]]
+    assert ids_of(session_factory, "flood", until=day2 - timedelta(seconds=1)) == [corpus["flood2"]]
+    assert ids_of(session_factory, "flood", since=day2, until=day2) == [corpus["flood1"]]
+    with pytest.raises(QueryError, match="after"):
+        ids_of(session_factory, "flood", since=day2, until=T0)
+
+
+def test_limit(session_factory: Factory, corpus: dict[str, int]) -> None:
+    assert ids_of(session_factory, "flood", limit=1) == [corpus["flood2"]]
+    with pytest.raises(QueryError, match="limit"):
+        ids_of(session_factory, "flood", limit=0)
+
+
+HOSTILE = [
+    '"',
+    '"flood',
+    'flood"',
+    "AND",
+    "flood AND",
+    "OR flood NOT",
+    "*",
+    "flo*",
+    "NEAR(flood rain)",
+    "flood NEAR/2 rain",
+    "title:flood",
+    "^flood",
+    "-flood",
+    "flood' OR '1'='1",
+    "'; DROP TABLE documents; --",
+    "flood) OR (1=1",
+    "!flood & rain | (x <-> y):*",
+    "\\flood\\",
+    "\x00flood",
+    "(((",
+    "straße",
+    "東京",
+    "🙂 flood",
+    "word " * 2000,
+    " ".join(f"w{i}" for i in range(2000)),  # 10 kB of distinct words
+    ("flood " + "x" * 10_000),  # one 10 kB word
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_queries_never_raise_syntax_errors(
+    session_factory: Factory, corpus: dict[str, int], query: str
+) -> None:
+    with session_factory() as s:
+        try:
+            hits = search_documents(s, query)
+        except QueryError as error:  # the only acceptable error: nothing searchable
+            assert str(error) == "empty search query"
+            hits = []
+    assert all(hit.document_id in corpus.values() for hit in hits)
+    with session_factory() as s:
+        assert q.count_rows(s)["documents"] == len(corpus)
+
+
+def test_hostile_queries_match_as_words(session_factory: Factory, corpus: dict[str, int]) -> None:
+    assert ids_of(session_factory, "flood OR") == []  # "or" is a word no document has
+    assert ids_of(session_factory, "flood' OR '1'='1") == []
+    assert ids_of(session_factory, '"flood') == [corpus["flood2"], corpus["flood1"]]
+    assert ids_of(session_factory, "straße") == [corpus["unicode"]]
+    assert ids_of(session_factory, "STRASSE") == []
+    assert ids_of(session_factory, "MÜNCHEN") == [corpus["unicode"]]
+    assert ids_of(session_factory, "東京") == [corpus["unicode"]]
+
+
+@pytest.mark.parametrize("query", ["", "   ", '""', "* ! ?", "-- ;", "\n\t"])
+def test_empty_queries(session_factory: Factory, query: str) -> None:
+    with session_factory() as s, pytest.raises(QueryError, match=r"^empty search query$"):
+        search_documents(s, query)
+
+
+def test_fts_follows_update_and_delete(session_factory: Factory, corpus: dict[str, int]) -> None:
+    with session_factory() as s, s.begin():
+        s.execute(
+            update(Document)
+            .where(Document.id == corpus["flood1"])
+            .values(text="Now it is about drought.", title="Dry")
+        )
+    assert ids_of(session_factory, "flood") == [corpus["flood2"]]
+    assert ids_of(session_factory, "drought") == [corpus["flood1"]]
+    assert ids_of(session_factory, "dry") == [corpus["flood1"]]
+    with session_factory() as s, s.begin():
+        s.execute(delete(Document).where(Document.id == corpus["flood2"]))
+    assert ids_of(session_factory, "flood") == []
+    with session_factory() as s, s.begin():
+        new = add(s, 9, "A new flood.")
+    assert ids_of(session_factory, "flood") == [new]
+
+
+def test_dedup_updates_keep_documents_searchable(
+    session_factory: Factory, corpus: dict[str, int]
+) -> None:
+    with session_factory() as s, s.begin():
+        s.execute(update(Document).where(Document.id == corpus["flood1"]).values(similarity=0.5))
+    assert ids_of(session_factory, "rain") == [corpus["flood1"]]
+
+
+def test_parse_query() -> None:
+    assert parse_query('Flood "New  York" foo-bar flood') == ["flood", "new york", "foo bar"]
+    assert parse_query('a "" b') == ["a", "b"]
+    with pytest.raises(QueryError):
+        parse_query('"" ** ')
