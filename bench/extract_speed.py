@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def plain_text_corpus(size: int) -> str:
-    paths = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "tests/data/unseen").glob("*.txt"))
+    paths = sorted((ROOT / "seeds").glob("*.txt")) + sorted(
+        (ROOT / "tests/data/unseen").glob("*.txt")
+    )
     article = "\n\n".join(p.read_text(encoding="utf-8") for p in paths)
     return (article * (size // len(article) + 1))[:size]
 

@@ -17,8 +17,10 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from w3lib.url import file_uri_to_path
 
-from pipeline.items import RecordRef
+from pipeline.indexer import policy_from_settings
+from pipeline.items import ArchiveItem, RecordRef
 from pipeline.runtime import ArchiveRuntime
+from pipeline.storing import store_item
 from pipeline.warc_read import payload_sha1
 
 if TYPE_CHECKING:
@@ -41,7 +43,7 @@ META_SKIP = "archive_skip"
 def http_headers(headers: object) -> list[tuple[str, str]]:
     """Scrapy Headers as (name, value) text pairs, every value of repeated headers kept."""
     pairs: list[tuple[str, str]] = []
-    for name in headers.keys():  # type: ignore[attr-defined]
+    for name in list(headers):  # type: ignore[attr-defined]
         for value in headers.getlist(name):  # type: ignore[attr-defined]
             pairs.append((name.decode("latin-1"), value.decode("latin-1")))
     return pairs
@@ -55,12 +57,31 @@ def reason_phrase(status: int) -> str:
 
 
 def http_version(protocol: str | None) -> str:
-    """Scrapy reports "HTTP/1.1", or "h2" from its HTTP/2 handler; WARC wants a status-line version."""
+    """Scrapy reports "HTTP/1.1", or "h2" from its HTTP/2 handler; WARC wants "HTTP/x"."""
     if protocol and protocol.upper().startswith("HTTP/"):
         return protocol.upper()
     if protocol and protocol.lower() == "h2":
         return "HTTP/2"
     return "HTTP/1.1"
+
+
+def lost_chunked_framing(
+    request: Request, response: Response, protocol: str, headers: list[tuple[str, str]]
+) -> bool:
+    """Twisted strips Transfer-Encoding (and Content-Length, which Scrapy puts back when known).
+
+    An HTTP/1.1 response with a body and no Content-Length therefore came chunked (the rare
+    close-delimited response is recorded the same way).
+    """
+    if protocol != "HTTP/1.1" or request.method == "HEAD":
+        return False
+    if response.status < 200 or response.status in (204, 304):
+        return False
+    return not any(name.lower() in ("content-length", "transfer-encoding") for name, _ in headers)
+
+
+def is_robots_request(request: Request) -> bool:
+    return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")
 
 
 def request_target(url: str) -> str:
@@ -120,15 +141,32 @@ class WarcCaptureExtension:
             ref = self._capture_http(writer, request, response, original)
         if original is not None:
             request.meta[META_REVISIT_OF] = original
-            self._inc("records/revisit")
         else:
             self.runtime.payloads_this_crawl.setdefault(ref.payload_digest or "", ref)
+            self.runtime.expect_store(ref.record_id)
         request.meta[META_CAPTURE] = ref
         self._inc(f"records/{ref.record_type}")
         self._inc("warc/bytes", ref.length)
+        if is_robots_request(request):
+            self._index_robots(request, ref, response.status)
+
+    def _index_robots(self, request: Request, ref: RecordRef, status: int) -> None:
+        """robots.txt never reaches a spider callback; it is indexed as captured-only here."""
+        item = ArchiveItem(
+            url=request.url,
+            fetched_at=request.meta.get(META_FETCHED_AT) or datetime.now(UTC),
+            capture=ref,
+            request_record=request.meta.get(META_REQUEST_RECORD),
+            http_status=status,
+            revisit_of=request.meta.get(META_REVISIT_OF),
+            index_as_article=False,
+        )
+        store_item(
+            self.runtime, item, policy_from_settings(self.crawler.settings), self.crawler.stats
+        )
 
     def _original_for(self, body: bytes, status: int, is_file: bool) -> RecordRef | None:
-        # Empty bodies and error pages share payloads by accident; only real content is deduplicated.
+        # Empty bodies and error pages share payloads by accident: only content is deduplicated.
         if not body or not (is_file or 200 <= status < 300):
             return None
         return self.runtime.original_for_payload(payload_sha1(body))
@@ -147,6 +185,9 @@ class WarcCaptureExtension:
     ) -> RecordRef:
         headers = http_headers(response.headers)
         protocol = http_version(getattr(response, "protocol", None))
+        if lost_chunked_framing(request, response, protocol, headers):
+            # The writer keeps it as X-Archive-Orig-Transfer-Encoding with a true Content-Length.
+            headers.append(("Transfer-Encoding", "chunked"))
         ip_address = str(response.ip_address) if getattr(response, "ip_address", None) else None
         if original is not None:
             ref = writer.write_revisit(

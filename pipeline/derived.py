@@ -1,18 +1,21 @@
 """The conversion and metadata records written for each capture, and reading them back for reindex.
 
 Every resource/response capture gets exactly one metadata record saying what became of it
-(document fields, captured-only, or the failure reason), so the index can be rebuilt from WARC alone.
+(document fields, captured-only, or the failure reason), so the WARC files alone rebuild the index.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pipeline.extract.model import ExtractedDocument
 from pipeline.items import ArchiveItem, RecordRef
 from pipeline.warc import WarcWriter
 
+# Reserved and already-escaped characters stay as they are; anything else is percent-encoded.
+URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 DOCUMENT_FIELDS = (
     "title", "author", "published", "site", "description", "language", "canonical_url",
     "source_kind", "encoding",
@@ -48,16 +51,20 @@ def metadata_fields(item: ArchiveItem) -> dict[str, Any]:
     return fields
 
 
+def record_uri(url: str) -> str:
+    """A WARC-Target-URI: inputs such as a bad line of a URL list may hold spaces or controls."""
+    return quote(url.strip(), safe=URI_SAFE) or "urn:newsvault:unknown-input"
+
+
 def write_derived_records(writer: WarcWriter, item: ArchiveItem) -> list[RecordRef]:
     """Conversion (clean text) and metadata records for an item, flushed before any row commits."""
     source = item.capture
     refs: list[RecordRef] = []
     refers_to = source.record_id if source else None
+    uri = source.target_uri if source is not None else record_uri(item.url)
     if item.document is not None and item.failure is None and source is not None:
-        refs.append(
-            writer.write_conversion(item.url, item.document.text, refers_to=source.record_id)
-        )
-    refs.append(writer.write_metadata(item.url, metadata_fields(item), refers_to=refers_to))
+        refs.append(writer.write_conversion(uri, item.document.text, refers_to=source.record_id))
+    refs.append(writer.write_metadata(uri, metadata_fields(item), refers_to=refers_to))
     return refs
 
 

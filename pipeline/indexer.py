@@ -1,7 +1,7 @@
 """What an item becomes in the index, and the rows that say so.
 
-Shared by the crawl (StorePipeline) and by reindex, so that rebuilding from the WARC files yields the
-same documents as the crawl did. No Scrapy imports.
+Shared by the crawl (StorePipeline) and by reindex, so that rebuilding from the WARC files yields
+the same documents as the crawl did. No Scrapy imports.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 from pipeline.analysis import Analysis
 from pipeline.db import queries
 from pipeline.db.models import Document
-from pipeline.dedup.minhash import DEFAULT_THRESHOLD, estimated_jaccard, signature_from_bytes
+from pipeline.dedup.minhash import (
+    DEFAULT_THRESHOLD,
+    Signature,
+    estimated_jaccard,
+    signature_from_bytes,
+)
 from pipeline.dedup.stories import STORY_THRESHOLD, StoryFeatures, choose_story
 from pipeline.items import ArchiveItem
 
@@ -56,10 +61,25 @@ def decide(session: Session, analysis: Analysis, policy: IndexPolicy) -> Decisio
             best = (document_id, similarity)
     if best is None:
         return Decision("new")
-    candidate = session.get(Document, best[0])
-    # Copies of copies point at the first document, so every group has one canonical.
-    canonical = candidate.duplicate_of if candidate and candidate.duplicate_of else best[0]
-    return Decision("near-duplicate", duplicate_of=canonical, similarity=round(best[1], 4))
+    canonical, similarity = _canonical_of(session, own, *best)
+    return Decision("near-duplicate", duplicate_of=canonical, similarity=round(similarity, 4))
+
+
+def _canonical_of(
+    session: Session, own: Signature, match_id: int, similarity: float
+) -> tuple[int, float]:
+    """The group's canonical for a best match, and the similarity to that canonical.
+
+    Copies of copies point at the first document, so every group has one canonical; the
+    similarity stored (and shown by `dupes`) is then the one to the canonical, not to the copy.
+    """
+    match = session.get(Document, match_id)
+    if match is None or match.duplicate_of is None:
+        return match_id, similarity
+    canonical = session.get(Document, match.duplicate_of)
+    if canonical is not None and canonical.minhash:
+        similarity = estimated_jaccard(own, signature_from_bytes(bytes(canonical.minhash)))
+    return match.duplicate_of, similarity
 
 
 def item_capture_ids(session: Session, item: ArchiveItem, crawl_id: int | None) -> dict[str, int]:

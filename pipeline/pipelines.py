@@ -13,13 +13,11 @@ import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
-
 from pipeline.analysis import extract_and_analyse
-from pipeline.derived import write_derived_records
-from pipeline.indexer import IndexPolicy, decide, index_item, policy_from_settings
+from pipeline.indexer import IndexPolicy, decide, policy_from_settings
 from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
+from pipeline.storing import store_item, wait_for_original
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -104,39 +102,14 @@ class StorePipeline(ArchivePipelineBase):
         super().__init__(crawler)
         self.policy = index_policy(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArchiveItem):
             return item
-        writer = self.runtime.writer
-        assert writer is not None
-        item.derived = write_derived_records(writer, item)
-        for ref in item.derived:
-            self.inc(f"records/{ref.record_type}")
-            self.inc("warc/bytes", ref.length)
-        analysis = item.analysis
-        for attempt in (1, 2):
-            try:
-                with self.runtime.session() as session, session.begin():
-                    self.runtime.register_records(session, _all_refs(item))
-                    index_item(session, item, analysis, self.runtime.crawl_id, self.policy)
-                break
-            except IntegrityError:
-                # Another worker indexed the same text meanwhile: decide again against its row.
-                self.runtime.warc_files_seen.clear()
-                if attempt == 2:
-                    raise
-        self.inc(f"outcome/{item.outcome}")
-        if item.failure is not None:
-            self.inc(f"failures/{item.failure_stage}")
-        if item.story_id is not None and item.outcome in {"new", "near-duplicate"}:
-            self.runtime.stories_touched.add(item.story_id)
+        await wait_for_original(self.runtime, item)
+        store_item(self.runtime, item, self.policy, self.crawler.stats)
         item.analysis = None
         item.body = b""  # the bytes are in the WARC file; keep feed exports small
         return item
-
-
-def _all_refs(item: ArchiveItem) -> list[Any]:
-    return [r for r in (item.capture, item.request_record) if r is not None] + item.derived
 
 
 def index_policy(crawler: Crawler) -> IndexPolicy:

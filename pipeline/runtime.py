@@ -1,10 +1,11 @@
 """The state one crawl shares between its components: WARC writer, database, crawl row, counters.
 
-Scrapy builds extensions and pipelines separately; they meet here through ``ArchiveRuntime.for_crawler``.
+Scrapy builds extensions and pipelines separately; they meet here (``ArchiveRuntime.for_crawler``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import weakref
@@ -13,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import ArchiveConfig, archive_config
 from pipeline.db import queries
-from pipeline.db.queries_refs import capture_record_ref
 from pipeline.db.migrate import upgrade_to_head
+from pipeline.db.queries_refs import capture_record_ref
 from pipeline.db.session import make_engine, make_session_factory
 from pipeline.items import RecordRef
 from pipeline.warc import WarcWriter
@@ -43,6 +44,8 @@ class ArchiveRuntime:
         self.payloads_this_crawl: dict[str, RecordRef] = {}
         self.warc_files_seen: set[str] = set()
         self.stories_touched: set[int] = set()
+        # Originals captured but not yet indexed: their revisits wait on these.
+        self.stored_events: dict[str, asyncio.Event] = {}
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> ArchiveRuntime:
@@ -85,6 +88,14 @@ class ArchiveRuntime:
         with self.session() as session:
             capture = queries.original_capture_by_payload_digest(session, digest)
             return capture_record_ref(session, capture) if capture is not None else None
+
+    def expect_store(self, record_id: str) -> None:
+        self.stored_events[record_id] = asyncio.Event()
+
+    def mark_stored(self, record_id: str) -> None:
+        event = self.stored_events.pop(record_id, None)
+        if event is not None:
+            event.set()
 
     def register_records(self, session: Session, refs: list[RecordRef]) -> None:
         """Make sure the WARC files of these records have rows (sizes are finalised at close)."""

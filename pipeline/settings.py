@@ -52,6 +52,8 @@ HTTPERROR_ALLOW_ALL = True
 REDIRECT_ENABLED = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# An archiving crawl needs no remote code-execution console.
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = os.environ.get("ARCHIVE_LOG_LEVEL", "INFO")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -30,6 +30,9 @@ WACZ_VERSION = "1.1.1"
 PAGES_PATH = "pages/pages.jsonl"
 INDEX_PATH = "indexes/index.cdxj"
 WARC_SUFFIXES = (".warc", ".warc.gz")
+# Our conversion and metadata records carry the page's own URI and date; indexed, a replay tool
+# may serve the JSON or text instead of the page. The index lists what replays.
+REPLAY_RECORDS = "response,revisit,resource"
 
 
 class WaczError(Exception):
@@ -97,7 +100,11 @@ def _cdxj_index(paths: list[Path]) -> bytes:
         out = Path(tmp, "index.cdxj")
         try:
             CDXJIndexer(
-                str(out), [str(p) for p in paths], sort=True, post_append=True
+                str(out),
+                [str(p) for p in paths],
+                sort=True,
+                post_append=True,
+                records=REPLAY_RECORDS,
             ).process_all()
         except Exception as error:  # cdxj-indexer raises whatever warcio raised for a bad file
             raise WaczError(f"cannot index the WARC files: {error}") from error

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import io
 import os
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,7 +95,13 @@ def find_warc_file(directory: Path, name: str) -> Path:
 
 
 def read_record(directory: Path, name: str, offset: int) -> StoredRecord:
-    """The record whose gzip member starts at ``offset`` in the WARC file ``name``."""
+    """The record whose gzip member starts at ``offset`` in the WARC file ``name``.
+
+    ``name`` may also be ``/abs/archive.wacz#archive/file.warc.gz``: a WARC inside a WACZ
+    package, indexed where it lies.
+    """
+    if "#" in name and name.split("#", 1)[0].lower().endswith(".wacz"):
+        return _read_wacz_member_record(name, offset)
     for attempt in range(2):
         path = find_warc_file(directory, name)
         try:
@@ -107,6 +114,21 @@ def read_record(directory: Path, name: str, offset: int) -> StoredRecord:
         except OSError as exc:
             raise WarcReadError(path, offset, f"cannot read file: {exc}") from None
     raise AssertionError("unreachable")
+
+
+def _read_wacz_member_record(location: str, offset: int) -> StoredRecord:
+    package, member = location.split("#", 1)
+    path = Path(package)
+    if not path.is_absolute():
+        raise WarcReadError(path, None, "not an absolute WACZ path")
+    try:
+        with zipfile.ZipFile(path) as wacz, wacz.open(member) as fh:
+            size = wacz.getinfo(member).file_size
+            return _record_at(fh, path, offset, size, location)  # type: ignore[arg-type]
+    except FileNotFoundError:
+        raise WarcReadError(path, None, "WACZ file not found") from None
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise WarcReadError(path, offset, f"cannot read {member} in WACZ: {exc}") from None
 
 
 def iter_records(path: Path) -> Iterator[StoredRecord]:

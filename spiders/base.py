@@ -5,6 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectionRefusedError,
@@ -60,12 +67,16 @@ def failure_item(url: str, stage: str, reason: str) -> ArchiveItem:
 
 def describe_failure(failure: Failure) -> str:
     error = failure.value
-    if failure.check(DNSLookupError):
+    if failure.check(DNSLookupError, CannotResolveHostError):
         return f"DNS lookup failed: {error}"
-    if failure.check(ConnectionRefusedError):
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
         return "connection refused"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
         return "timed out"
+    if failure.check(ResponseDataLossError):
+        return f"connection lost before the whole body arrived: {error}"
+    if failure.check(IgnoreRequest) and "robots.txt" in str(error):
+        return "forbidden by robots.txt"
     if failure.check(HttpError):
         return f"HTTP {error.response.status}"
     if isinstance(error, FileNotFoundError):

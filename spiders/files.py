@@ -1,9 +1,9 @@
-"""`scrapy crawl files [-a path=DIR_OR_GLOB]`: archive local files through Scrapy's file:// handler."""
+"""`scrapy crawl files [-a path=DIR_OR_GLOB]`: archive local files via Scrapy's file:// handler."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Response
@@ -16,7 +16,10 @@ from spiders.local_files import local_entries
 
 class FilesSpider(scrapy.Spider):
     name = "files"
-    custom_settings = {"ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False}
+    custom_settings: ClassVar[dict[str, Any]] = {
+        "ROBOTSTXT_OBEY": False,
+        "AUTOTHROTTLE_ENABLED": False,
+    }
 
     def __init__(self, path: str = "seeds", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -150,9 +150,13 @@ class WarcImportSpider(scrapy.Spider):
         if self.copy:
             runtime = ArchiveRuntime.for_crawler(self.crawler)
             runtime.open(self)
-            assert runtime.writer is not None
             records = copy_records(records, runtime, index)
+        # A copied response waits one record: its request follows it and is copied only then.
+        pending: ArchiveItem | None = None
         for scanned in records:
+            if pending is not None:
+                yield self._with_request(pending, index)
+                pending = None
             if isinstance(scanned, ScanProblem):
                 self.logger.warning("warc: %s at offset %d: %s", *vars(scanned).values())
                 item = input_failure(location, f"offset {scanned.offset}: {scanned.reason}")
@@ -160,7 +164,15 @@ class WarcImportSpider(scrapy.Spider):
                 yield item
             elif scanned.ref.record_type in ("response", "resource", "revisit"):
                 self.crawler.stats.inc_value(f"archive/import/{scanned.ref.record_type}")
-                yield self._item(scanned, index)
+                pending = self._item(scanned, index)
+        if pending is not None:
+            yield self._with_request(pending, index)
+
+    @staticmethod
+    def _with_request(item: ArchiveItem, index: RecordIndex) -> ArchiveItem:
+        if item.request_record is None and item.capture is not None:
+            item.request_record = index.request_for.get(item.capture.record_id)
+        return item
 
     def _item(self, scanned: ScannedRecord, index: RecordIndex) -> ArchiveItem:
         ref = scanned.ref

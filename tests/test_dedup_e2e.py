@@ -213,7 +213,9 @@ def test_search_collapses_copies_unless_all(archive: Archive) -> None:
     found = {hit["id"] for hit in collapsed}
     assert seeds <= found and not copies & found
     assert all(hit["duplicate_of"] is None for hit in collapsed)
-    every = json_lines(run_ok("search", "Shoigu", "--all", "--json", "--limit", "50", env=archive.env))
+    every = json_lines(
+        run_ok("search", "Shoigu", "--all", "--json", "--limit", "50", env=archive.env)
+    )
     assert seeds | copies <= {hit["id"] for hit in every}
     assert len(every) == len(collapsed) + len(copies)
     shown = run_ok("search", "Shoigu", "--all", "--limit", "50", env=archive.env).out

@@ -1,4 +1,4 @@
-"""`scrapy export -o FILE`: documents as JSON Lines (.jsonl/.json) or CSV (.csv), or a WACZ package."""
+"""`scrapy export -o FILE`: documents as JSON Lines or CSV, or the archive as a WACZ package."""
 
 from __future__ import annotations
 
@@ -41,8 +41,14 @@ class Command(ArchiveCommand):
         print(f"exported {count} document(s) to {path} ({fmt})")
 
     def export_wacz(self, path: Path) -> None:
-        from pipeline.wacz import write_wacz
+        from pipeline.wacz import WaczError, export_wacz
 
         with self.session() as session:
-            summary = write_wacz(session, self.config().warc_dir, path)
-        print(f"wrote {path}: {summary}")
+            try:
+                result = export_wacz(session, self.config().warc_dir, path)
+            except WaczError as error:
+                raise CommandError(str(error)) from None
+        print(
+            f"wrote {path}: {len(result.warc_files)} WARC file(s), {result.pages} page(s), "
+            f"{result.index_lines} index line(s)"
+        )

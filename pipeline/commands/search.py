@@ -7,6 +7,7 @@ import json
 from itertools import groupby
 
 from pipeline.command_support import ArchiveCommand, CommandError, parse_day, positive_int
+from pipeline.db.queries_stats import outlet_of
 from pipeline.db.search import SearchHit, search_documents
 
 
@@ -27,12 +28,12 @@ def hit_json(hit: SearchHit) -> dict[str, object]:
 
 def hit_lines(rank: int, hit: SearchHit) -> list[str]:
     when = (hit.published or hit.first_seen).date().isoformat()
-    source = hit.site or "-"
+    source = outlet_of(hit.site, hit.url)
     copy = f"  (near-duplicate of {hit.duplicate_of})" if hit.duplicate_of else ""
     return [
         f"{rank:>3}. [{hit.document_id}] {hit.title or '(untitled)'}{copy}",
         f"     {source} | {when} | {hit.url}",
-        f"     {hit.snippet}",
+        f"     {' '.join(hit.snippet.split())}",
     ]
 
 

@@ -80,11 +80,11 @@ class Command(ArchiveCommand):
                 print(f"{key:<{width}}  {value}")
         print(f"{'captures':<{width}}  {len(captures)}")
         for capture in captures:
-            print(
-                f"  {capture['record_type']:<10} {capture['date']}  {capture['warc']}  {capture['uri']}"
-            )
+            kind, date, warc, uri = (capture[k] for k in ("record_type", "date", "warc", "uri"))
+            print(f"  {kind:<10} {date}  {warc}  {uri}")
         print()
-        print(text)
+        # One paragraph per line in the index; a blank line between them reads better.
+        print("\n\n".join(text.split("\n")))
 
     def print_raw(self, session: object, document: Document) -> None:
         capture = queries.source_capture(session, document.id)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""`scrapy stats`: what the archive holds, by source and day, with duplicates, failures and files."""
+"""`scrapy stats`: what the archive holds: sources, days, duplicates, failures, WARC files."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def stats_lines(stats: ArchiveStats) -> list[str]:
     if stats.last_crawl is not None:
         crawl = stats.last_crawl
         finished = crawl.finished.isoformat() if crawl.finished else "not finished"
-        lines.append(f"last crawl                {crawl.id}: {crawl.started.isoformat()} .. {finished}")
+        lines.append(
+            f"last crawl                {crawl.id}: {crawl.started.isoformat()} .. {finished}"
+        )
     return lines
 
 

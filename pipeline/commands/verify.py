@@ -23,9 +23,8 @@ class Command(ArchiveCommand):
         if len(report.problems) > MAX_PROBLEMS_SHOWN:
             print(f"... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more problems")
         status = "OK" if report.ok else f"{len(report.problems)} problem(s)"
-        print(
-            f"verified {report.checked} indexed records in {len(report.files)} WARC file(s): {status}"
-        )
+        files = len(report.files)
+        print(f"verified {report.checked} indexed records in {files} WARC file(s): {status}")
         if report.unindexed:
             print(
                 f"{report.unindexed} WARC record(s) are not in the index "

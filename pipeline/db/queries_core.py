@@ -44,7 +44,13 @@ def finish_crawl(session: Session, crawl_id: int, stats: Mapping[str, Any]) -> N
 
 
 def warc_file_name(name: str) -> str:
-    """The indexed name of a WARC file: no directory, no ".open" suffix."""
+    """The indexed name of a WARC file: no directory, no ".open" suffix.
+
+    Imported files are indexed where they lie: an absolute path, or ``/x.wacz#member`` for a
+    WARC inside a WACZ package, is kept whole.
+    """
+    if name.startswith("/") and "\0" not in name:
+        return name.removesuffix(".open")
     path = name.replace("\\", "/")
     base = PurePosixPath(path).name.removesuffix(".open")
     if not base or path.endswith("/"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pipeline.extract import furniture
 from pipeline.extract.furniture import Line, Rules
 from pipeline.extract.model import ExtractedDocument, ExtractionError
+from pipeline.extract.text_meta import byline_author, stated_published
 
 SECTION_LABEL = "breadcrumb"
 # Why: NUL and other C0 controls are never text and break databases and terminals downstream.
@@ -55,7 +56,8 @@ def text_document(text: str, *, encoding: str | None = None) -> ExtractedDocumen
     """ExtractedDocument(source_kind="text", ...) of a plain-text page.
 
     Raises ExtractionError("no article text ...") when nothing is left. The date line above a
-    headline is the day the page was viewed, not a publication date: ``published`` stays None.
+    headline is the day the page was viewed, not a publication date; only an explicit
+    "Published ..." stamp sets ``published``, and a "By ..." byline sets ``author``.
     """
     cleaned = clean_plain_text(text)
     if not cleaned.lines:
@@ -64,6 +66,8 @@ def text_document(text: str, *, encoding: str | None = None) -> ExtractedDocumen
         source_kind="text",
         text="\n".join(cleaned.lines),
         title=cleaned.title,
+        author=byline_author(cleaned.removed),
+        published=stated_published(cleaned.removed),
         encoding=encoding,
         removed=cleaned.removed,
     )
