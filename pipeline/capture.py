@@ -26,7 +26,7 @@ from pipeline.warc_read import payload_sha1
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
+    from scrapy.http import Headers, Response
 
     from pipeline.warc import WarcWriter
 
@@ -40,11 +40,11 @@ META_FETCHED_AT = "archive_fetched_at"
 META_SKIP = "archive_skip"
 
 
-def http_headers(headers: object) -> list[tuple[str, str]]:
+def http_headers(headers: Headers) -> list[tuple[str, str]]:
     """Scrapy Headers as (name, value) text pairs, every value of repeated headers kept."""
     pairs: list[tuple[str, str]] = []
-    for name in list(headers):  # type: ignore[attr-defined]
-        for value in headers.getlist(name):  # type: ignore[attr-defined]
+    for name in list(headers):
+        for value in headers.getlist(name):
             pairs.append((name.decode("latin-1"), value.decode("latin-1")))
     return pairs
 

@@ -70,6 +70,6 @@ def write_derived_records(writer: WarcWriter, item: ArchiveItem) -> list[RecordR
 
 def document_from_fields(fields: dict[str, Any], text: str) -> ExtractedDocument:
     removed = tuple((str(line), str(kind)) for line, kind in fields.get("removed") or [])
-    values = {name: fields.get(name) for name in DOCUMENT_FIELDS}
+    values: dict[str, Any] = {name: fields.get(name) for name in DOCUMENT_FIELDS}
     values["source_kind"] = values["source_kind"] or "text"
     return ExtractedDocument(text=text, removed=removed, **values)

@@ -14,10 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.analysis import analyse, extract_and_analyse
+from pipeline.analysis import Analysis, analyse, extract_and_analyse
 from pipeline.db import queries
 from pipeline.derived import document_from_fields
 from pipeline.indexer import IndexPolicy, index_item
@@ -63,8 +64,8 @@ def replay_record(session: Session, stored: StoredRecord, state: ReplayState) ->
 
 
 def item_from_metadata(
-    meta_ref: RecordRef, fields: dict[str, object], state: ReplayState
-) -> tuple[ArchiveItem, object]:
+    meta_ref: RecordRef, fields: dict[str, Any], state: ReplayState
+) -> tuple[ArchiveItem, Analysis | None]:
     source_id = meta_ref.refers_to
     source = state.sources.pop(source_id, None) if source_id else None
     if source is None and isinstance(fields.get("source_record"), dict):

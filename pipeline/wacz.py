@@ -170,8 +170,8 @@ def write_wacz(
                 resources.append(_resource(name, *_sha256(data)))
             package = _datapackage(resources, title, description, created or datetime.now(UTC))
             wacz.writestr("datapackage.json", package, compress_type=zipfile.ZIP_DEFLATED)
-            digest = {"path": "datapackage.json", "hash": _sha256(package)[0]}
-            wacz.writestr("datapackage-digest.json", json.dumps(digest, indent=2))
+            package_digest = {"path": "datapackage.json", "hash": _sha256(package)[0]}
+            wacz.writestr("datapackage-digest.json", json.dumps(package_digest, indent=2))
     except OSError as error:
         target.unlink(missing_ok=True)
         raise WaczError(f"cannot write {target}: {error}") from error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -16,7 +16,7 @@ from spiders.local_files import local_entries
 
 class FilesSpider(scrapy.Spider):
     name = "files"
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings: dict[str, Any] | None = {  # noqa: RUF012 - Scrapy's own declaration
         "ROBOTSTXT_OBEY": False,
         "AUTOTHROTTLE_ENABLED": False,
     }

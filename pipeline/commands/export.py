@@ -49,6 +49,6 @@ class Command(ArchiveCommand):
             except WaczError as error:
                 raise CommandError(str(error)) from None
         print(
-            f"wrote {path}: {len(result.warc_files)} WARC file(s), {result.pages} page(s), "
+            f"wrote {path}: {result.warc_files} WARC file(s), {result.pages} page(s), "
             f"{result.index_lines} index line(s)"
         )
