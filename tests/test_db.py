@@ -98,13 +98,17 @@ def test_capture_conflicts_and_bad_types(session_factory: Factory) -> None:
 
 def test_upsert_warc_file(session_factory: Factory) -> None:
     with session_factory() as s, s.begin():
-        a = q.upsert_warc_file(s, "/x/nv-1.warc.gz.open", 10, closed=False)
+        a = q.upsert_warc_file(s, "warc/nv-1.warc.gz.open", 10, closed=False)
         b = q.upsert_warc_file(s, "nv-1.warc.gz", 99, closed=True)
-    assert a == b
+        # Imported files are indexed where they lie: their absolute location stays whole.
+        external = q.upsert_warc_file(s, "/data/old/crawl.warc.gz", 5, closed=True)
+        packaged = q.upsert_warc_file(s, "/data/a.wacz#archive/b.warc.gz", 7, closed=True)
+    assert a == b and len({a, external, packaged}) == 3
     with session_factory() as s:
         stats = q.archive_stats(s)
-    assert stats.warc_files == [("nv-1.warc.gz", 99)]
-    assert stats.warc_bytes == 99
+    assert ("nv-1.warc.gz", 99) in stats.warc_files
+    assert ("/data/old/crawl.warc.gz", 5) in stats.warc_files
+    assert ("/data/a.wacz#archive/b.warc.gz", 7) in stats.warc_files
     with session_factory() as s, s.begin(), pytest.raises(ValueError, match="WARC file name"):
         q.upsert_warc_file(s, "dir/", 1, closed=True)
 

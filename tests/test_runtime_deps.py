@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -30,7 +31,7 @@ for package in (pipeline, spiders):
 def test_modules_import_without_test_extras() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     test_only = [
-        requirement.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().replace("-", "_")
+        re.split(r"[<>=\[ ]", requirement)[0].replace("-", "_")
         for requirement in project["optional-dependencies"]["test"]
     ]
     assert "pytest" in test_only
