@@ -7,25 +7,19 @@ one-itertag-per-spider model does not.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin
 
 import lxml.etree
-import scrapy
 from scrapy.http import Response
 
-from pipeline.items import ArchiveItem
-from spiders.base import archive_item
 from spiders.web_common import (
     ArgumentError,
-    ErrbackMixin,
+    SpiderOutput,
+    WebSpider,
     check_http_url,
-    handle_redirect,
-    input_failure,
-    is_redirect,
-    page_item,
-    web_request,
+    follows_redirects,
 )
 
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -87,7 +81,11 @@ def feed_links(body: bytes, base_url: str) -> tuple[str, list[str]]:
     return dialect, links
 
 
-class FeedSpider(ErrbackMixin, scrapy.Spider):
+def _read_feed(response: Response) -> tuple[str, list[str]]:
+    return feed_links(response.body, response.url)
+
+
+class FeedSpider(WebSpider):
     name = "feed"
 
     def __init__(self, url: str = "", *args: Any, **kwargs: Any) -> None:
@@ -99,38 +97,21 @@ class FeedSpider(ErrbackMixin, scrapy.Spider):
         try:
             check_http_url(self.feed_url, "url")
         except ArgumentError as error:
-            self.logger.error("feed: %s", error)
-            yield input_failure(self.feed_url, str(error))
+            yield self.rejected(self.feed_url, str(error))
             return
-        yield web_request(self.feed_url, self.parse, self.on_error)
+        yield self.request(self.feed_url, self.parse)
 
-    def parse(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
-        if is_redirect(response):
-            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
-            return
-        item = archive_item(response, index_as_article=False)
-        if item.failure:
+    @follows_redirects
+    def parse(self, response: Response) -> SpiderOutput:
+        item, parsed = self.parse_captured(response, _read_feed, FeedError)
+        if parsed is None:
             yield item
             return
-        try:
-            dialect, links = feed_links(response.body, response.url)
-        except FeedError as error:
-            self.logger.warning("feed: %s: %s", response.url, error)
-            item.fail("parse", str(error))
-            yield item
-            return
+        dialect, links = parsed
         self.logger.info("feed: %s is %s with %d entries", response.url, dialect, len(links))
         yield item
         for link in links:
-            try:
-                yield web_request(
-                    check_http_url(link, "feed entry"), self.parse_entry, self.on_error
-                )
-            except ArgumentError as error:
-                yield input_failure(link, str(error))
+            yield self.checked_request(link, "feed entry", self.parse_entry)
 
-    def parse_entry(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
-        if is_redirect(response):
-            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
-            return
-        yield page_item(response)
+    # Its own name, not parse_page: requests queued in a JOBDIR by earlier runs name it.
+    parse_entry = WebSpider.parse_page

@@ -9,33 +9,29 @@ so a crawl resumed with JOBDIR keeps counting where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import scrapy
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from w3lib.url import canonicalize_url
 
-from pipeline.items import ArchiveItem
 from spiders.web_common import (
     META_DEPTH,
     ArgumentError,
-    ErrbackMixin,
+    SpiderOutput,
+    WebSpider,
     check_http_url,
-    handle_redirect,
-    input_failure,
-    is_redirect,
+    follows_redirects,
     page_item,
     parse_bool,
     parse_int,
     parse_regex,
-    web_request,
 )
 
 
-class SiteSpider(ErrbackMixin, scrapy.Spider):
+class SiteSpider(WebSpider):
     name = "site"
 
     def __init__(
@@ -92,17 +88,14 @@ class SiteSpider(ErrbackMixin, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         if self.argument_error:
-            self.logger.error("site: %s", self.argument_error)
-            yield input_failure(self.archive_args["url"] or "", self.argument_error)
+            yield self.rejected(self.archive_args["url"] or "", self.argument_error)
             return
         for url in self.start_urls_checked:
             if self._admit(url):
-                yield web_request(url, self.parse, self.on_error, meta={META_DEPTH: 0})
+                yield self.request(url, self.parse, meta={META_DEPTH: 0})
 
-    def parse(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
-        if is_redirect(response):
-            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
-            return
+    @follows_redirects
+    def parse(self, response: Response) -> SpiderOutput:
         item = page_item(response)
         yield item
         depth = int(response.meta.get(META_DEPTH, 0))
@@ -112,4 +105,4 @@ class SiteSpider(ErrbackMixin, scrapy.Spider):
             if self.same_host and urlsplit(link.url).netloc.lower() not in self.hosts:
                 continue
             if self._admit(link.url):
-                yield web_request(link.url, self.parse, self.on_error, meta={META_DEPTH: depth + 1})
+                yield self.request(link.url, self.parse, meta={META_DEPTH: depth + 1})

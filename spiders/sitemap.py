@@ -8,30 +8,25 @@ Entries without any date are kept even with a window: nothing says they fall out
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.etree
-import scrapy
 from scrapy.http import Response
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from pipeline.items import ArchiveItem
 from spiders.base import archive_item
 from spiders.web_common import (
     ArgumentError,
-    ErrbackMixin,
+    SpiderOutput,
+    WebSpider,
     check_http_url,
-    handle_redirect,
-    input_failure,
-    is_redirect,
-    page_item,
+    follows_redirects,
     parse_w3c_date,
     parse_when,
-    web_request,
 )
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol allows 50 MB uncompressed
@@ -92,7 +87,11 @@ def parse_sitemap(body: bytes) -> tuple[str, list[SitemapEntry]]:
     return _local(root.tag), entries
 
 
-class SitemapSpider(ErrbackMixin, scrapy.Spider):
+def _read_sitemap(response: Response) -> tuple[str, list[SitemapEntry]]:
+    return parse_sitemap(response.body)
+
+
+class SitemapSpider(WebSpider):
     name = "sitemap"
 
     def __init__(
@@ -118,13 +117,12 @@ class SitemapSpider(ErrbackMixin, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         if self.argument_error:
-            self.logger.error("sitemap: %s", self.argument_error)
-            yield input_failure(self.start_url, self.argument_error)
+            yield self.rejected(self.start_url, self.argument_error)
             return
         if urlsplit(self.start_url).path.endswith("/robots.txt"):
-            yield web_request(self.start_url, self.parse_robots, self.on_error)
+            yield self.request(self.start_url, self.parse_robots)
         else:
-            yield web_request(self.start_url, self.parse_sitemap, self.on_error)
+            yield self.request(self.start_url, self.parse_sitemap)
 
     def in_window(self, when: datetime | None) -> bool:
         if when is None:
@@ -133,53 +131,27 @@ class SitemapSpider(ErrbackMixin, scrapy.Spider):
         too_late = self.until is not None and when > self.until
         return not (too_early or too_late)
 
-    def parse_robots(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
-        if is_redirect(response):
-            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
-            return
+    @follows_redirects
+    def parse_robots(self, response: Response) -> SpiderOutput:
         item = archive_item(response, index_as_article=False)
         urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         if not urls and not item.failure:
             item.fail("parse", "robots.txt names no Sitemap")
         yield item
         for url in urls:
-            yield web_request(url, self.parse_sitemap, self.on_error)
+            yield self.request(url, self.parse_sitemap)
 
-    def parse_sitemap(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
-        if is_redirect(response):
-            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
-            return
-        item = archive_item(response, index_as_article=False)
-        if item.failure:
-            yield item
-            return
-        try:
-            kind, entries = parse_sitemap(response.body)
-        except SitemapError as error:
-            self.logger.warning("sitemap: %s: %s", response.url, error)
-            item.fail("parse", str(error))
-            yield item
-            return
+    @follows_redirects
+    def parse_sitemap(self, response: Response) -> SpiderOutput:
+        item, parsed = self.parse_captured(response, _read_sitemap, SitemapError)
         yield item
-        yield from self._follow(kind, entries)
+        if parsed is not None:
+            yield from self._follow(*parsed)
 
-    def _follow(
-        self, kind: str, entries: list[SitemapEntry]
-    ) -> Iterator[ArchiveItem | scrapy.Request]:
+    def _follow(self, kind: str, entries: list[SitemapEntry]) -> SpiderOutput:
         callback = self.parse_sitemap if kind == "sitemapindex" else self.parse_page
         for entry in entries:
             if not self.in_window(entry.when):
                 self.crawler.stats.inc_value("archive/sitemap/outside_window")
                 continue
-            try:
-                url = check_http_url(entry.loc, "sitemap loc")
-            except ArgumentError as error:
-                yield input_failure(entry.loc, str(error))
-                continue
-            yield web_request(url, callback, self.on_error)
-
-    def parse_page(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
-        if is_redirect(response):
-            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
-            return
-        yield page_item(response)
+            yield self.checked_request(entry.loc, "sitemap loc", callback)

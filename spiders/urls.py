@@ -5,24 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import scrapy
 from scrapy.http import Response
 
 from pipeline.items import ArchiveItem
 from spiders.base import archive_item
 from spiders.web_common import (
     ArgumentError,
-    ErrbackMixin,
+    SpiderOutput,
+    WebSpider,
     check_http_url,
-    handle_redirect,
+    follows_redirects,
     input_failure,
-    is_redirect,
     read_url_lines,
-    web_request,
 )
 
 
-class UrlsSpider(ErrbackMixin, scrapy.Spider):
+class UrlsSpider(WebSpider):
     name = "urls"
 
     def __init__(self, urls: str | None = None, url: str | None = None, *args: Any, **kwargs: Any):
@@ -40,7 +38,7 @@ class UrlsSpider(ErrbackMixin, scrapy.Spider):
             if isinstance(entry, ArchiveItem):
                 yield entry
             else:
-                yield web_request(entry, self.parse, self.on_error)
+                yield self.request(entry, self.parse)
 
     def _entries(self) -> Iterator[str | ArchiveItem]:
         if self.single_url:
@@ -63,8 +61,6 @@ class UrlsSpider(ErrbackMixin, scrapy.Spider):
             self.logger.warning("%s", error)
             return input_failure(url, str(error))
 
-    def parse(self, response: Response) -> Iterator[ArchiveItem | scrapy.Request]:
-        if is_redirect(response):
-            yield from handle_redirect(response, self.settings.getint("REDIRECT_MAX_TIMES", 20))
-            return
+    @follows_redirects
+    def parse(self, response: Response) -> SpiderOutput:
         yield archive_item(response)

@@ -6,11 +6,12 @@ item of its own: its response record gets an index row instead of lying in the W
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import scrapy
@@ -25,6 +26,11 @@ META_DEPTH = "archive_depth"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 FORWARDED_META = frozenset({"dont_redirect", "depth", META_DEPTH})
+
+SpiderOutput: TypeAlias = Iterator[ArchiveItem | scrapy.Request]
+SpiderT = TypeVar("SpiderT", bound=scrapy.Spider)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ArgumentError(ValueError):
@@ -169,12 +175,77 @@ def is_redirect(response: Response) -> bool:
     return response.status in REDIRECT_STATUSES
 
 
+def follows_redirects(
+    callback: Callable[Concatenate[SpiderT, Response, P], SpiderOutput],
+) -> Callable[Concatenate[SpiderT, Response, P], SpiderOutput]:
+    """A generator callback that hands 3xx responses to handle_redirect before its own code runs.
+
+    The wrapper is a plain function, so the decorated callback stays a method of the spider and
+    JOBDIR can still store requests that name it."""
+
+    @functools.wraps(callback)
+    def wrapper(
+        spider: SpiderT, response: Response, /, *args: P.args, **kwargs: P.kwargs
+    ) -> SpiderOutput:
+        if is_redirect(response):
+            yield from handle_redirect(response, spider.settings.getint("REDIRECT_MAX_TIMES", 20))
+            return
+        yield from callback(spider, response, *args, **kwargs)
+
+    return wrapper
+
+
 class ErrbackMixin:
     """``on_error`` as a spider method: JOBDIR can only store requests whose callbacks and
     errbacks are methods of the spider, others stay in memory and are lost on interruption."""
 
     def on_error(self, failure: Failure) -> ArchiveItem:
         return error_item(failure)
+
+
+class WebSpider(ErrbackMixin, scrapy.Spider):
+    """Base of the HTTP spiders (feed, sitemap, site, urls): requests whose redirects come back
+    to the spider, input rejected as failure items, captured-only documents parsed or failed."""
+
+    def request(
+        self, url: str, callback: Callable[..., Any], meta: dict[str, Any] | None = None
+    ) -> scrapy.Request:
+        return web_request(url, callback, self.on_error, meta=meta)
+
+    def checked_request(
+        self, url: str, what: str, callback: Callable[..., Any]
+    ) -> scrapy.Request | ArchiveItem:
+        """A request for a URL found in a document, or an input failure if it is not http(s)."""
+        try:
+            return self.request(check_http_url(url, what), callback)
+        except ArgumentError as error:
+            return input_failure(url, str(error))
+
+    def rejected(self, text: str, reason: str) -> ArchiveItem:
+        """The failure item for an unusable spider argument, logged as an error."""
+        self.logger.error("%s: %s", self.name, reason)
+        return input_failure(text, reason)
+
+    def parse_captured(
+        self, response: Response, parse: Callable[[Response], T], error: type[Exception]
+    ) -> tuple[ArchiveItem, T | None]:
+        """The item of a document archived but not indexed (feed, sitemap) and what ``parse``
+        read from it; None when the fetch failed or ``parse`` raised ``error`` (the item then
+        fails at stage "parse", so the unreadable document is still on record)."""
+        item = archive_item(response, index_as_article=False)
+        if item.failure:
+            return item, None
+        try:
+            return item, parse(response)
+        except error as problem:
+            self.logger.warning("%s: %s: %s", self.name, response.url, problem)
+            item.fail("parse", str(problem))
+            return item, None
+
+    @follows_redirects
+    def parse_page(self, response: Response) -> SpiderOutput:
+        """A page found by discovery (sitemap entry, feed entry)."""
+        yield page_item(response)
 
 
 def page_item(response: Response) -> ArchiveItem:
