@@ -33,11 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.corpus import VARIANT_KINDS, Article, load_articles, make_variant, synthetic_articles
 from pipeline.analysis import analyse
+from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
-from pipeline.db.models import Story
+from pipeline.db.models import Story, StoryKey
 from pipeline.db.session import make_engine, make_session_factory, sqlite_path
 from pipeline.extract.model import ExtractedDocument
 from pipeline.indexer import IndexPolicy, index_item
@@ -49,6 +51,7 @@ VARIANT_SHARE = 0.22  # syndicated copies of a recent article
 MATE_SHARE = 0.08  # other reports of a recent article's event
 HOT_SHARE = 0.3  # originals that name one of the hot names
 RECENT = 1500
+PROBES = 20
 HOT_SYLLABLES = [
     "vra",
     "dim",
@@ -76,6 +79,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=10_000, help="report every N documents")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="PostgreSQL: ANALYZE after every window, as autovacuum would (if it is on)",
+    )
     args = parser.parse_args(argv)
     if args.docs < 1 or args.window < 1:
         parser.error("--docs and --window must be positive")
@@ -214,6 +222,10 @@ def ingest(url: str, args: argparse.Namespace) -> None:
         window.docs += 1
         window.outcomes[item.outcome or "?"] += 1
         if (index + 1) % args.window == 0 or index + 1 == args.docs:
+            if args.analyze and engine.dialect.name == "postgresql":
+                with engine.connect() as connection:
+                    connection.execute(text("ANALYZE"))
+                    connection.commit()
             report(index + 1, window, engine)
             total.docs += window.docs
             total.analyse_s += window.analyse_s
@@ -222,6 +234,23 @@ def ingest(url: str, args: argparse.Namespace) -> None:
             window = Window()
     print_total(total, engine)
     engine.dispose()
+
+
+def hot_key_probe(factory: sessionmaker[Session], when: datetime) -> str:
+    """Rows of the most frequent story key, and what one candidate lookup with it costs."""
+    with factory() as session:
+        key, rows = session.execute(
+            select(StoryKey.key, func.count().label("n"))
+            .group_by(StoryKey.key)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+        window = timedelta(days=IndexPolicy().story_window_days)
+        started = time.perf_counter()
+        for _ in range(PROBES):
+            queries.story_candidates(session, [key], since=when - window, until=when + window)
+        lookup_ms = 1000 * (time.perf_counter() - started) / PROBES
+    return f"hot key {key} {rows:,} rows {lookup_ms:.2f} ms/lookup"
 
 
 def report(done: int, window: Window, engine: Engine) -> None:
@@ -235,6 +264,8 @@ def report(done: int, window: Window, engine: Engine) -> None:
         f"  db={database_bytes(engine) / 1e6:,.0f} MB",
         flush=True,
     )
+    when = START + timedelta(days=done / DOCS_PER_DAY)
+    print(f"         {hot_key_probe(make_session_factory(engine), when)}", flush=True)
 
 
 def print_total(total: Window, engine: Engine) -> None:

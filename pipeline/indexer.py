@@ -190,11 +190,12 @@ def _assign_story(
     window = timedelta(days=policy.story_window_days)
     keys = list(analysis.story_keys)
     candidates = queries.story_candidates(session, keys, since=seen - window, until=seen + window)
-    members: list[tuple[int, StoryFeatures]] = []
-    for story_id, member_id, _shared in candidates:
-        member = session.get(Document, member_id)
-        if member is not None and member.story_features:
-            members.append((story_id, StoryFeatures.from_json(member.story_features)))
+    stored = queries.story_features_of(session, [member_id for _, member_id, _ in candidates])
+    members = [
+        (story_id, StoryFeatures.from_json(stored[member_id]))
+        for story_id, member_id, _shared in candidates
+        if stored.get(member_id)
+    ]
     features = StoryFeatures.from_json(analysis.story_features_json)
     chosen = choose_story(members, features, threshold=policy.story_threshold)
     if chosen is None:
@@ -208,7 +209,7 @@ def _assign_story(
     else:
         story_id = chosen[0]
         queries.add_to_story(session, story_id, document_id, seen)
-    queries.add_story_keys(session, story_id, document_id, keys)
+    queries.add_story_keys(session, story_id, document_id, keys, seen)
     return story_id
 
 

@@ -252,10 +252,10 @@ def test_stories(session_factory: Factory) -> None:
         story = q.add_story(s, headline="Flood", first_seen=T0, last_seen=T0, lead_document_id=a)
         q.add_to_story(s, story, b, T0 + timedelta(days=2))
         q.add_to_story(s, story, b, T0 + timedelta(days=2))  # no double count
-        q.add_story_keys(s, story, a, ["flood", "river", "flood"])
-        q.add_story_keys(s, story, b, ["flood"])
+        q.add_story_keys(s, story, a, ["flood", "river", "flood"], T0)
+        q.add_story_keys(s, story, b, ["flood"], T0 + timedelta(days=2))
         lone = q.add_story(s, headline="Other", first_seen=T0, last_seen=T0, lead_document_id=c)
-        q.add_story_keys(s, lone, c, ["river"])
+        q.add_story_keys(s, lone, c, ["river"], T0)
     with session_factory() as s:
         rows = q.list_stories(s)
         assert [(r.story_id, r.size) for r in rows] == [(story, 2), (lone, 1)]
@@ -263,14 +263,16 @@ def test_stories(session_factory: Factory) -> None:
         assert rows[0].last_seen == T0 + timedelta(days=2)
         assert [d.id for d in q.story_members(s, story)] == [a, b]
         since, until = T0 - timedelta(days=1), T0 + timedelta(days=1)
+        late_window = T0 + timedelta(days=2, hours=1)
         found = q.story_candidates(s, ["flood", "river"], since=since, until=until)
-        assert found[0] == (story, a, 2)
-        assert set(found[1:]) == {(story, b, 1), (lone, c, 1)}
+        assert found == [(story, a, 2), (lone, c, 1)]  # b was seen outside the window
+        later = q.story_candidates(s, ["flood"], since=T0 + timedelta(days=1), until=late_window)
+        assert later == [(story, b, 1)]
         late = T0 + timedelta(days=3)
         assert q.story_candidates(s, ["flood"], since=late, until=late) == []
         assert q.story_candidates(s, [], since=since, until=until) == []
     with session_factory() as s, s.begin(), pytest.raises(ValueError, match="story keys"):
-        q.add_story_keys(s, story, c, ["k" * 65])
+        q.add_story_keys(s, story, c, ["k" * 65], T0)
 
 
 def test_duplicate_groups(session_factory: Factory) -> None:

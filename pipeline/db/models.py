@@ -138,7 +138,10 @@ class StoryKey(Base):
     """A salient key (content word or named entity) of a story member, for candidate lookup."""
 
     __tablename__ = "story_keys"
+    # Lookup is by key within a time window: the window is part of the index.
+    __table_args__ = (Index("ix_story_keys_key_seen", "key", "seen"),)
 
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen: Mapped[datetime] = mapped_column(UTCDateTime)  # the member's published or first-seen date

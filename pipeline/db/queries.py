@@ -39,6 +39,7 @@ from pipeline.db.queries_dedup import (
     lsh_candidates,
     signed64,
     story_candidates,
+    story_features_of,
     story_members,
 )
 from pipeline.db.queries_stats import ArchiveStats, LastCrawl, archive_stats, outlet_of, url_host
@@ -77,6 +78,7 @@ __all__ = [
     "source_capture",
     "start_crawl",
     "story_candidates",
+    "story_features_of",
     "story_members",
     "upsert_warc_file",
     "url_host",

@@ -125,12 +125,17 @@ def add_to_story(session: Session, story_id: int, document_id: int, seen: dateti
     session.flush()
 
 
-def add_story_keys(session: Session, story_id: int, document_id: int, keys: Sequence[str]) -> None:
+def add_story_keys(
+    session: Session, story_id: int, document_id: int, keys: Sequence[str], seen: datetime
+) -> None:
     unique = list(dict.fromkeys(keys))
     too_long = [key for key in unique if not key or len(key) > MAX_KEY_LENGTH]
     if too_long:
         raise ValueError(f"story keys must be 1 to {MAX_KEY_LENGTH} characters: {too_long[0]!r}")
-    rows = [{"story_id": story_id, "document_id": document_id, "key": key} for key in unique]
+    rows = [
+        {"story_id": story_id, "document_id": document_id, "key": key, "seen": seen}
+        for key in unique
+    ]
     if rows:
         session.execute(insert(StoryKey), rows)
 
@@ -138,23 +143,35 @@ def add_story_keys(session: Session, story_id: int, document_id: int, keys: Sequ
 def story_candidates(
     session: Session, keys: Sequence[str], *, since: datetime, until: datetime, limit: int = 20
 ) -> list[tuple[int, int, int]]:
-    """(story_id, document_id, shared keys) of members of stories whose window overlaps."""
+    """(story_id, document_id, shared keys) of story members seen within [since, until].
+
+    One range scan of the (key, seen) index per key: the cost does not grow with the archive.
+    """
     if not keys:
         return []
     shared = func.count().label("shared")
     statement = (
         select(StoryKey.story_id, StoryKey.document_id, shared)
-        .join(Story, Story.id == StoryKey.story_id)
         .where(
             StoryKey.key.in_(list(dict.fromkeys(keys))),
-            Story.first_seen <= until,
-            Story.last_seen >= since,
+            StoryKey.seen >= since,
+            StoryKey.seen <= until,
         )
         .group_by(StoryKey.story_id, StoryKey.document_id)
         .order_by(shared.desc(), StoryKey.story_id, StoryKey.document_id)
         .limit(limit)
     )
     return [(story_id, doc_id, count) for story_id, doc_id, count in session.execute(statement)]
+
+
+def story_features_of(session: Session, document_ids: Sequence[int]) -> dict[int, str]:
+    """Stored story features (JSON) of documents, without loading their text."""
+    if not document_ids:
+        return {}
+    statement = select(Document.id, Document.story_features).where(
+        Document.id.in_(list(dict.fromkeys(document_ids)))
+    )
+    return {doc_id: features for doc_id, features in session.execute(statement) if features}
 
 
 def story_members(session: Session, story_id: int) -> list[Document]:
