@@ -114,7 +114,8 @@ def index_item(
     if not item.index_as_article or item.document is None or analysis is None:
         item.outcome = "captured"
         return
-    decision = decide(session, analysis, policy)
+    # The Dedup stage's decision, taken moments before; re-taken when absent or found stale.
+    decision = item.decision or decide(session, analysis, policy)
     document_id = decision.document_id
     if document_id is None:
         document_id = _add_document(session, item, analysis, decision, policy)

@@ -10,6 +10,7 @@ from pipeline.extract.model import ExtractedDocument
 
 if TYPE_CHECKING:
     from pipeline.analysis import Analysis
+    from pipeline.indexer import Decision
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ArchiveItem:
     similarity: float | None = None
     story_id: int | None = None
     analysis: Analysis | None = field(default=None, repr=False)  # fingerprints, set by Extract
+    decision: Decision | None = field(default=None, repr=False)  # set by Dedup
 
     def fail(self, stage: str, reason: str) -> None:
         self.failure_stage = stage

@@ -79,7 +79,7 @@ class ExtractPipeline(ArchivePipelineBase):
 
 
 class DedupPipeline(ArchivePipelineBase):
-    """Tells what the item is against the index; StorePipeline re-checks inside its transaction."""
+    """Tells what the item is against the index: new, same text, or near-duplicate of which."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -91,9 +91,7 @@ class DedupPipeline(ArchivePipelineBase):
         analysis = item.analysis
         with self.runtime.session() as session:
             decision = decide(session, analysis, self.policy)
-        item.outcome = decision.outcome
-        item.duplicate_of = decision.duplicate_of
-        item.similarity = decision.similarity
+        item.decision = decision
         return item
 
 
@@ -108,6 +106,7 @@ class StorePipeline(ArchivePipelineBase):
         await wait_for_original(self.runtime, item)
         store_item(self.runtime, item, self.policy, self.crawler.stats)
         item.analysis = None
+        item.decision = None
         item.body = b""  # the bytes are in the WARC file; keep feed exports small
         return item
 

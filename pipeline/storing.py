@@ -59,6 +59,7 @@ def store_item(
         except IntegrityError:
             # Another worker indexed the same text meanwhile: decide again against its row.
             runtime.warc_files_seen.clear()
+            item.decision = None
             if attempt == 2:
                 raise
     if item.capture is not None:

@@ -17,6 +17,7 @@ from pipeline.extract.decode import (
 from pipeline.extract.html import html_document
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 from pipeline.extract.sniff import sniff_kind, sniff_text_kind
+from pipeline.extract.text import text_document
 
 __all__ = [
     "DecodedText",
@@ -45,9 +46,6 @@ def extract_document(
     if kind == "html":
         document = html_document(decoded.text, url=url)
     else:
-        # Imported here: text.py is written separately and pulls in its own rules data.
-        from pipeline.extract.text import text_document
-
         document = text_document(decoded.text, encoding=decoded.encoding)
     return _with_encoding(document, decoded.encoding)
 
