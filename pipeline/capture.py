@@ -119,9 +119,8 @@ class WarcCaptureExtension:
         request.meta[META_FETCHED_AT] = datetime.now(UTC)
         try:
             self._capture(response, request)
-        except (
-            Exception
-        ) as error:  # an unwritable archive must surface per item, not kill the crawl
+        except Exception as error:
+            # An unwritable archive must surface per item, not kill the crawl.
             logger.error("archive: could not write WARC record for %s: %s", request.url, error)
             request.meta[META_CAPTURE_ERROR] = f"WARC write failed: {error}"
             self._inc("capture/errors")

@@ -92,8 +92,12 @@ class ArchiveRuntime:
     def expect_store(self, record_id: str) -> None:
         self.stored_events[record_id] = asyncio.Event()
 
-    def mark_stored(self, record_id: str) -> None:
-        event = self.stored_events.pop(record_id, None)
+    def mark_stored(self, ref: RecordRef) -> None:
+        # Once its row is committed the database answers for this payload; keep memory flat.
+        known = self.payloads_this_crawl.get(ref.payload_digest or "")
+        if known is not None and known.record_id == ref.record_id:
+            del self.payloads_this_crawl[ref.payload_digest or ""]
+        event = self.stored_events.pop(ref.record_id, None)
         if event is not None:
             event.set()
 

@@ -63,7 +63,7 @@ def store_item(
             if attempt == 2:
                 raise
     if item.capture is not None:
-        runtime.mark_stored(item.capture.record_id)
+        runtime.mark_stored(item.capture)
     if item.story_id is not None and item.outcome in {"new", "near-duplicate"}:
         runtime.stories_touched.add(item.story_id)
     if stats is not None:
