@@ -42,7 +42,6 @@ class ArchiveRuntime:
         self.session_factory: sessionmaker[Session] | None = None
         # Payloads archived by this crawl but possibly not yet committed to the index.
         self.payloads_this_crawl: dict[str, RecordRef] = {}
-        self.warc_files_seen: set[str] = set()
         self.stories_touched: set[int] = set()
         # Originals captured but not yet indexed: their revisits wait on these.
         self.stored_events: dict[str, asyncio.Event] = {}
@@ -100,13 +99,6 @@ class ArchiveRuntime:
         event = self.stored_events.pop(ref.record_id, None)
         if event is not None:
             event.set()
-
-    def register_records(self, session: Session, refs: list[RecordRef]) -> None:
-        """Make sure the WARC files of these records have rows (sizes are finalised at close)."""
-        for ref in refs:
-            if ref.warc_file not in self.warc_files_seen:
-                queries.upsert_warc_file(session, ref.warc_file, 0, closed=False)
-                self.warc_files_seen.add(ref.warc_file)
 
     def close(self, stats: dict[str, Any]) -> None:
         if self.writer is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pipeline.derived import write_derived_records
 from pipeline.indexer import IndexPolicy, index_item
-from pipeline.items import ArchiveItem, RecordRef
+from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
 
 logger = logging.getLogger(__name__)
@@ -24,10 +24,6 @@ ORIGINAL_WAIT_SECONDS = 60.0
 
 class Stats(Protocol):
     def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
-
-
-def item_refs(item: ArchiveItem) -> list[RecordRef]:
-    return [r for r in (item.capture, item.request_record) if r is not None] + item.derived
 
 
 async def wait_for_original(runtime: ArchiveRuntime, item: ArchiveItem) -> None:
@@ -53,12 +49,10 @@ def store_item(
     for attempt in (1, 2):
         try:
             with runtime.session() as session, session.begin():
-                runtime.register_records(session, item_refs(item))
                 index_item(session, item, item.analysis, runtime.crawl_id, policy)
             break
         except IntegrityError:
             # Another worker indexed the same text meanwhile: decide again against its row.
-            runtime.warc_files_seen.clear()
             item.decision = None
             if attempt == 2:
                 raise
