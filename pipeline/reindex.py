@@ -9,7 +9,6 @@ again.
 from __future__ import annotations
 
 import json
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from pipeline.db import queries
 from pipeline.derived import document_from_fields
 from pipeline.indexer import IndexPolicy, index_item
 from pipeline.items import ArchiveItem, RecordRef
-from pipeline.warc_read import StoredRecord, iter_records, read_record
+from pipeline.warc_read import StoredRecord, decoded_http_payload, iter_records, read_record
 
 SOURCE_TYPES = frozenset({"resource", "response", "revisit"})
 
@@ -119,17 +118,13 @@ def replay_leftovers(session: Session, state: ReplayState) -> None:
 
 
 def decoded_body(stored: StoredRecord) -> tuple[bytes, str | None]:
-    headers = {k.lower(): v for k, v in stored.http_headers or []}
-    body = stored.payload
-    encoding = headers.get("content-encoding", "").strip().lower()
+    headers = stored.http_headers or []
     try:
-        if encoding in {"gzip", "x-gzip"}:
-            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            body = zlib.decompress(body)
-    except zlib.error:
-        pass  # extraction then reports it as binary content
-    return body, headers.get("content-type") or stored.ref.content_type
+        body = decoded_http_payload(headers, stored.payload)
+    except Exception:  # a corrupt body: extraction then reports it as binary content
+        body = stored.payload
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+    return body, content_type or stored.ref.content_type
 
 
 def parse_time(value: object, fallback: datetime) -> datetime:

@@ -15,11 +15,12 @@ import io
 import os
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 from warcio.statusandheaders import (
     StatusAndHeaders,
     StatusAndHeadersParser,
@@ -70,6 +71,23 @@ class WarcReadError(Exception):
         self.problem = problem
         where = self.path if offset is None else f"{self.path} at offset {offset}"
         super().__init__(f"{where}: {problem}")
+
+
+def decoded_http_payload(http_headers: Sequence[tuple[str, str]], raw: bytes) -> bytes:
+    """An HTTP payload as stored, with Transfer- and Content-Encoding removed, as a browser sees it.
+
+    warcio's decoders raise zlib, brotli or ValueError errors alike on a corrupt body.
+    """
+    headers = {name.lower(): value.strip().lower() for name, value in http_headers}
+    encoding: str | None = headers.get("content-encoding")
+    if encoding not in BufferedReader.get_supported_decompressors():
+        encoding = None
+    stream = io.BytesIO(raw)
+    if headers.get("transfer-encoding") == "chunked":
+        return bytes(ChunkedDataReader(stream, decomp_type=encoding).read())
+    if encoding:
+        return bytes(BufferedReader(stream, decomp_type=encoding).read())
+    return raw
 
 
 def payload_sha1(data: bytes) -> str:

@@ -8,19 +8,18 @@ with a reason, reported instead of silently importing less.
 
 from __future__ import annotations
 
-import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_datetime
 
 from pipeline.items import RecordRef
 from pipeline.wacz import location_size, open_location, wacz_members
+from pipeline.warc_read import decoded_http_payload
 
 IMPORT_SUFFIXES = (".warc", ".warc.gz", ".wacz")
 CONTENT_RECORDS = frozenset({"response", "resource", "revisit", "request"})
@@ -176,13 +175,4 @@ def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | Sc
 
 def decoded_payload(scanned: ScannedRecord) -> bytes:
     """The payload with Transfer-Encoding and Content-Encoding removed, as a browser sees it."""
-    headers = {name.lower(): value.strip().lower() for name, value in scanned.http_headers}
-    encoding = headers.get("content-encoding")
-    if encoding not in BufferedReader.get_supported_decompressors():
-        encoding = None
-    stream = io.BytesIO(scanned.raw_payload)
-    if headers.get("transfer-encoding") == "chunked":
-        return ChunkedDataReader(stream, decomp_type=encoding).read()
-    if encoding:
-        return BufferedReader(stream, decomp_type=encoding).read()
-    return scanned.raw_payload
+    return decoded_http_payload(scanned.http_headers, scanned.raw_payload)
