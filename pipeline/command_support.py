@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pipeline.config import ArchiveConfig, archive_config
+from pipeline.dates import parse_iso_utc
 from pipeline.db.search import QueryError
 from pipeline.db.session import DatabaseError, make_session_factory, open_existing
 from pipeline.warc_read import WarcReadError
@@ -73,10 +74,9 @@ def parse_day(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        return parse_iso_utc(value)
     except ValueError:
         raise CommandError(f"{name}: not a date: {value!r} (use YYYY-MM-DD)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def positive_int(value: str) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pipeline.analysis import Analysis
+from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.dedup.minhash import (
@@ -218,11 +219,6 @@ def _parse_date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_iso_utc(value)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        from datetime import UTC
-
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.analysis import Analysis, analyse, extract_and_analyse
+from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
 from pipeline.derived import document_from_fields
 from pipeline.indexer import IndexPolicy, index_item
@@ -130,8 +131,7 @@ def decoded_body(stored: StoredRecord) -> tuple[bytes, str | None]:
 def parse_time(value: object, fallback: datetime) -> datetime:
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parse_iso_utc(value)
         except ValueError:
             pass
     return fallback
