@@ -95,6 +95,7 @@ class WarcCaptureExtension:
     def __init__(self, crawler: Crawler, runtime: ArchiveRuntime) -> None:
         self.crawler = crawler
         self.runtime = runtime
+        self.policy = policy_from_settings(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
@@ -160,9 +161,7 @@ class WarcCaptureExtension:
             revisit_of=request.meta.get(META_REVISIT_OF),
             index_as_article=False,
         )
-        store_item(
-            self.runtime, item, policy_from_settings(self.crawler.settings), self.crawler.stats
-        )
+        store_item(self.runtime, item, self.policy, self.crawler.stats)
 
     def _original_for(self, body: bytes, status: int, is_file: bool) -> RecordRef | None:
         # Empty bodies and error pages share payloads by accident: only content is deduplicated.
