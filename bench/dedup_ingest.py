@@ -5,7 +5,7 @@
 Documents come from bench/corpus.py (synthetic articles and their syndication variants) plus
 story mates (the same cast and words, other sentences) and the real articles; a few "hot"
 names appear in thousands of documents, as a head of state does in a real archive. They pass
-through pipeline.analysis.analyse and pipeline.indexer.index_item exactly as a crawl's items do
+through pipeline.analysis.analyse and pipeline.index.storing.index_item as a crawl's items do
 (one transaction per item), with synthetic WARC record references: no WARC writing and no
 extraction. Arrival is 1,000 documents a day, so the story window always holds the same number
 of documents and the cost per document must stay flat as the archive grows.
@@ -42,8 +42,10 @@ from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.models import Story, StoryKey
 from pipeline.db.session import make_engine, make_session_factory, sqlite_path
 from pipeline.extract.model import ExtractedDocument
-from pipeline.indexer import IndexPolicy, index_item
-from pipeline.items import ArchiveItem, RecordRef
+from pipeline.index.deciding import IndexPolicy
+from pipeline.index.storing import index_item
+from pipeline.items import ArchiveItem
+from pipeline.warc.ref import RecordRef
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 DOCS_PER_DAY = 1000

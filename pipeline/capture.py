@@ -17,18 +17,19 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from w3lib.url import file_uri_to_path
 
-from pipeline.indexer import policy_from_settings
-from pipeline.items import ArchiveItem, RecordRef
+from pipeline.index.deciding import policy_from_settings
+from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
 from pipeline.storing import store_item
-from pipeline.warc_read import payload_sha1
+from pipeline.warc.reading import payload_sha1
+from pipeline.warc.ref import RecordRef
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Headers, Response
 
-    from pipeline.warc import WarcWriter
+    from pipeline.warc.writer import WarcWriter
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import ArchiveConfig, archive_config
 from pipeline.dates import parse_iso_utc
+from pipeline.db.existing import open_existing
 from pipeline.db.search import QueryError
-from pipeline.db.session import DatabaseError, make_session_factory, open_existing
-from pipeline.warc_read import WarcReadError
+from pipeline.db.session import DatabaseError, make_session_factory
+from pipeline.warc.reading import WarcReadError
 
 USAGE_EXIT = 2
 logger = logging.getLogger(__name__)

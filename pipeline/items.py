@@ -7,28 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pipeline.extract.model import ExtractedDocument
+from pipeline.warc.ref import RecordRef
 
 if TYPE_CHECKING:
     from pipeline.analysis import Analysis
-    from pipeline.indexer import Decision
-
-
-@dataclass(frozen=True)
-class RecordRef:
-    """Where one WARC record lies, and the headers the index keeps of it."""
-
-    record_id: str  # "<urn:uuid:...>"
-    record_type: str  # warcinfo, resource, request, response, revisit, conversion, metadata
-    warc_file: str  # file name without directory and without the ".open" suffix
-    offset: int  # of the record's gzip member in the file
-    length: int  # compressed length of that member
-    target_uri: str
-    date: datetime  # WARC-Date, timezone-aware UTC
-    payload_digest: str | None = None  # "sha1:BASE32"
-    block_digest: str | None = None
-    content_type: str | None = None
-    refers_to: str | None = None  # WARC-Refers-To / WARC-Concurrent-To record id
-    http_status: int | None = None
+    from pipeline.index.deciding import Decision
 
 
 @dataclass

@@ -14,7 +14,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from pipeline.analysis import extract_and_analyse
-from pipeline.indexer import IndexPolicy, decide, policy_from_settings
+from pipeline.index.deciding import IndexPolicy, decide, policy_from_settings
 from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
 from pipeline.storing import store_item, wait_for_original

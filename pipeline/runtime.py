@@ -17,8 +17,8 @@ from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.queries_refs import capture_record_ref
 from pipeline.db.session import make_engine, make_session_factory
-from pipeline.items import RecordRef
-from pipeline.warc import WarcWriter
+from pipeline.warc.ref import RecordRef
+from pipeline.warc.writer import WarcWriter
 
 if TYPE_CHECKING:
     from scrapy import Spider

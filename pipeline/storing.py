@@ -12,8 +12,9 @@ from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
-from pipeline.derived import write_derived_records
-from pipeline.indexer import IndexPolicy, index_item
+from pipeline.index.deciding import IndexPolicy
+from pipeline.index.derived import write_derived_records
+from pipeline.index.storing import index_item
 from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from warcio.bufferedreaders import ChunkedDataReader
 
-from pipeline.items import RecordRef
+from pipeline.warc.ref import RecordRef
 from spiders.warc_source import ScannedRecord, ScanProblem
 
 if TYPE_CHECKING:
     from pipeline.runtime import ArchiveRuntime
-    from pipeline.warc import WarcWriter
-    from spiders.warc_import import RecordIndex
+    from pipeline.warc.writer import WarcWriter
+    from spiders.warc_record_index import RecordIndex
 
 
 def _stored_body(scanned: ScannedRecord) -> bytes:

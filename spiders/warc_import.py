@@ -10,16 +10,17 @@ imported files or in our archive. Broken or truncated files become failure items
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
 
-from pipeline.items import ArchiveItem, RecordRef
+from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
-from pipeline.wacz import WaczError
+from pipeline.warc.ref import RecordRef
+from pipeline.warc.wacz import WaczError
 from spiders.article_signals import judge_article
 from spiders.warc_copy import copy_records
+from spiders.warc_record_index import RecordIndex
 from spiders.warc_source import (
     ImportInputError,
     ScannedRecord,
@@ -38,52 +39,6 @@ TEXT_TYPES = (
     "application/rss",
     "application/atom",
 )
-
-
-class RecordIndex:
-    """What the first pass learns: originals by id, by (uri, date) and by digest; requests."""
-
-    def __init__(self) -> None:
-        self.by_id: dict[str, RecordRef] = {}
-        self.by_uri_date: dict[tuple[str, str], RecordRef] = {}
-        self.by_digest: dict[str, RecordRef] = {}
-        self.request_for: dict[str, RecordRef] = {}  # response record id -> its request record
-        self.copied: dict[str, RecordRef] = {}  # copy=true: imported record id -> our copy
-
-    def add(self, scanned: ScannedRecord) -> None:
-        ref = scanned.ref
-        if ref.record_type == "request":
-            if scanned.concurrent_to:
-                self.request_for[scanned.concurrent_to] = ref
-            return
-        if ref.record_type == "revisit":
-            return
-        self.by_id[ref.record_id] = ref
-        self.by_uri_date.setdefault((ref.target_uri, ref.date.isoformat()), ref)
-        if ref.payload_digest:
-            self.by_digest.setdefault(ref.payload_digest, ref)
-
-    def original_of(self, scanned: ScannedRecord) -> RecordRef | None:
-        found = self._original_of(scanned)
-        return self.copied.get(found.record_id, found) if found is not None else None
-
-    def _original_of(self, scanned: ScannedRecord) -> RecordRef | None:
-        ref = scanned.ref
-        if ref.refers_to and ref.refers_to in self.by_id:
-            return self.by_id[ref.refers_to]
-        if scanned.refers_to_uri and scanned.refers_to_date:
-            when = _parse_date(scanned.refers_to_date)
-            found = self.by_uri_date.get((scanned.refers_to_uri, when.isoformat() if when else ""))
-            if found is not None:
-                return found
-        return self.by_digest.get(ref.payload_digest or "")
-
-
-def _parse_date(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def content_type_of(scanned: ScannedRecord) -> str | None:

@@ -17,9 +17,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_datetime
 
-from pipeline.items import RecordRef
-from pipeline.wacz import location_size, open_location, wacz_members
-from pipeline.warc_read import decoded_http_payload
+from pipeline.warc.reading import decoded_http_payload
+from pipeline.warc.ref import RecordRef
+from pipeline.warc.wacz import location_size, open_location, wacz_members
 
 IMPORT_SUFFIXES = (".warc", ".warc.gz", ".wacz")
 CONTENT_RECORDS = frozenset({"response", "resource", "revisit", "request"})

@@ -13,10 +13,11 @@ from sqlalchemy import exc, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db import queries as q
+from pipeline.db.existing import open_existing
 from pipeline.db.migrate import downgrade_to
 from pipeline.db.models import Document
-from pipeline.db.session import DatabaseError, default_db_url, make_engine, open_existing
-from pipeline.items import RecordRef
+from pipeline.db.session import DatabaseError, default_db_url, make_engine
+from pipeline.warc.ref import RecordRef
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 Factory = sessionmaker[Session]

@@ -15,8 +15,10 @@ from pipeline.db import queries
 from pipeline.db.models import Capture, Document, Failure, LshBand, Story
 from pipeline.dedup.minhash import BANDS, DEFAULT_THRESHOLD, estimated_jaccard, signature
 from pipeline.extract.model import ExtractedDocument
-from pipeline.indexer import IndexPolicy, index_item, policy_from_settings
-from pipeline.items import ArchiveItem, RecordRef
+from pipeline.index.deciding import IndexPolicy, policy_from_settings
+from pipeline.index.storing import index_item
+from pipeline.items import ArchiveItem
+from pipeline.warc.ref import RecordRef
 
 DAY0 = datetime(2023, 7, 27, 9, 0, tzinfo=UTC)
 POLICY = IndexPolicy()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.wacz import REPLAY_RECORDS, WaczError, WaczPage, write_wacz
+from pipeline.warc.wacz import REPLAY_RECORDS, WaczError, WaczPage, write_wacz
 from tests.cli import archive_env, scrapy
 from tests.newsite import (
     DUPLICATE_PATH,

@@ -23,9 +23,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline import __version__
-from pipeline.items import RecordRef
-from pipeline.warc import CONFORMS_TO, REVISIT_PROFILE, WarcWriteError, WarcWriter
-from pipeline.warc_read import (
+from pipeline.warc.reading import (
     StoredRecord,
     WarcReadError,
     find_warc_file,
@@ -34,6 +32,8 @@ from pipeline.warc_read import (
     read_record,
     verify_record,
 )
+from pipeline.warc.ref import RecordRef
+from pipeline.warc.writer import CONFORMS_TO, REVISIT_PROFILE, WarcWriteError, WarcWriter
 
 BIN = Path(sys.executable).parent
 WHEN = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -677,7 +677,7 @@ def test_creates_directory_and_host_is_file_name_safe(tmp_path: Path) -> None:
 FULL_DISK = """
 import resource, signal, sys
 from pathlib import Path
-from pipeline.warc import WarcWriteError, WarcWriter
+from pipeline.warc.writer import WarcWriteError, WarcWriter
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))
 w = WarcWriter(Path(sys.argv[1]))

@@ -13,7 +13,7 @@ from typing import BinaryIO
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipeline.wacz import WaczPage, open_location, write_wacz
+from pipeline.warc.wacz import WaczPage, open_location, write_wacz
 from spiders.warc_source import (
     ScannedRecord,
     ScanProblem,

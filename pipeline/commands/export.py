@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.command_support import ArchiveCommand, CommandError
-from pipeline.export import export_documents
+from pipeline.index.export import export_documents
 
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".wacz": "wacz"}
 
@@ -41,7 +41,7 @@ class Command(ArchiveCommand):
         print(f"exported {count} document(s) to {path} ({fmt})")
 
     def export_wacz(self, path: Path) -> None:
-        from pipeline.wacz import WaczError, export_wacz
+        from pipeline.warc.wacz import WaczError, export_wacz
 
         with self.session() as session:
             try:

@@ -11,9 +11,9 @@ from sqlalchemy.engine import make_url
 from pipeline.command_support import ArchiveCommand, CommandError
 from pipeline.db.migrate import downgrade_to, upgrade_to_head
 from pipeline.db.session import make_engine, make_session_factory
-from pipeline.indexer import IndexPolicy, policy_from_settings
-from pipeline.reindex import ReplayState, rebuild
-from pipeline.verify import warc_files
+from pipeline.index.deciding import IndexPolicy, policy_from_settings
+from pipeline.index.reindex import ReplayState, rebuild
+from pipeline.index.verify import warc_files
 
 
 class Command(ArchiveCommand):

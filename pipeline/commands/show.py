@@ -10,7 +10,7 @@ from pipeline.command_support import ArchiveCommand, CommandError
 from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.db.queries_refs import capture_warc_name
-from pipeline.warc_read import read_record
+from pipeline.warc.reading import read_record
 
 
 def document_fields(document: Document) -> dict[str, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.command_support import ArchiveCommand
-from pipeline.verify import verify_archive
+from pipeline.index.verify import verify_archive
 
 MAX_PROBLEMS_SHOWN = 50
 

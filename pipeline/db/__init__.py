@@ -5,6 +5,7 @@ No Scrapy imports here: the index is usable from any engine and from tests alone
 
 from __future__ import annotations
 
+from pipeline.db.existing import open_existing
 from pipeline.db.migrate import current_revision, head_revision, upgrade_to_head
 from pipeline.db.models import (
     Capture,
@@ -22,7 +23,6 @@ from pipeline.db.session import (
     default_db_url,
     make_engine,
     make_session_factory,
-    open_existing,
 )
 
 __all__ = [

@@ -21,7 +21,7 @@ from pipeline.db.models import (
     Failure,
     WarcFile,
 )
-from pipeline.items import RecordRef
+from pipeline.warc.ref import RecordRef
 
 MAX_STAGE_LENGTH = 32
 

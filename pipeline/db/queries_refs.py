@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.db.models import Capture, WarcFile
-from pipeline.items import RecordRef
+from pipeline.warc.ref import RecordRef
 
 
 def capture_warc_name(session: Session, capture: Capture) -> str:

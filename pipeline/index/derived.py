@@ -11,8 +11,9 @@ from typing import Any
 from urllib.parse import quote
 
 from pipeline.extract.model import ExtractedDocument
-from pipeline.items import ArchiveItem, RecordRef
-from pipeline.warc import WarcWriter
+from pipeline.items import ArchiveItem
+from pipeline.warc.ref import RecordRef
+from pipeline.warc.writer import WarcWriter
 
 # Reserved and already-escaped characters stay as they are; anything else is percent-encoded.
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"

@@ -23,7 +23,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from pipeline import __version__
-from pipeline.items import RecordRef
+from pipeline.warc.ref import RecordRef
 
 WARC_VERSION = "1.1"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"

@@ -28,7 +28,7 @@ from warcio.statusandheaders import (
 )
 from warcio.timeutils import iso_date_to_datetime
 
-from pipeline.items import RecordRef
+from pipeline.warc.ref import RecordRef
 
 OPEN_SUFFIX = ".open"
 _GZIP_MAGIC = b"\x1f\x8b"

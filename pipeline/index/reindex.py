@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.analysis import Analysis, analyse, extract_and_analyse
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
-from pipeline.derived import document_from_fields
-from pipeline.indexer import IndexPolicy, index_item
-from pipeline.items import ArchiveItem, RecordRef
-from pipeline.warc_read import StoredRecord, decoded_http_payload, iter_records, read_record
+from pipeline.index.deciding import IndexPolicy
+from pipeline.index.derived import document_from_fields
+from pipeline.index.storing import index_item
+from pipeline.items import ArchiveItem
+from pipeline.warc.reading import StoredRecord, decoded_http_payload, iter_records, read_record
+from pipeline.warc.ref import RecordRef
 
 SOURCE_TYPES = frozenset({"resource", "response", "revisit"})
 

@@ -1,4 +1,4 @@
-"""WARC writing with warcio: a rotating, thread-safe writer (records built in warc_records).
+"""WARC writing with warcio: a rotating, thread-safe writer (records built in pipeline.warc.records).
 
 Each record is gzip-compressed into memory first (one gzip member per record), so its offset
 and length are known before it touches the file, rotation can be decided on its real size, and
@@ -22,9 +22,8 @@ from typing import Any
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 
-from pipeline import warc_records as records
-from pipeline.items import RecordRef
-from pipeline.warc_records import (
+from pipeline.warc import records
+from pipeline.warc.records import (
     CONFORMS_TO,
     HTTP_REQUEST_TYPE,
     HTTP_RESPONSE_TYPE,
@@ -32,6 +31,7 @@ from pipeline.warc_records import (
     WARC_VERSION,
     warcinfo_fields,
 )
+from pipeline.warc.ref import RecordRef
 
 __all__ = [
     "CONFORMS_TO",

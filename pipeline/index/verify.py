@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from pipeline.db import queries
-from pipeline.warc_read import WarcReadError, iter_records, read_record, verify_record
+from pipeline.warc.reading import WarcReadError, iter_records, read_record, verify_record
 
 
 @dataclass

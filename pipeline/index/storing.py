@@ -1,4 +1,4 @@
-"""What an item becomes in the index, and the rows that say so.
+"""The rows an item becomes in the index: captures, then its document, link or failure.
 
 Shared by the crawl (StorePipeline) and by reindex, so that rebuilding from the WARC files yields
 the same documents as the crawl did. No Scrapy imports.
@@ -6,9 +6,7 @@ the same documents as the crawl did. No Scrapy imports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,71 +14,9 @@ from pipeline.analysis import Analysis
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
 from pipeline.db.models import Document
-from pipeline.dedup.minhash import (
-    DEFAULT_THRESHOLD,
-    Signature,
-    estimated_jaccard,
-    signature_from_bytes,
-)
-from pipeline.dedup.stories import STORY_THRESHOLD, StoryFeatures, choose_story
+from pipeline.dedup.stories import StoryFeatures, choose_story
+from pipeline.index.deciding import Decision, IndexPolicy, decide
 from pipeline.items import ArchiveItem
-
-
-@dataclass(frozen=True)
-class IndexPolicy:
-    near_dup_threshold: float = DEFAULT_THRESHOLD
-    story_threshold: float = STORY_THRESHOLD
-    story_window_days: int = 7
-
-
-def policy_from_settings(settings: Any) -> IndexPolicy:
-    """From Scrapy settings (or any object with getfloat/getint)."""
-    return IndexPolicy(
-        near_dup_threshold=settings.getfloat("ARCHIVE_NEAR_DUP_THRESHOLD", DEFAULT_THRESHOLD),
-        story_threshold=settings.getfloat("ARCHIVE_STORY_THRESHOLD", STORY_THRESHOLD),
-        story_window_days=settings.getint("ARCHIVE_STORY_WINDOW_DAYS", 7),
-    )
-
-
-@dataclass(frozen=True)
-class Decision:
-    outcome: str  # new, same-text, near-duplicate
-    document_id: int | None = None  # the existing document, for same-text
-    duplicate_of: int | None = None
-    similarity: float | None = None
-
-
-def decide(session: Session, analysis: Analysis, policy: IndexPolicy) -> Decision:
-    existing = queries.document_by_text_digest(session, analysis.text_digest)
-    if existing is not None:
-        return Decision("same-text", document_id=existing.id)
-    own = signature_from_bytes(analysis.signature)
-    best: tuple[int, float] | None = None
-    for document_id, signature_bytes in queries.lsh_candidates(session, list(analysis.bands)):
-        similarity = estimated_jaccard(own, signature_from_bytes(signature_bytes))
-        if similarity >= policy.near_dup_threshold and (best is None or similarity > best[1]):
-            best = (document_id, similarity)
-    if best is None:
-        return Decision("new")
-    canonical, similarity = _canonical_of(session, own, *best)
-    return Decision("near-duplicate", duplicate_of=canonical, similarity=round(similarity, 4))
-
-
-def _canonical_of(
-    session: Session, own: Signature, match_id: int, similarity: float
-) -> tuple[int, float]:
-    """The group's canonical for a best match, and the similarity to that canonical.
-
-    Copies of copies point at the first document, so every group has one canonical; the
-    similarity stored (and shown by `dupes`) is then the one to the canonical, not to the copy.
-    """
-    match = session.get(Document, match_id)
-    if match is None or match.duplicate_of is None:
-        return match_id, similarity
-    canonical = session.get(Document, match.duplicate_of)
-    if canonical is not None and canonical.minhash:
-        similarity = estimated_jaccard(own, signature_from_bytes(bytes(canonical.minhash)))
-    return match.duplicate_of, similarity
 
 
 def item_capture_ids(session: Session, item: ArchiveItem, crawl_id: int | None) -> dict[str, int]:

@@ -1,0 +1,1 @@
+"""The index: deciding what an item is, its rows, derived records, reindex, verify, export."""

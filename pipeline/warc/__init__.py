@@ -1,0 +1,1 @@
+"""WARC files: the record of truth. Building records, writing them, reading them back, WACZ."""
