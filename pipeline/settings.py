@@ -59,6 +59,13 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
+# Scrapy's robots.txt middleware lets the third and later requests waiting for a host's
+# robots.txt through unchecked; ours makes every request wait for the rules (pipeline/robots.py).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "pipeline.robots.RobotsTxtMiddleware": 100,
+}
+
 EXTENSIONS = {
     "pipeline.capture.WarcCaptureExtension": 100,
     "pipeline.summary.CrawlSummaryExtension": 900,
