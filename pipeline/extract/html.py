@@ -22,7 +22,9 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from pipeline.extract.decode import decode_bytes, meta_charset
+from pipeline.extract.html_blocks import page_blocks, recover_lines
 from pipeline.extract.model import ExtractedDocument, ExtractionError
+from pipeline.extract.titles import choose_title, loose
 
 for _name in ("trafilatura", "htmldate", "justext", "courlan"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -63,9 +65,16 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     published, language = stated_date(tree), page_language(tree)
     canonical = canonical_url(tree, url)
     furniture = _furniture_segments(tree)
+    headline = choose_title(tree)
+    blocks = page_blocks(tree)
+    descriptions = _descriptions(tree)
     result = _run_trafilatura(tree, url)
-    title = _clean(result.title)
-    text = _article_lines(result.text or "", title)
+    title = headline or _clean(result.title)
+    lines = _article_lines(result.text or "", {title, _clean(result.title)})
+    lines = recover_lines(
+        lines, blocks, title=title, descriptions=descriptions, furniture=furniture
+    )
+    text = "\n".join(lines)
     # trafilatura's fallbacks return whatever text a page has, even a lone menu.
     if not _WORD.search(text) or set(text.split("\n")) <= furniture:
         raise ExtractionError(NO_TEXT)
@@ -88,7 +97,6 @@ def _run_trafilatura(tree: HtmlElement, url: str | None) -> Document:
         result = bare_extraction(
             tree,
             url=url,
-            favor_precision=True,
             include_comments=False,
             with_metadata=True,
             target_language=None,
@@ -129,13 +137,24 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _article_lines(text: str, title: str | None) -> str:
+def _article_lines(text: str, titles: set[str | None]) -> list[str]:
     lines = [" ".join(line.split()) for line in text.splitlines()]
     lines = [line for line in lines if line]
     # trafilatura keeps the headline as the first line; the model wants it only in ``title``.
-    if lines and title and lines[0].casefold() == title.casefold():
+    headlines = {loose(title) for title in titles if title}
+    if lines and loose(lines[0]) in headlines:
         lines = lines[1:]
-    return "\n".join(lines)
+    return lines
+
+
+def _descriptions(tree: HtmlElement) -> list[str]:
+    """The page's own summary (meta description, og:description, twitter:description)."""
+    keys = ("description", "og:description", "twitter:description")
+    return [
+        " ".join((meta.get("content") or "").split())
+        for meta in tree.iter("meta")
+        if (meta.get("property") or meta.get("name") or "").strip().lower() in keys
+    ]
 
 
 def stated_date(tree: HtmlElement) -> str | None:
