@@ -8,7 +8,8 @@ from itertools import groupby
 
 from pipeline.command_support import ArchiveCommand, CommandError, parse_day, positive_int
 from pipeline.db.queries_stats import outlet_of
-from pipeline.db.search import SearchHit, search_documents
+from pipeline.db.search import MatchCount, SearchHit, count_matches, search_documents
+from pipeline.db.search_settings import RANK_CANDIDATES
 
 
 def hit_json(hit: SearchHit) -> dict[str, object]:
@@ -37,12 +38,31 @@ def hit_lines(rank: int, hit: SearchHit) -> list[str]:
     ]
 
 
+def match_line(query: str, counted: MatchCount, shown: int) -> str:
+    """ "5 document(s) match 'kim', the best 2 shown:", honest when counting stopped early."""
+    if counted.exact and counted.documents <= shown:
+        return f"{counted.documents:,} document(s) match {query!r}:"
+    how_many = f"{counted.documents:,}" if counted.exact else f"more than {counted.documents:,}"
+    ranked = (
+        ""
+        if counted.exact and counted.documents <= RANK_CANDIDATES
+        else (f" of the {RANK_CANDIDATES:,} most recently archived")
+    )
+    return f"{how_many} document(s) match {query!r}, the best {shown}{ranked} shown:"
+
+
 class Command(ArchiveCommand):
     def syntax(self) -> str:
         return "[options] WORDS..."
 
     def short_desc(self) -> str:
         return "Search the archive (ranked, with snippets)"
+
+    def long_desc(self) -> str:
+        return (
+            "Search the archive. WORDS: all must match (stemmed, case and accents ignored); "
+            'a OR b: either; -word or NOT word: excluded; "exact phrase"; prefix*.'
+        )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -58,27 +78,38 @@ class Command(ArchiveCommand):
         query = " ".join(args)
         if not query.strip():
             raise CommandError("empty search query: give one or more words")
+        since = parse_day(opts.since, "--since")
+        until = parse_day(opts.until, "--until")
+        collapse = not opts.all
         with self.session() as session:
             hits = search_documents(
                 session,
                 query,
                 site=opts.site,
-                since=parse_day(opts.since, "--since"),
-                until=parse_day(opts.until, "--until"),
+                since=since,
+                until=until,
                 limit=opts.limit,
-                collapse_duplicates=not opts.all,
+                collapse_duplicates=collapse,
             )
-        if opts.json:
-            for hit in hits:
-                print(json.dumps(hit_json(hit), ensure_ascii=False))
-            return
-        if not hits:
-            print(f"no documents match {query!r}")
-            return
+            if opts.json:
+                for hit in hits:
+                    print(json.dumps(hit_json(hit), ensure_ascii=False))
+                return
+            if not hits:
+                print(f"no documents match {query!r}")
+                return
+            counted = count_matches(
+                session,
+                query,
+                site=opts.site,
+                since=since,
+                until=until,
+                collapse_duplicates=collapse,
+            )
+        print(match_line(query, counted, len(hits)))
         if opts.stories:
             self.print_by_story(hits)
             return
-        print(f"{len(hits)} document(s) match {query!r}:")
         for rank, hit in enumerate(hits, 1):
             print("\n".join(hit_lines(rank, hit)))
 

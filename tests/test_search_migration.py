@@ -1,0 +1,121 @@
+"""Migration 0004 rebuilds the full-text index of an archive made at 0003, and can be undone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db import queries as q
+from pipeline.db.migrate import current_revision, downgrade_to, head_revision, run_migration
+from pipeline.db.models import Document
+from pipeline.db.search import count_matches, search_documents
+from pipeline.db.session import make_engine, make_session_factory
+
+TEXTS = {
+    "zurich": "Talks in Zürich ended; the ministers left for Genève.",
+    "missiles": "Two missiles were launched on Monday.",
+    "plain": "Markets were calm.",
+}
+
+
+def session_factory(url: str) -> sessionmaker[Session]:
+    return make_session_factory(make_engine(url))
+
+
+def fill(url: str) -> dict[str, int]:
+    with session_factory(url)() as session, session.begin():
+        return {
+            name: q.add_document(
+                session,
+                url=f"https://example.org/{name}",
+                title=f"Report {n}",
+                source_kind="text",
+                text=body,
+                text_digest=f"sha256:{n:064d}",
+                first_seen=datetime(2024, 1, 1, tzinfo=UTC),
+            )
+            for n, (name, body) in enumerate(TEXTS.items())
+        }
+
+
+def found(url: str, query: str) -> set[int]:
+    with session_factory(url)() as session:
+        hits = {hit.document_id for hit in search_documents(session, query)}
+        assert count_matches(session, query).documents == len(hits)
+        return hits
+
+
+def old_index_finds(url: str, word: str) -> set[int]:
+    """A lookup in the 0001 index: no stemming, no accent folding."""
+    if url.startswith("sqlite"):
+        sql = "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :word"
+    else:
+        sql = "SELECT id FROM documents WHERE search_vector @@ to_tsquery('simple', :word)"
+    with session_factory(url)() as session:
+        return {row[0] for row in session.execute(text(sql), {"word": f'"{word}"'})}
+
+
+def test_upgrade_from_0003_reindexes_existing_documents(db_url: str) -> None:
+    run_migration(db_url, "upgrade", "0003")
+    ids = fill(db_url)
+    assert old_index_finds(db_url, "zürich") == {ids["zurich"]}
+    assert old_index_finds(db_url, "zurich") == set()
+    assert old_index_finds(db_url, "missile") == set()
+
+    run_migration(db_url, "upgrade", "head")
+    assert current_revision(db_url) == head_revision()
+    assert found(db_url, "zurich") == {ids["zurich"]}
+    assert found(db_url, "Zürich geneve") == {ids["zurich"]}
+    assert found(db_url, "missile") == {ids["missiles"]}
+    assert found(db_url, "minister") == {ids["zurich"]}
+
+    # The index still follows inserts, updates and deletes after the rebuild.
+    with session_factory(db_url)() as session, session.begin():
+        session.execute(
+            update(Document).where(Document.id == ids["plain"]).values(text="A missile test.")
+        )
+    assert found(db_url, "missiles") == {ids["missiles"], ids["plain"]}
+    newer = fill_one(db_url, "Zurich again, without its accent.")
+    assert found(db_url, "zürich") == {ids["zurich"], newer}
+
+
+def fill_one(url: str, body: str) -> int:
+    with session_factory(url)() as session, session.begin():
+        return q.add_document(
+            session,
+            url="https://example.org/later",
+            title="Later",
+            source_kind="text",
+            text=body,
+            text_digest="sha256:" + "f" * 64,
+            first_seen=datetime(2024, 2, 1, tzinfo=UTC),
+        )
+
+
+def test_downgrade_restores_the_0001_index(db_url: str) -> None:
+    run_migration(db_url, "upgrade", "head")
+    ids = fill(db_url)
+    downgrade_to(db_url, "0003")
+    assert current_revision(db_url) == "0003"
+    assert old_index_finds(db_url, "zürich") == {ids["zurich"]}
+    assert old_index_finds(db_url, "zurich") == set()
+    with session_factory(db_url)() as session:
+        if db_url.startswith("sqlite"):
+            triggers = session.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))
+            assert {row[0] for row in triggers} == {
+                "documents_fts_ai",
+                "documents_fts_ad",
+                "documents_fts_au",
+            }
+        else:
+            leftovers = session.execute(
+                text(
+                    "SELECT cfgname FROM pg_ts_config WHERE cfgname = 'newsvault_search' "
+                    "UNION ALL SELECT proname FROM pg_proc WHERE proname = 'newsvault_search_text'"
+                )
+            )
+            assert list(leftovers) == []
+    run_migration(db_url, "upgrade", "head")
+    assert found(db_url, "zurich") == {ids["zurich"]}
