@@ -20,8 +20,8 @@ KILLS = [KillPlan(after=25, delay=0.0), KillPlan(25, 0.2), KillPlan(25, 0.3)]
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 7: the current ingest engine loses pages, leaves .open WARC files and orphan "
-    "extraction workers after SIGKILL; the crash-safe engine removes this mark",
+    reason="issue 7: after SIGKILL the current engine fetches and archives pages again, leaves "
+    ".open WARC files and orphan extraction workers; the crash-safe engine removes this mark",
 )
 def test_crawl_killed_three_times_and_resumed_archives_every_page_once(tmp_path: Path) -> None:
     site = build_site(PAGES, seed=7)
