@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db import queries as q
@@ -334,3 +334,14 @@ def test_ranking_reads_only_the_newest_candidates(
     assert sorted(document_id for document_id, _ in newest) == newest_two
     scores = [score for _, score in newest]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_planner_settings_do_not_outlive_a_search(
+    session_factory: Factory, news: dict[str, int]
+) -> None:
+    with session_factory() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL planner settings")
+        assert search_documents(s, "kim") and count_matches(s, "kim").documents == 2
+        assert s.scalar(text("SHOW enable_seqscan")) == "on"
+        assert s.scalar(text("SHOW enable_indexscan")) == "on"

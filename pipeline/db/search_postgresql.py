@@ -53,19 +53,24 @@ def _estimated_matches(session: Session, query: SearchQuery) -> float:
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
+# Within the transaction only (set_config's is_local): no row tests, no ordered index walks.
+_BITMAP_ONLY = text(
+    "SELECT set_config('enable_seqscan', :setting, true), "
+    "set_config('enable_indexscan', :setting, true)"
+)
+
+
 @contextmanager
 def _plan_for(session: Session, query: SearchQuery) -> Iterator[None]:
     """Plans that test rows only when the query's words are common enough to stop early."""
     if _estimated_matches(session, query) > GIN_FIRST_MATCHES:
         yield
         return
-    session.execute(text("SET LOCAL enable_seqscan = off"))
-    session.execute(text("SET LOCAL enable_indexscan = off"))
+    session.execute(_BITMAP_ONLY, {"setting": "off"})
     try:
         yield
     finally:
-        session.execute(text("RESET enable_seqscan"))
-        session.execute(text("RESET enable_indexscan"))
+        session.execute(_BITMAP_ONLY, {"setting": "on"})
 
 
 def ranked_ids(
