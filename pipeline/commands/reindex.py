@@ -13,12 +13,21 @@ from pipeline.db.migrate import downgrade_to, upgrade_to_head
 from pipeline.db.session import make_engine, make_session_factory
 from pipeline.index.deciding import IndexPolicy, policy_from_settings
 from pipeline.index.reindex import ReplayState, rebuild
-from pipeline.index.verify import warc_files
+from pipeline.warc.reading import warc_files
 
 
 class Command(ArchiveCommand):
     def short_desc(self) -> str:
         return "Rebuild the index from the WARC files alone"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--accept-torn",
+            action="store_true",
+            help="index the complete records of a closed WARC file that ends inside a record "
+            "(a torn .open file left by a killed crawl is always accepted)",
+        )
 
     def execute(self, args: list[str], opts: argparse.Namespace) -> None:
         config = self.config()
@@ -29,22 +38,30 @@ class Command(ArchiveCommand):
         policy = policy_from_settings(self.settings)
         url = make_url(config.db_url)
         if url.get_backend_name() == "sqlite" and url.database:
-            state = self.rebuild_sqlite(Path(url.database), paths, policy)
+            state = self.rebuild_sqlite(Path(url.database), paths, policy, opts.accept_torn)
         else:
             # PostgreSQL: the schema is dropped and rebuilt in place.
             downgrade_to(config.db_url, "base")
-            state = self.rebuild_into(config.db_url, paths, policy)
+            state = self.rebuild_into(config.db_url, paths, policy, opts.accept_torn)
+        for torn in state.torn:
+            print(
+                f"warning: {torn.path} ends inside a record at offset {torn.offset} "
+                f"({torn.tail_bytes} bytes, a crawl killed mid-write): "
+                "indexed the complete records before it"
+            )
         summary = ", ".join(f"{k} {v}" for k, v in sorted(state.outcomes.items()))
         print(f"reindexed {state.records} records from {len(paths)} WARC file(s): {summary}")
 
-    def rebuild_sqlite(self, target: Path, paths: list[Path], policy: IndexPolicy) -> ReplayState:
+    def rebuild_sqlite(
+        self, target: Path, paths: list[Path], policy: IndexPolicy, accept_torn: bool
+    ) -> ReplayState:
         # Built beside the old index and swapped in at the end: a failure changes nothing.
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = target.with_name(target.name + ".reindex")
         for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
             leftover.unlink(missing_ok=True)
         try:
-            state = self.rebuild_into(f"sqlite:///{scratch}", paths, policy)
+            state = self.rebuild_into(f"sqlite:///{scratch}", paths, policy, accept_torn)
         except BaseException:
             scratch.unlink(missing_ok=True)
             raise
@@ -53,10 +70,12 @@ class Command(ArchiveCommand):
         os.replace(scratch, target)
         return state
 
-    def rebuild_into(self, url: str, paths: list[Path], policy: IndexPolicy) -> ReplayState:
+    def rebuild_into(
+        self, url: str, paths: list[Path], policy: IndexPolicy, accept_torn: bool
+    ) -> ReplayState:
         upgrade_to_head(url)
         engine = make_engine(url)
         try:
-            return rebuild(make_session_factory(engine), paths, policy)
+            return rebuild(make_session_factory(engine), paths, policy, accept_torn=accept_torn)
         finally:
             engine.dispose()

@@ -12,7 +12,7 @@ MAX_PROBLEMS_SHOWN = 50
 
 class Command(ArchiveCommand):
     def short_desc(self) -> str:
-        return "Check every indexed record against its WARC record (digests, ids, offsets)"
+        return "Check the index against the WARC files: digests, ids, offsets, records not indexed"
 
     def execute(self, args: list[str], opts: argparse.Namespace) -> None:
         warc_dir = self.config().warc_dir
@@ -22,13 +22,19 @@ class Command(ArchiveCommand):
             print(f"PROBLEM {problem}")
         if len(report.problems) > MAX_PROBLEMS_SHOWN:
             print(f"... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more problems")
-        status = "OK" if report.ok else f"{len(report.problems)} problem(s)"
+        for note in report.notes:
+            print(f"note: {note}")
+        failures = len(report.problems) + (1 if report.unindexed else 0)
+        status = "OK" if report.ok else f"{failures} problem(s)"
         files = len(report.files)
         print(f"verified {report.checked} indexed records in {files} WARC file(s): {status}")
         if report.unindexed:
-            print(
-                f"{report.unindexed} WARC record(s) are not in the index "
-                "(an interrupted crawl?): run `scrapy reindex` to add them"
+            count = report.unindexed
+            records = (
+                "1 record in the WARC files is"
+                if count == 1
+                else f"{count} records in the WARC files are"
             )
+            print(f"{records} not in the index: run a crawl to recover them or `scrapy reindex`")
         if not report.ok:
             self.exitcode = 1

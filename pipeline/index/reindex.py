@@ -4,6 +4,9 @@ Every resource/response/revisit record is followed by a metadata record saying w
 (and a conversion record with its clean text); replaying those in file order yields the same
 documents, links and failures as the crawl. Captures a crash left without metadata are extracted
 again.
+
+The same replay, skipping what is indexed already, catches an existing index up with the WARC
+files a killed crawl left behind (``index_missing_records``).
 """
 
 from __future__ import annotations
@@ -15,19 +18,33 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.analysis import Analysis, analyse, extract_and_analyse
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
+from pipeline.db.models import Capture, WarcFile
 from pipeline.index.deciding import IndexPolicy
 from pipeline.index.derived import document_from_fields
 from pipeline.index.storing import index_item
 from pipeline.items import ArchiveItem
-from pipeline.warc.reading import StoredRecord, decoded_http_payload, iter_records, read_record
+from pipeline.warc.reading import (
+    OPEN_SUFFIX,
+    StoredRecord,
+    TornTailError,
+    WarcReadError,
+    decoded_http_payload,
+    iter_records,
+    read_record,
+    warc_files,
+)
+from pipeline.warc.recovery import writer_state
 from pipeline.warc.ref import RecordRef
 
 SOURCE_TYPES = frozenset({"resource", "response", "revisit"})
+# Records that belong to the item of the record they refer to (not revisits: theirs is older).
+ITEM_PART_TYPES = frozenset({"request", "conversion", "metadata"})
 
 
 @dataclass
@@ -39,15 +56,70 @@ class ReplayState:
     conversions: dict[str, tuple[RecordRef, str]] = field(default_factory=dict)
     outcomes: Counter[str] = field(default_factory=Counter)
     records: int = 0
+    torn: list[TornTailError] = field(default_factory=list)  # files indexed up to a torn record
+    # Catching up an existing index: record ids already indexed are skipped, not replayed.
+    indexed: set[str] | None = None
+    skipped: int = 0
 
 
-def replay_file(session: Session, path: Path, state: ReplayState) -> None:
+def replay_file(
+    session: Session, path: Path, state: ReplayState, *, accept_torn: bool = False
+) -> None:
+    """Replay every complete record of ``path``.
+
+    A torn last record (the file ends inside it) is what a crawl killed mid-write leaves in an
+    ``.open`` file: the records before it are replayed and the tear is noted in ``state.torn``.
+    A closed file is never torn by a crash, so there it is an error unless ``accept_torn``.
+    """
     size = path.stat().st_size
-    name = path.name.removesuffix(".open")
-    queries.upsert_warc_file(session, name, size, closed=not path.name.endswith(".open"))
-    for stored in iter_records(path):
-        state.records += 1
-        replay_record(session, stored, state)
+    is_open = path.name.endswith(OPEN_SUFFIX)
+    name = path.name.removesuffix(OPEN_SUFFIX)
+    # Catching up, a file counts as closed only once its leftovers are indexed too (at the end).
+    queries.upsert_warc_file(session, name, size, closed=not is_open and state.indexed is None)
+    if state.indexed is not None:
+        state.indexed |= indexed_record_ids(session, name)
+    try:
+        for stored in iter_records(path):
+            state.records += 1
+            if state.indexed is not None and is_indexed(session, stored, state.indexed):
+                state.skipped += 1
+                continue
+            replay_record(session, stored, state)
+    except TornTailError as torn:
+        if not (is_open or accept_torn):
+            raise WarcReadError(
+                path,
+                torn.offset,
+                f"{torn.problem}; a closed WARC file is not torn by a crash (a damaged or "
+                "partial copy?): `scrapy reindex --accept-torn` indexes the records before it",
+            ) from None
+        state.torn.append(torn)
+
+
+def indexed_record_ids(session: Session, warc_file: str) -> set[str]:
+    statement = (
+        select(Capture.record_id)
+        .join(WarcFile, WarcFile.id == Capture.warc_file_id)
+        .where(WarcFile.name == warc_file)
+    )
+    return set(session.scalars(statement))
+
+
+def is_indexed(session: Session, stored: StoredRecord, indexed: set[str]) -> bool:
+    """Whether the index has this record, or the item it is part of (then it has it too)."""
+    ref = stored.ref
+    if ref.record_id in indexed:
+        return True
+    owner = ref.refers_to if ref.record_type in ITEM_PART_TYPES else None
+    if not owner:
+        return False
+    if owner in indexed:
+        return True
+    # The item's source may lie in an earlier file than this one (the writer rotated between).
+    found = session.scalar(select(Capture.id).where(Capture.record_id == owner)) is not None
+    if found:
+        indexed.add(owner)
+    return found
 
 
 def replay_record(session: Session, stored: StoredRecord, state: ReplayState) -> None:
@@ -140,15 +212,60 @@ def parse_time(value: object, fallback: datetime) -> datetime:
 
 
 def rebuild(
-    factory: sessionmaker[Session], warc_paths: list[Path], policy: IndexPolicy
+    factory: sessionmaker[Session],
+    warc_paths: list[Path],
+    policy: IndexPolicy,
+    *,
+    accept_torn: bool = False,
 ) -> ReplayState:
     with factory() as session, session.begin():
         crawl_id = queries.start_crawl(session, "reindex", {"files": str(len(warc_paths))})
     state = ReplayState(crawl_id=crawl_id, policy=policy)
     for path in warc_paths:
         with factory() as session, session.begin():
-            replay_file(session, path, state)
+            replay_file(session, path, state, accept_torn=accept_torn)
     with factory() as session, session.begin():
         replay_leftovers(session, state)
         queries.finish_crawl(session, crawl_id, dict(state.outcomes))
     return state
+
+
+def index_missing_records(
+    factory: sessionmaker[Session], warc_paths: list[Path], policy: IndexPolicy, crawl_id: int
+) -> ReplayState:
+    """Index, as part of crawl ``crawl_id``, the records of ``warc_paths`` the index lacks.
+
+    For the files a killed crawl left behind (see ``unfinished_warc_files``): items it archived
+    but never indexed are replayed from their metadata records, captures without one are
+    extracted again. What the index has is skipped, so running this twice changes nothing.
+    Files are replayed in the order given (name order is write order), one transaction each.
+    """
+    state = ReplayState(crawl_id=crawl_id, policy=policy, indexed=set())
+    for path in warc_paths:
+        with factory() as session, session.begin():
+            replay_file(session, path, state)
+    with factory() as session, session.begin():
+        replay_leftovers(session, state)
+        for path in warc_paths:
+            if not path.name.endswith(OPEN_SUFFIX):
+                queries.upsert_warc_file(session, path.name, path.stat().st_size, closed=True)
+    return state
+
+
+def unfinished_warc_files(
+    session: Session, warc_dir: Path, *, host: str | None = None
+) -> list[Path]:
+    """WARC files of ``warc_dir`` that may hold records the index lacks, and nobody will add.
+
+    Those the index does not know or does not mark closed (a crawl marks its files closed when
+    it ends cleanly, and ``index_missing_records`` once it caught them up), leaving out files a
+    live writer or another host may still be indexing. Recover stale ``.open`` files first
+    (pipeline.warc.recovery): an ``.open`` file is listed only if its writer is dead.
+    """
+    closed = set(session.scalars(select(WarcFile.name).where(WarcFile.closed.is_(True))))
+    return [
+        path
+        for path in warc_files(warc_dir)
+        if path.name.removesuffix(OPEN_SUFFIX) not in closed
+        and writer_state(path, host=host) in ("dead", "not ours")
+    ]

@@ -73,6 +73,21 @@ class WarcReadError(Exception):
         super().__init__(f"{where}: {problem}")
 
 
+class TornTailError(WarcReadError):
+    """The file ends inside the gzip member at ``offset``: its last record was cut short.
+
+    This is what a writer killed mid-write leaves behind (each record goes out in one write, so
+    only the last member can be incomplete). ``iter_records`` raises it only after yielding every
+    complete record before ``offset``, and only when nothing complete follows in the tail: a
+    damaged member in the middle of a file stays a plain WarcReadError.
+    """
+
+    def __init__(self, path: Path | str, offset: int, problem: str, tail_bytes: int) -> None:
+        super().__init__(path, offset, problem)
+        self.offset: int = offset
+        self.tail_bytes = tail_bytes  # from ``offset`` to the end of the file
+
+
 def decoded_http_payload(http_headers: Sequence[tuple[str, str]], raw: bytes) -> bytes:
     """An HTTP payload as stored, with Transfer- and Content-Encoding removed, as a browser sees it.
 
@@ -110,6 +125,18 @@ def find_warc_file(directory: Path, name: str) -> Path:
         if path.is_file():
             return path
     raise WarcReadError(Path(directory) / base, None, "WARC file not found (nor its .open file)")
+
+
+def warc_files(warc_dir: Path) -> list[Path]:
+    """The WARC files of an archive folder, finished or still ``.open``, in name order.
+
+    ``.partial`` files (torn records moved aside by recovery) are not WARC files.
+    """
+    warc_dir = Path(warc_dir)
+    if not warc_dir.is_dir():
+        return []
+    patterns = ("*.warc.gz", "*.warc", "*.warc.gz" + OPEN_SUFFIX, "*.warc" + OPEN_SUFFIX)
+    return sorted({p for pattern in patterns for p in warc_dir.glob(pattern) if p.is_file()})
 
 
 def read_record(directory: Path, name: str, offset: int) -> StoredRecord:
@@ -167,10 +194,42 @@ def iter_records(path: Path) -> Iterator[StoredRecord]:
         while offset < size:
             try:
                 stored = _record_at(fh, path, offset, size, warc_file)
+            except TornTailError:
+                _refuse_record_after(fh, path, offset, size, warc_file)
+                raise
             except OSError as exc:
                 raise WarcReadError(path, offset, f"cannot read file: {exc}") from None
             yield stored
             offset += stored.ref.length
+
+
+def _refuse_record_after(fh: BinaryIO, path: Path, torn: int, size: int, warc_file: str) -> None:
+    """Raise if a complete record starts after the member at ``torn`` that runs to end of file.
+
+    A corrupt deflate stream can swallow the members after it without a zlib error; a complete
+    record further on shows the damage is in the middle of the file, not a torn last record.
+    """
+    position, carry = torn + 1, b""
+    fh.seek(position)
+    while chunk := fh.read(_CHUNK):
+        window, base = carry + chunk, position - len(carry)
+        start = window.find(_GZIP_MAGIC)
+        while start != -1:
+            candidate = base + start
+            try:
+                _record_at(fh, path, candidate, size, warc_file)
+            except WarcReadError:
+                pass
+            else:
+                raise WarcReadError(
+                    path,
+                    torn,
+                    f"corrupt gzip member: it runs over a complete record at offset {candidate}",
+                )
+            start = window.find(_GZIP_MAGIC, start + 1)
+        position += len(chunk)
+        carry = window[-1:]
+        fh.seek(position)
 
 
 def verify_record(stored: StoredRecord) -> list[str]:
@@ -243,6 +302,10 @@ def _inflate_member(fh: BinaryIO, path: Path, offset: int, size: int) -> tuple[b
         raise WarcReadError(path, offset, f"offset is past the end of the file ({size} bytes)")
     fh.seek(offset)
     chunk = fh.read(_FIRST_CHUNK)
+    if len(chunk) < len(_GZIP_MAGIC) and _GZIP_MAGIC.startswith(chunk):
+        raise TornTailError(
+            path, offset, "truncated gzip member: the file ends inside its header", len(chunk)
+        )
     if not chunk.startswith(_GZIP_MAGIC):
         found = chunk[:8].hex(" ")
         raise WarcReadError(
@@ -255,10 +318,11 @@ def _inflate_member(fh: BinaryIO, path: Path, offset: int, size: int) -> tuple[b
     parts, consumed, inflated = [], 0, 0
     while not inflater.eof:
         if not chunk:
-            raise WarcReadError(
+            raise TornTailError(
                 path,
                 offset,
                 f"truncated gzip member: the file ends {consumed} bytes after it starts",
+                consumed,
             )
         try:
             parts.append(inflater.decompress(chunk))

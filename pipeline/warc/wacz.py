@@ -22,6 +22,13 @@ from typing import TYPE_CHECKING, BinaryIO
 from cdxj_indexer.main import CDXJIndexer
 
 from pipeline import __version__
+from pipeline.warc.reading import (
+    OPEN_SUFFIX,
+    TornTailError,
+    WarcReadError,
+    iter_records,
+    warc_files,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -229,27 +236,61 @@ def location_size(location: str) -> int:
 
 def export_wacz(session: Session, warc_dir: Path, output: Path | str) -> WaczResult:
     """Package the archive an index describes: our WARC files (plus imported external WARCs that
-    documents come from) and one page per document, with its title and text."""
+    documents come from) and one page per document, with its title and text.
+
+    Files still ``.open`` (a crawl running, or killed) are packaged under their final name, up to
+    their last complete record.
+    """
     from pipeline.db import queries
     from pipeline.db.models import WarcFile
 
-    warcs = {
-        p.name: p for p in sorted(warc_dir.glob("*.warc.gz")) + sorted(warc_dir.glob("*.warc"))
-    }
-    pages: list[WaczPage] = []
-    for document in list(queries.iter_documents(session)):
-        capture = queries.source_capture(session, document.id)
-        if capture is None:
-            continue
-        warc_file = session.get(WarcFile, capture.warc_file_id)
-        name = warc_file.name if warc_file is not None else ""
-        external = Path(name)
-        if external.is_absolute() and external.is_file() and name.endswith(WARC_SUFFIXES):
-            warcs.setdefault(external.name, external)
-        elif name not in warcs:
-            continue  # inside a WACZ or gone: not packaged, so not listed as a page
-        when = capture.date if capture.date.tzinfo else capture.date.replace(tzinfo=UTC)
-        pages.append(WaczPage(capture.uri, when, document.title, document.text))
-    if not warcs:
-        raise WaczError(f"no WARC files in {warc_dir}: nothing to export")
-    return write_wacz(output, list(warcs.values()), pages)
+    target = Path(output)
+    # Beside the output: copies of .open files can be large, and need its disk anyway.
+    with tempfile.TemporaryDirectory(prefix=".wacz-", dir=target.parent) as scratch:
+        warcs = _archive_warcs(warc_dir, Path(scratch))
+        pages: list[WaczPage] = []
+        for document in list(queries.iter_documents(session)):
+            capture = queries.source_capture(session, document.id)
+            if capture is None:
+                continue
+            warc_file = session.get(WarcFile, capture.warc_file_id)
+            name = warc_file.name if warc_file is not None else ""
+            external = Path(name)
+            if external.is_absolute() and external.is_file() and name.endswith(WARC_SUFFIXES):
+                warcs.setdefault(external.name, external)
+            elif name not in warcs:
+                continue  # inside a WACZ or gone: not packaged, so not listed as a page
+            when = capture.date if capture.date.tzinfo else capture.date.replace(tzinfo=UTC)
+            pages.append(WaczPage(capture.uri, when, document.title, document.text))
+        if not warcs:
+            raise WaczError(f"no WARC files in {warc_dir}: nothing to export")
+        return write_wacz(target, list(warcs.values()), pages)
+
+
+def _archive_warcs(warc_dir: Path, scratch: Path) -> dict[str, Path]:
+    """Final name -> file to package; ``.open`` files as copies of their complete records."""
+    found = warc_files(warc_dir)
+    warcs = {p.name: p for p in found if not p.name.endswith(OPEN_SUFFIX)}
+    for path in found:
+        final = path.name.removesuffix(OPEN_SUFFIX)
+        if path.name.endswith(OPEN_SUFFIX) and final not in warcs:
+            warcs[final] = _complete_copy(path, scratch / final)
+    return warcs
+
+
+def _complete_copy(path: Path, copy: Path) -> Path:
+    """Copy the complete records of an ``.open`` WARC file (whose last one may be torn)."""
+    end = 0
+    try:
+        for stored in iter_records(path):
+            end = stored.ref.offset + stored.ref.length
+    except TornTailError:
+        pass  # the records before it are complete; a crawl still writing, or killed
+    except WarcReadError as error:
+        raise WaczError(f"cannot package {path.name}: {error}") from error
+    with path.open("rb") as source, copy.open("wb") as out:
+        left = end
+        while left > 0 and (chunk := source.read(min(left, 1 << 20))):
+            out.write(chunk)
+            left -= len(chunk)
+    return copy
