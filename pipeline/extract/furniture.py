@@ -73,6 +73,7 @@ class Rules:
     credit: re.Pattern[str]
     standalone_credit: re.Pattern[str]
     caption_cue: re.Pattern[str]
+    closing_credit: re.Pattern[str]
     limits: dict[str, int]
 
     def rule_for(self, kind: str) -> KindRule | None:
@@ -124,6 +125,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             ),
             standalone_credit=re.compile(_alternation(standalone, MONTH), re.IGNORECASE),
             caption_cue=re.compile(_alternation(data["caption_cues"], MONTH), re.IGNORECASE),
+            closing_credit=re.compile(_alternation(data["closing_credit"], MONTH), re.IGNORECASE),
             limits={str(k): int(v) for k, v in data["limits"].items()},
         )
     except (OSError, KeyError, TypeError, ValueError, re.error) as error:

@@ -12,10 +12,18 @@ from dataclasses import dataclass
 
 from pipeline.extract import furniture
 from pipeline.extract.furniture import Line, Rules
+from pipeline.extract.line_features import FeatureCache, FloatArray, page_features
+from pipeline.extract.line_model import Classified, LineModel, classify, load_model
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 from pipeline.extract.text_meta import byline_author, stated_published
 
 SECTION_LABEL = "breadcrumb"
+PAGE_HEADER = "page header"
+PAGE_FOOTER = "page footer"
+ARTICLE_INSET = "article inset"
+# Why module-level: features of a line are the same on every page it occurs on (site widgets).
+_FEATURES = FeatureCache()
+_BULLETS = frozenset("•·-–—*►▪●■▶✓✔")
 # Why: NUL and other C0 controls are never text and break databases and terminals downstream.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -27,8 +35,57 @@ class CleanedText:
     removed: tuple[tuple[str, str], ...]  # (line, furniture kind) in input order
 
 
-def clean_plain_text(text: str) -> CleanedText:
-    """Split ``text`` into headline, article lines and the furniture lines removed (with kind)."""
+def clean_plain_text(text: str, model: LineModel | None = None) -> CleanedText:
+    """Split ``text`` into headline, article lines and the furniture lines removed (with kind).
+
+    The rules name the furniture they recognise; the line model (trained on labelled pages, see
+    :mod:`pipeline.extract.line_model`) then decides every line in its context: it removes the
+    furniture no rule names (menus, teaser lists, consent boxes), keeps article lines a rule
+    would have taken for furniture, and finds the headline above where the article body starts.
+    """
+    lines, kinds = rule_kinds(text)
+    if not lines:
+        return CleanedText(title=None, lines=(), removed=())
+    model = model or load_model()
+    features = page_features(lines, kinds, _FEATURES)
+    return decide(lines, kinds, classify(lines, kinds, features, model), model)
+
+
+def decide(
+    lines: list[Line], kinds: list[str | None], classified: Classified, model: LineModel
+) -> CleanedText:
+    """The cleaned page from the rules' kinds and the model's verdict on every line."""
+    rule_verdict = kinds
+    kinds = list(kinds)
+    drop_below, keep_above = model.thresholds(classified.light)
+    span = _article_span(classified.probabilities, drop_below)
+    title = classified.title
+    for i, p in enumerate(classified.probabilities.tolist()):
+        if kinds[i] is None and p < drop_below:
+            kinds[i] = _unnamed_kind(i, span)
+        elif kinds[i] is not None and p >= keep_above:
+            kinds[i] = None
+    _restore_lists(lines, kinds)
+    _restore_closing_credit(lines, kinds, furniture.load_rules())
+    if all(k is not None for k in kinds) and any(k is None for k in rule_verdict):
+        # Why: a page the model would empty is one unlike any it learned from (a stub, a
+        # single paragraph); the rules' verdict loses less there.
+        kinds = list(rule_verdict)
+    if title is not None and not any(k is None for i, k in enumerate(kinds) if i != title):
+        title = None  # Why: a headline with no article under it is not a headline.
+    return CleanedText(
+        title=lines[title].text if title is not None else None,
+        lines=tuple(line.text for i, line in enumerate(lines) if kinds[i] is None and i != title),
+        removed=tuple(
+            (line.text, k)
+            for i, (line, k) in enumerate(zip(lines, kinds, strict=True))
+            if k and i != title
+        ),
+    )
+
+
+def rule_kinds(text: str) -> tuple[list[Line], list[str | None]]:
+    """The non-blank lines of ``text`` and the furniture kind the rules give each (or None)."""
     if not isinstance(text, str):
         raise ExtractionError(f"plain text must be str, not {type(text).__name__}")
     rules = furniture.load_rules()
@@ -45,11 +102,54 @@ def clean_plain_text(text: str) -> CleanedText:
     furniture.mark_lists(lines, kinds, rules, start=0 if title is None else title + 1)
     furniture.mark_tail(lines, kinds, rules, protect=title)
     _rename_below_headline(kinds, rules, title)
-    return CleanedText(
-        title=lines[title].text if title is not None else None,
-        lines=tuple(line.text for i, line in enumerate(lines) if kinds[i] is None and i != title),
-        removed=tuple((line.text, k) for line, k in zip(lines, kinds, strict=True) if k),
-    )
+    return lines, kinds
+
+
+def _article_span(probabilities: FloatArray, drop_below: float) -> tuple[int, int]:
+    article = [i for i, p in enumerate(probabilities.tolist()) if p >= drop_below]
+    return (article[0], article[-1]) if article else (len(probabilities), -1)
+
+
+def _restore_lists(lines: list[Line], kinds: list[str | None]) -> None:
+    """A bulleted list the model cut out between two article lines belongs to the article.
+
+    Why: key points and product specs are short lines, the model's weakest kind; inside the
+    article, with article text on both sides, a list led by bullets is the article's own.
+    """
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and kinds[j] == ARTICLE_INSET:
+            j += 1
+        if j == i:
+            i += 1
+            continue
+        items = [k for k in range(i, j) if lines[k].text[:1] in _BULLETS]
+        intro = [k for k in range(i, j) if k not in items]
+        enclosed = i > 0 and kinds[i - 1] is None and j < len(lines) and kinds[j] is None
+        # Why at most one other line: the list's own introduction ("Key figures:").
+        if enclosed and len(items) >= 2 and intro in ([], [i]):
+            for k in range(i, j):
+                kinds[k] = None
+        i = j
+
+
+def _restore_closing_credit(lines: list[Line], kinds: list[str | None], rules: Rules) -> None:
+    """The wire's "(Reporting by ...; Editing by ...)" right below the text closes the article."""
+    kept = [i for i, kind in enumerate(kinds) if kind is None]
+    if not kept:
+        return
+    for i in range(kept[-1] + 1, min(len(lines), kept[-1] + 3)):
+        if rules.closing_credit.fullmatch(lines[i].norm):
+            kinds[i] = None
+            return
+
+
+def _unnamed_kind(index: int, span: tuple[int, int]) -> str:
+    """Furniture no rule names, called after where it stands: above, inside or below the article."""
+    if index < span[0]:
+        return PAGE_HEADER
+    return PAGE_FOOTER if index > span[1] else ARTICLE_INSET
 
 
 def text_document(text: str, *, encoding: str | None = None) -> ExtractedDocument:

@@ -1,0 +1,98 @@
+"""CPU cost of the plain-text cleaner, run as a whole process, against a baseline in the same run.
+
+    .venv/bin/python bench/text_cleaner_speed.py [--baseline DIR] [--runs 7]
+
+Measures ``clean_plain_text`` on the 100 kB text of ``bench/extract_speed.py`` (seeds and unseen
+articles repeated) and on the dev set's real pages (``../shared/devsets/fundus/*.txt``, when
+present), each page once per run with the line model's feature cache emptied first, as for
+pages never seen before. With ``--baseline DIR`` (a source tree, e.g. ``git archive HEAD | tar
+-x -C DIR``) the same measurement runs in a child process importing the cleaner from DIR, runs
+alternating with this tree's, and the ratio is printed. Best of ``--runs`` CPU times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVSET = ROOT.parent / "shared" / "devsets" / "fundus"
+
+
+def measure(runs: int) -> dict[str, float]:
+    """Best CPU milliseconds of this interpreter's ``pipeline`` (whichever tree it imports)."""
+    from bench.extract_speed import plain_text_corpus
+    from pipeline.extract import text
+
+    def forget() -> None:
+        cache = getattr(text, "_FEATURES", None)
+        if cache is not None:
+            cache.clear()
+
+    corpus = plain_text_corpus(100_000)
+    pages = [p.read_text(encoding="utf-8") for p in sorted(DEVSET.glob("*.txt"))]
+    text.clean_plain_text("Warm up\n\nThe rules are compiled once.")
+    results = {"100 kB text": float("inf"), "dev set pages": float("inf")}
+    for _ in range(runs):
+        forget()
+        start = time.process_time()
+        text.clean_plain_text(corpus)
+        results["100 kB text"] = min(results["100 kB text"], time.process_time() - start)
+        if pages:
+            spent = 0.0
+            for page in pages:
+                forget()
+                start = time.process_time()
+                text.clean_plain_text(page)
+                spent += time.process_time() - start
+            results["dev set pages"] = min(results["dev set pages"], spent / len(pages))
+    if not pages:
+        del results["dev set pages"]
+    return {name: seconds * 1000 for name, seconds in results.items()}
+
+
+def _child(tree: Path, runs: int) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=f"{tree}{os.pathsep}{ROOT}")
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "--runs", str(runs)],
+        env=env,
+        cwd=tree,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return dict(json.loads(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", type=Path)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.runs)))
+        return
+    ours: dict[str, float] = {}
+    theirs: dict[str, float] = {}
+    # Why alternate in rounds: the machine is shared, and load shifts between two long runs.
+    for _ in range(3):
+        for name, ms in _child(ROOT, args.runs).items():
+            ours[name] = min(ours.get(name, float("inf")), ms)
+        if args.baseline is not None:
+            for name, ms in _child(args.baseline.resolve(), args.runs).items():
+                theirs[name] = min(theirs.get(name, float("inf")), ms)
+    for name, ms in ours.items():
+        line = f"{name}: {ms:.2f} ms CPU per page"
+        if name in theirs:
+            line += f" (baseline {theirs[name]:.2f} ms, ratio {ms / theirs[name]:.2f})"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""Numeric features of the lines of a plain-text page, for the line model.
+
+Every feature describes a kind of line, never a string of one site: its length and shape (words,
+sentence end, capitals, digits, separators, dates and times), the furniture kind the rules gave
+it, how often it repeats on the page, and where it stands relative to the page's main run of
+prose (the article body) and to its neighbours. Features of one line alone are cached by its
+text because widgets repeat down a page; the context features are computed for all lines at
+once with numpy, which keeps the model's cost per page small next to the rules'.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.extract.furniture import Line
+
+FloatArray = npt.NDArray[np.float64]
+
+# The rule kinds a line can carry; each one is a feature of its own, so the model learns how far
+# to trust each rule (a "byline" at the end may be the article's own credit line).
+KINDS = (
+    "advertisement marker",
+    "weather widget",
+    "site date bar",
+    "timestamp",
+    "byline",
+    "breadcrumb",
+    "subscription blurb",
+    "related-article link",
+    "promo label",
+    "photo caption",
+    "share prompt",
+    "comment prompt",
+    "pagination",
+    "copyright notice",
+    "cookie notice",
+    "site footer",
+    "image alt text",
+    "repeated block",
+    "separator",
+)
+_KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
+_WORD_BINS = (1, 3, 6, 12, 25)  # upper bounds of the length classes; the last class is open
+_PROSE_WORDS = 10
+_SAMPLE = 120  # characters looked at for the ratios: enough for a line's shape, and cheap
+# A year or a numeric day and month: what every date stamp has, in any language.
+# Why every branch starts with a digit: the regex engine then skips to digits at C speed.
+_DATE = re.compile(r"(?:19|20)\d\d(?!\d)|\d{1,2}[./-]\d{1,2}[./-]|\d{4}年|\d{1,2}月\d{1,2}日")
+_TIME = re.compile(r"\d{1,2}[:.h]\d{2}(?!\d)|\d{1,2}時")
+_SEPARATOR = re.compile(r"\s[|•·/>»]\s|\s\|\s?|\|")
+_LINK = re.compile(r"https?://|www\.|\.(?:com|org|net|de|uk)\b|@\w")
+_BULLETS = frozenset("•·-–—*►▪●■▶›»→✓✔")
+_QUOTES = frozenset("\"'«»„“”‘’‚「『")
+_SENTENCE_CJK = frozenset("。！？」』")
+
+
+_HIGH_BYTES = bytes(range(128, 256))
+_UPPER_BYTES = string.ascii_uppercase.encode()
+_LOWER_BYTES = string.ascii_lowercase.encode()
+_DIGIT_BYTES = string.digits.encode()
+# Characters without which a line cannot match _SEPARATOR or _LINK: a cheap test first.
+_SEPARATOR_CHARS = frozenset("|•·/>»")
+_LINK_CHARS = frozenset("/.@")
+_CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
+
+OWN_NAMES: tuple[str, ...] = (
+    *(f"words<={b}" for b in _WORD_BINS),
+    "words>25",
+    "log chars",
+    "sentence end",
+    "colon end",
+    "question or exclamation end",
+    "bullet start",
+    "quote start",
+    "digit share",
+    "capital share",
+    "capitalised words",
+    "separators",
+    "commas per word",
+    "date",
+    "time",
+    "no letters",
+    "cjk share",
+    "link or handle",
+    "all capitals",
+    "copyright sign",
+    *(f"kind {k}" for k in KINDS),
+)
+
+
+def effective_words(text: str) -> float:
+    """Words, with CJK characters counted as half a word each (they are not space-separated)."""
+    if not text:
+        return 0.0
+    cjk = 0 if text.isascii() else len(_CJK.findall(text, 0, _SAMPLE))
+    return text.count(" ") + 1 + cjk / 2.0
+
+
+def _char_counts(sample: str) -> tuple[int, int, int]:
+    """(letters, capitals, digits) of ``sample``; every non-ASCII character counts as a letter.
+
+    Why bytes: deleting byte classes runs in C, a hundred times faster than testing every
+    character in Python; non-ASCII characters are letters (accents, CJK, Cyrillic) but for a
+    few quotes and dashes, which the model learns around.
+    """
+    data = sample.encode("utf-8")
+    ascii_only = data.translate(None, _HIGH_BYTES)
+    size = len(ascii_only)
+    upper = size - len(ascii_only.translate(None, _UPPER_BYTES))
+    lower = size - len(ascii_only.translate(None, _LOWER_BYTES))
+    digits = size - len(ascii_only.translate(None, _DIGIT_BYTES))
+    return upper + lower + len(sample) - size, upper, digits
+
+
+def _own(line: Line, kind: str | None) -> list[float]:
+    text = line.norm
+    sample = text[:_SAMPLE]
+    size = max(1, len(sample))
+    words = effective_words(text)
+    # Why map and findall: these run for every new line of every page, in C, not per character
+    # in Python; the costly searches only run when a line can match at all.
+    letters, upper, digits = _char_counts(sample)
+    tokens = sample.split()
+    cjk = 0 if sample.isascii() else len(_CJK.findall(sample))
+    last = text[-1:] if text else ""
+    features = [0.0] * len(OWN_NAMES)
+    bin_index = next((i for i, bound in enumerate(_WORD_BINS) if words <= bound), len(_WORD_BINS))
+    features[bin_index] = 1.0
+    at = len(_WORD_BINS) + 1
+    features[at : at + 18] = [
+        math.log1p(len(text)) / 7.0,
+        float(line.sentence or last in _SENTENCE_CJK),
+        float(last == ":"),
+        float(last in "?!"),
+        float(text[:1] in _BULLETS),
+        float(text[:1] in _QUOTES),
+        digits / size,
+        upper / max(1, letters),
+        sum(1 for t in tokens if t[:1].isupper()) / max(1, len(tokens)),
+        float(not _SEPARATOR_CHARS.isdisjoint(sample) and bool(_SEPARATOR.search(sample))),
+        min(1.0, sample.count(",") / max(1.0, words)),
+        float(digits > 0 and bool(_DATE.search(sample))),
+        float(digits > 0 and bool(_TIME.search(sample))),
+        float(not letters),
+        cjk / size,
+        float(not _LINK_CHARS.isdisjoint(sample) and bool(_LINK.search(sample))),
+        float(upper == letters and letters > 1),
+        float("©" in sample),
+    ]
+    if kind is not None:
+        # Why split on ":": callers may qualify a kind ("site date bar: ...") in future.
+        index = _KIND_INDEX.get(kind.split(":")[0])
+        if index is not None:
+            features[at + 18 + index] = 1.0
+    return features
+
+
+@dataclass(frozen=True)
+class OwnFeatures:
+    values: list[float]  # as OWN_NAMES
+    words: float  # effective words
+    key: str  # Line.key, for counting repeats
+
+
+class FeatureCache:
+    """Own-line features by (text, kind): repeated widgets and repeated pages cost one lookup."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._cache: dict[tuple[str, str | None], OwnFeatures] = {}
+        self._limit = limit
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def own(self, line: Line, kind: str | None) -> OwnFeatures:
+        key = (line.norm, kind)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) >= self._limit:
+                self._cache.clear()
+            found = OwnFeatures(_own(line, kind), effective_words(line.norm), line.key)
+            self._cache[key] = found
+        return found
+
+
+CONTEXT_NAMES: tuple[str, ...] = (
+    "bias",
+    "position",
+    "repeated",
+    "log repeats",
+    "prose",
+    "in main span",
+    "before main span",
+    "after main span",
+    "log distance to span",
+    "main span share of page",
+    "in loose span",
+    "log distance to loose span",
+    "prose in span",
+    "short in span",
+    *(f"{name}@{off:+d}" for off in (-2, -1, 1, 2) for name in ("prose", "furniture", "short")),
+    "prose density 5",
+    "prose density 15",
+    "log short run",
+    "between prose",
+    "short between prose",
+)
+FEATURE_NAMES = OWN_NAMES + CONTEXT_NAMES
+
+
+def main_span(
+    prose: npt.NDArray[np.bool_], words: FloatArray, cost: float = 0.6
+) -> tuple[int, int]:
+    """[start, end] of the page's densest run of prose (the maximum-sum segment).
+
+    Prose lines add their length (capped), every other line costs a little: menus and teaser
+    lists between two paragraphs do not break the run, a page of links around it does.
+    """
+    if len(prose) == 0:
+        return 0, -1
+    gains = np.where(prose, np.minimum(words, 40.0) / 10.0, -cost)
+    sums = np.concatenate(([0.0], np.cumsum(gains)))
+    lowest = np.minimum.accumulate(sums[:-1])
+    end = int(np.argmax(sums[1:] - lowest))
+    before = sums[: end + 1]
+    # Why the last lowest point: a run starts after everything that does not pay for itself.
+    start = end - int(np.argmin(before[::-1]))
+    return start, end
+
+
+def page_features(
+    lines: Sequence[Line], kinds: Sequence[str | None], cache: FeatureCache
+) -> FloatArray:
+    """The feature matrix of a page: one row per line, columns as FEATURE_NAMES."""
+    n = len(lines)
+    if n == 0:
+        return np.zeros((0, len(FEATURE_NAMES)))
+    found = [cache.own(line, kind) for line, kind in zip(lines, kinds, strict=True)]
+    # Why gather from unique rows: building a matrix from Python lists is the costly step, and
+    # widgets repeat down a page.
+    row_of: dict[int, int] = {}
+    unique: list[list[float]] = []
+    gather = []
+    for features in found:
+        row = row_of.get(id(features))
+        if row is None:
+            row = row_of[id(features)] = len(unique)
+            unique.append(features.values)
+        gather.append(row)
+    own = np.array(unique)[gather]
+    words = np.array([features.words for features in found])
+    sentence = own[:, OWN_NAMES.index("sentence end")] > 0
+    furniture = np.array([kind is not None for kind in kinds])
+    prose = sentence & (words >= _PROSE_WORDS) & ~furniture
+    short = (words <= 6) & ~sentence
+    start, end = main_span(prose, words)
+    index = np.arange(n)
+    counts = Counter(features.key for features in found)
+    repeats = np.array([counts[features.key] for features in found], dtype=np.float64)
+    distance = np.where(index < start, start - index, np.where(index > end, index - end, 0))
+    loose_start, loose_end = main_span(prose, words, 0.2)
+    loose = np.where(
+        index < loose_start, loose_start - index, np.where(index > loose_end, index - loose_end, 0)
+    )
+    in_span = ((index >= start) & (index <= end)).astype(np.float64)
+    context = [
+        np.ones(n),
+        index / max(1, n - 1),
+        (repeats > 1).astype(np.float64),
+        np.log(repeats),
+        prose.astype(np.float64),
+        in_span,
+        (index < start).astype(np.float64),
+        (index > end).astype(np.float64),
+        np.log1p(distance) / 5.0,
+        np.full(n, (end - start + 1) / n),
+        (loose == 0).astype(np.float64),
+        np.log1p(loose) / 5.0,
+        prose * in_span,
+        short * in_span,
+    ]
+    for offset in (-2, -1, 1, 2):
+        for flags in (prose, furniture, short):
+            context.append(_shifted(flags.astype(np.float64), offset))
+    context.append(_window_mean(prose.astype(np.float64), 5))
+    context.append(_window_mean(prose.astype(np.float64), 15))
+    context.append(np.log1p(_run_lengths(short)) / 4.0)
+    # Why: a subheading or a list item is short, but it sits between paragraphs of the article.
+    numeric = prose.astype(np.float64)
+    above = np.maximum(_shifted(numeric, -1), _shifted(numeric, -2))
+    below = np.maximum(_shifted(numeric, 1), _shifted(numeric, 2))
+    between = above * below * (1.0 - numeric)
+    context.append(between)
+    context.append(between * short)
+    return np.hstack([own, np.column_stack(context)])
+
+
+def _shifted(values: FloatArray, offset: int) -> FloatArray:
+    """values[i + offset] at i; 0 beyond the page's edges."""
+    out = np.zeros_like(values)
+    if offset < 0:
+        out[-offset:] = values[:offset]
+    else:
+        out[:-offset] = values[offset:]
+    return out
+
+
+def _window_mean(values: FloatArray, radius: int) -> FloatArray:
+    """Mean of values[i - radius .. i + radius] without i itself, clipped at the edges."""
+    sums = np.concatenate(([0.0], np.cumsum(values)))
+    index = np.arange(len(values))
+    low = np.maximum(0, index - radius)
+    high = np.minimum(len(values), index + radius + 1)
+    size = np.maximum(1, high - low - 1)
+    return (sums[high] - sums[low] - values) / size
+
+
+def _run_lengths(flags: npt.NDArray[np.bool_]) -> FloatArray:
+    """For each line, the length of the run of True it belongs to (0 for False)."""
+    if len(flags) == 0:
+        return np.zeros(0)
+    starts = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8)))) != 0)
+    run = np.cumsum(np.isin(np.arange(len(flags)), starts))
+    sizes = np.bincount(run)
+    return np.where(flags, sizes[run], 0).astype(np.float64)
+
+
+def smoothed(probabilities: FloatArray) -> FloatArray:
+    """Second-pass features: what the first pass thinks of the neighbours."""
+    p = probabilities
+    return np.column_stack(
+        [
+            p,
+            _shifted(p, -1),
+            _shifted(p, 1),
+            _window_mean(p, 3),
+            _window_mean(p, 8),
+        ]
+    )
+
+
+SMOOTH_NAMES = ("p", "p@-1", "p@+1", "p mean 3", "p mean 8")

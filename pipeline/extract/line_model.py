@@ -1,0 +1,298 @@
+"""The trained line model: which lines of a plain-text page are article, and which is the headline.
+
+Two logistic models over :mod:`pipeline.extract.line_features` score every line as article or
+furniture (the second also sees what the first thinks of the neighbours); a third ranks the
+headline candidates above the start of the article body. The weights live in
+``rules/line_model.json``, written by ``python -m pipeline.extract.line_training``; nothing is
+downloaded at run time. Evaluation is a few matrix products per page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.extract.furniture import Line
+from pipeline.extract.line_features import (
+    FEATURE_NAMES,
+    OWN_NAMES,
+    SMOOTH_NAMES,
+    FloatArray,
+    effective_words,
+    smoothed,
+)
+
+MODEL_PATH = Path(__file__).with_name("rules") / "line_model.json"
+TITLE_WINDOW = 30  # how far above the body's first line a headline is looked for
+TITLE_BELOW = 4  # and how far below it (a kicker or a lead may come first)
+TITLE_NAMES: tuple[str, ...] = (
+    "bias",
+    *(f"offset {name}" for name in ("0", "-1", "-2", "-3..-5", "-6..-12", "-13..", "+1..")),
+    "words<=3",
+    "words 4..25",
+    "words>25",
+    "sentence end",
+    "colon end",
+    "capital share",
+    "date or time",
+    "rule furniture",
+    "p article",
+    "repeated",
+    "body overlap",
+    "log furniture between",
+    "longest nearby",
+    "next is article",
+    "log distance",
+    "lead-like",
+    "headline shape",
+    "lead below",
+    "short above",
+    "headline shapes between",
+    "rule date or byline",
+    "rule interface",
+    "rule list entry",
+    "date or byline below",
+    "date or byline above",
+    "capitalised words",
+)
+# Why: these kinds never hold a headline, however the rest of the line looks.
+_NOT_HEADLINE = frozenset({"site date bar", "separator", "weather widget"})
+_STAMP_KINDS = frozenset({"site date bar", "timestamp", "byline"})
+_INTERFACE_KINDS = frozenset(
+    {
+        "share prompt",
+        "comment prompt",
+        "pagination",
+        "advertisement marker",
+        "cookie notice",
+        "subscription blurb",
+        "photo caption",
+        "image alt text",
+    }
+)
+_LIST_KINDS = frozenset({"promo label", "related-article link", "breadcrumb", "repeated block"})
+_TOKEN = re.compile(r"\w{3,}")
+_CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
+
+
+def sigmoid(values: FloatArray) -> FloatArray:
+    return 1.0 / (1.0 + np.exp(-np.clip(values, -30.0, 30.0)))
+
+
+@dataclass(frozen=True)
+class LineModel:
+    first: FloatArray  # logistic weights over FEATURE_NAMES
+    second: FloatArray  # logistic weights over FEATURE_NAMES + SMOOTH_NAMES
+    title: FloatArray  # logistic weights over TITLE_NAMES
+    drop_below: float  # a line no rule marked is furniture below this probability
+    keep_above: float  # a line a rule marked is article above this probability
+    # A page whose unmarked lines are mostly prose is lightly furnished: the rules found its
+    # furniture already, and the model removes only what it is near certain of.
+    light_share: float
+    light_drop_below: float
+    light_keep_above: float
+
+    def thresholds(self, light: bool) -> tuple[float, float]:
+        """(drop_below, keep_above) for a light or a heavily furnished page."""
+        if light:
+            return self.light_drop_below, self.light_keep_above
+        return self.drop_below, self.keep_above
+
+    def article_probabilities(self, features: FloatArray) -> FloatArray:
+        first = sigmoid(features @ self.first)
+        width = features.shape[1]
+        return sigmoid(features @ self.second[:width] + smoothed(first) @ self.second[width:])
+
+    def title_scores(self, candidates: FloatArray) -> FloatArray:
+        return candidates @ self.title
+
+
+def model_from_json(data: dict[str, object]) -> LineModel:
+    """A model from its JSON form; the feature names must be the ones this code computes."""
+    names = data.get("features")
+    if names != {
+        "first": list(FEATURE_NAMES),
+        "second": list(FEATURE_NAMES + SMOOTH_NAMES),
+        "title": list(TITLE_NAMES),
+    }:
+        raise ValueError("its features are not the ones pipeline.extract.line_features computes")
+    weights = data["weights"]
+    thresholds = data["thresholds"]
+    if not isinstance(weights, dict) or not isinstance(thresholds, dict):
+        raise TypeError("'weights' and 'thresholds' must be objects")
+    return LineModel(
+        first=np.array(weights["first"], dtype=np.float64),
+        second=np.array(weights["second"], dtype=np.float64),
+        title=np.array(weights["title"], dtype=np.float64),
+        drop_below=float(thresholds["drop_below"]),
+        keep_above=float(thresholds["keep_above"]),
+        light_share=float(thresholds["light_share"]),
+        light_drop_below=float(thresholds["light_drop_below"]),
+        light_keep_above=float(thresholds["light_keep_above"]),
+    )
+
+
+@lru_cache(maxsize=2)
+def load_model(path: Path = MODEL_PATH) -> LineModel:
+    """The committed model; a missing or mismatched file stops with a message naming it."""
+    try:
+        return model_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise RuntimeError(f"line model {path} is unusable: {error}") from error
+
+
+def tokens(text: str) -> set[str]:
+    """Content-word tokens; CJK text (no spaces) contributes its character pairs."""
+    found = {t.casefold() for t in _TOKEN.findall(text)}
+    if not text.isascii():
+        cjk = _CJK.findall(text)
+        found.update(a + b for a, b in pairwise(cjk))
+    return found
+
+
+def body_start(probabilities: FloatArray, features: FloatArray) -> int | None:
+    """Where the article body starts: the main run of prose, or an article line just above it.
+
+    Why not the first article line alone: the lead under the headline is often scored lower than
+    the paragraphs below it, and a start too low puts captions and bylines among the candidates.
+    """
+    in_span = np.flatnonzero(features[:, FEATURE_NAMES.index("in main span")] > 0)
+    article = np.flatnonzero(probabilities >= 0.5)
+    starts = [int(found[0]) for found in (in_span, article) if len(found)]
+    if not starts:
+        return None
+    if len(starts) == 2 and starts[1] < starts[0] - TITLE_WINDOW:
+        return starts[0]  # an isolated "article" line far above the body is a teaser
+    return min(starts)
+
+
+def title_candidates(
+    lines: Sequence[Line],
+    kinds: Sequence[str | None],
+    features: FloatArray,
+    probabilities: FloatArray,
+    start: int,
+) -> tuple[list[int], FloatArray]:
+    """Lines that may be the headline, near the body's start, and their TITLE_NAMES features."""
+    low = max(0, start - TITLE_WINDOW)
+    indices = [
+        i
+        for i in range(low, min(len(lines), start + TITLE_BELOW + 1))
+        if effective_words(lines[i].norm) >= 3
+        and lines[i].words <= 40
+        and any(c.isalpha() for c in lines[i].norm[:80])
+        and (kinds[i] or "").split(":")[0] not in _NOT_HEADLINE
+    ]
+    if not indices:
+        return [], np.zeros((0, len(TITLE_NAMES)))
+    article = np.flatnonzero(probabilities >= 0.5)
+    body_indices = [int(i) for i in article[article >= start][:12]]
+    body_tokens = {i: tokens(lines[i].norm[:2000]) for i in body_indices}
+    # How many body lines hold each token: a candidate inside the body is left out of its own
+    # overlap by counting its tokens once less.
+    holders: Counter[str] = Counter(t for found in body_tokens.values() for t in found)
+    words = features[:, : OWN_NAMES.index("words>25") + 1]
+    col = OWN_NAMES.index
+    rows = []
+    # Per-line flags only over the window, as offsets from its top: pages may be long.
+    top = low
+    bottom = min(len(lines), start + TITLE_BELOW + 6)
+    furniture_prefix = np.cumsum([kind is not None for kind in kinds[top:bottom]])
+    sentence = features[top:bottom, col("sentence end")] > 0
+    shape = [_headline_shape(line, bool(sentence[j])) for j, line in enumerate(lines[top:bottom])]
+    shape_prefix = np.cumsum(shape)
+    stamp = [(kind or "").split(":")[0] in _STAMP_KINDS for kind in kinds[top:bottom]]
+    for i in indices:
+        offset = i - start
+        own = features[i]
+        line_tokens = body_tokens[i] if i in body_tokens else tokens(lines[i].norm)
+        # Why leave the line itself out: a paragraph always overlaps with itself.
+        own_count = 1 if i in body_tokens else 0
+        shared = sum(1 for t in line_tokens if holders[t] > own_count)
+        overlap = shared / len(line_tokens) if line_tokens else 0.0
+        at = i - top
+        between = furniture_prefix[start - 1 - top] - furniture_prefix[at] if i < start else 0
+        nearby = [lines[j].words for j in range(max(0, i - 3), min(len(lines), i + 4))]
+        rows.append(
+            [
+                1.0,
+                float(offset == 0),
+                float(offset == -1),
+                float(offset == -2),
+                float(-5 <= offset <= -3),
+                float(-12 <= offset <= -6),
+                float(offset < -12),
+                float(offset > 0),
+                float(words[i, :2].sum() > 0),
+                float(words[i, 2:5].sum() > 0),
+                float(words[i, 5] > 0),
+                own[col("sentence end")],
+                own[col("colon end")],
+                own[col("capital share")],
+                float(own[col("date")] > 0 or own[col("time")] > 0),
+                float(kinds[i] is not None),
+                float(probabilities[i]),
+                own[FEATURE_NAMES.index("repeated")],
+                overlap,
+                np.log1p(max(0, between)) / 3.0,
+                float(lines[i].words >= max(nearby)),
+                float(i + 1 < len(lines) and probabilities[i + 1] >= 0.5),
+                np.log1p(abs(offset)) / 3.0,
+                float(own[col("sentence end")] > 0 and lines[i].words >= 15),
+                float(shape[at]),
+                float(i + 1 < len(lines) and lines[i + 1].words >= 15),
+                float(i == 0 or lines[i - 1].words <= 3 or kinds[i - 1] is not None),
+                np.log1p(shape_prefix[start - 1 - top] - shape_prefix[at] if i < start else 0)
+                / 3.0,
+                float(stamp[at]),
+                float((kinds[i] or "").split(":")[0] in _INTERFACE_KINDS),
+                float((kinds[i] or "").split(":")[0] in _LIST_KINDS),
+                float(any(stamp[at + 1 : at + 5])),
+                float(any(stamp[max(0, at - 3) : at])),
+                own[col("capitalised words")],
+            ]
+        )
+    return indices, np.array(rows)
+
+
+def _headline_shape(line: Line, sentence: bool) -> bool:
+    return 4 <= line.words <= 25 and not sentence and not line.norm.endswith(":")
+
+
+@dataclass(frozen=True)
+class Classified:
+    probabilities: FloatArray  # of being article text, per line
+    title: int | None
+    light: bool  # lightly furnished: most lines no rule marked are prose
+
+
+def is_light(kinds: Sequence[str | None], features: FloatArray, model: LineModel) -> bool:
+    unmarked = np.array([kind is None for kind in kinds])
+    if not unmarked.any():
+        return False
+    prose = features[unmarked, FEATURE_NAMES.index("prose")]
+    return bool(prose.mean() >= model.light_share)
+
+
+def classify(
+    lines: Sequence[Line], kinds: Sequence[str | None], features: FloatArray, model: LineModel
+) -> Classified:
+    """Article probabilities of ``lines`` (features from ``page_features``) and the headline."""
+    probabilities = model.article_probabilities(features)
+    light = is_light(kinds, features, model)
+    start = body_start(probabilities, features)
+    if start is None:
+        return Classified(probabilities, None, light)
+    indices, candidates = title_candidates(lines, kinds, features, probabilities, start)
+    if not indices:
+        return Classified(probabilities, None, light)
+    best = indices[int(np.argmax(model.title_scores(candidates)))]
+    return Classified(probabilities, best, light)

@@ -1,0 +1,154 @@
+"""The line model of the plain-text cleaner: held-out quality on real pages, the headline below
+page-top furniture, article lists and credit lines kept, and a model file that is checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract.devset import (
+    Score,
+    article_pages,
+    devset_pages,
+    lightly_furnished,
+    score,
+)
+from pipeline.extract.line_model import MODEL_PATH, load_model, model_from_json
+from pipeline.extract.line_training import model_json
+from pipeline.extract.text import PAGE_HEADER, clean_plain_text
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVSET = ROOT.parent / "shared" / "devsets" / "fundus" / "labels.json"
+needs_devset = pytest.mark.skipif(
+    not DEVSET.exists(), reason=f"the dev set is not at {DEVSET} (../shared/devsets/fundus)"
+)
+
+
+def _clean(text: str) -> tuple[str | None, tuple[str, ...]]:
+    cleaned = clean_plain_text(text)
+    return cleaned.title, cleaned.lines
+
+
+@pytest.fixture(scope="module")
+def held_out_score() -> Score:
+    pages = [page for page in devset_pages(DEVSET) if page.held_out]
+    assert len(pages) >= 25, "the fixed held-out part has shrunk"
+    return score(pages, _clean)
+
+
+@needs_devset
+def test_held_out_real_pages_meet_the_furniture_and_content_targets(
+    held_out_score: Score,
+) -> None:
+    # Publishers never trained on (pipeline.extract.line_training prints the same numbers).
+    assert held_out_score.removed >= 0.90
+    assert held_out_score.kept >= 0.97
+
+
+@needs_devset
+def test_held_out_real_pages_titles_do_not_regress(held_out_score: Score) -> None:
+    # Measured 0.793 when the model was trained; the target of 0.85 is not reached yet.
+    assert held_out_score.titles >= 0.75
+
+
+@needs_devset
+def test_held_out_article_with_little_furniture_keeps_its_text() -> None:
+    pages = [lightly_furnished(page) for page in devset_pages(DEVSET) if page.held_out]
+    result = score([page for page in pages if page is not None], _clean)
+    # Measured 0.984 kept, 0.760 removed, 0.793 titles: the furniture left inside real
+    # articles (captions without a credit, localised ad markers) is what the rules miss.
+    assert result.kept >= 0.98
+    assert result.removed >= 0.70
+
+
+def test_clean_articles_lose_nothing() -> None:
+    pages = article_pages(ROOT / "tests/data/articles")
+    assert len(pages) >= 10
+    for page in pages:
+        title, lines = _clean(page.text)
+        assert title == page.title, page.name
+        assert [" ".join(line.split()) for line in lines] == list(page.content), page.name
+
+
+TOP = [
+    "Skip to main content",
+    "World | Business | Markets | Sport | Culture",
+    "LIVE: Markets rally as inflation cools",
+    "Business",
+    "Updated 10:42 GMT",
+    "Tuesday 14 May 2024",
+]
+HEADLINE = "Chipmaker shares jump after record quarterly results"
+BODY = [
+    "By Anna Keller",
+    "Shares in the chipmaker rose by 12 per cent on Tuesday after the company reported record "
+    "revenue for the first quarter, driven by demand for data-centre processors.",
+    "The company said sales rose to 8.2 billion dollars in the three months to March, well "
+    "above analysts' forecasts of 7.6 billion dollars.",
+    "What the results show",
+    "Demand for processors used to train artificial intelligence models has outstripped supply "
+    "for more than a year, the chief executive told analysts on a call.",
+    "Key figures:",
+    "- Revenue: 8.2 billion dollars",
+    "- Operating margin: 31 per cent",
+    "- Guidance raised for the full year",
+    "The company also announced a share buyback of 5 billion dollars over two years.",
+    "(Reporting by Anna Keller; Editing by Tom Hale)",
+]
+TEASERS = [
+    "Most read",
+    "Oil prices slip as supply fears ease",
+    "14 May 2024",
+    "By Li Wei",
+    "Central bank holds rates steady for a fourth month",
+    "13 May 2024",
+    "By Sara Lund",
+    "Carmakers cut prices as demand slows in Europe",
+    "13 May 2024",
+    "By Tom Hale",
+    "Cookie settings",
+    "© 2024 Example News. All rights reserved.",
+]
+
+
+def test_headline_is_found_below_stamps_menus_and_tickers() -> None:
+    cleaned = clean_plain_text("\n".join([*TOP, HEADLINE, *BODY, *TEASERS]))
+    assert cleaned.title == HEADLINE
+    removed = dict(cleaned.removed)
+    assert all(line in removed for line in TOP)
+    assert removed["Skip to main content"] == PAGE_HEADER
+
+
+def test_lists_subheadings_and_credit_lines_of_the_article_are_kept() -> None:
+    cleaned = clean_plain_text("\n".join([*TOP, HEADLINE, *BODY, *TEASERS]))
+    assert cleaned.lines == tuple(BODY[1:])
+
+
+def test_teaser_blocks_below_the_article_are_removed() -> None:
+    cleaned = clean_plain_text("\n".join([*TOP, HEADLINE, *BODY, *TEASERS]))
+    removed = [line for line, _ in cleaned.removed]
+    assert removed[-len(TEASERS) :] == TEASERS
+    assert not set(cleaned.lines) & set(TEASERS)
+
+
+def test_model_file_round_trips() -> None:
+    model = load_model()
+    again = model_from_json(json.loads(json.dumps(model_json(model))))
+    assert again.first.tolist() == model.first.tolist()
+    assert again.title.tolist() == model.title.tolist()
+    assert again.thresholds(light=True) == model.thresholds(light=True)
+
+
+def test_a_model_for_other_features_is_refused(tmp_path: Path) -> None:
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    data["features"]["first"] = data["features"]["first"][:-1]
+    stale = tmp_path / "line_model.json"
+    stale.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"line_model\.json is unusable: its features"):
+        load_model(stale)
+
+
+def test_model_file_is_small() -> None:
+    assert MODEL_PATH.stat().st_size < 50_000
