@@ -13,9 +13,7 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -120,22 +118,21 @@ def _char_counts(sample: str) -> tuple[int, int, int]:
     return upper + lower + len(sample) - size, upper, digits
 
 
-def _own(line: Line, kind: str | None) -> list[float]:
+_SHAPE_AT = len(_WORD_BINS) + 1  # OWN_NAMES: word classes, then shape, then rule kinds
+_KINDS_AT = OWN_NAMES.index(f"kind {KINDS[0]}")
+
+
+def _shape(line: Line, words: float) -> list[float]:
+    """The shape features of one line (OWN_NAMES between the word classes and the kinds)."""
     text = line.norm
     sample = text[:_SAMPLE]
     size = max(1, len(sample))
-    words = effective_words(text)
-    # Why map and findall: these run for every new line of every page, in C, not per character
-    # in Python; the costly searches only run when a line can match at all.
     letters, upper, digits = _char_counts(sample)
     tokens = sample.split()
     cjk = 0 if sample.isascii() else len(_CJK.findall(sample))
-    last = text[-1:] if text else ""
-    features = [0.0] * len(OWN_NAMES)
-    bin_index = next((i for i, bound in enumerate(_WORD_BINS) if words <= bound), len(_WORD_BINS))
-    features[bin_index] = 1.0
-    at = len(_WORD_BINS) + 1
-    features[at : at + 18] = [
+    last = text[-1:]
+    # Why the character tests first: the searches only run when a line can match at all.
+    return [
         math.log1p(len(text)) / 7.0,
         float(line.sentence or last in _SENTENCE_CJK),
         float(last == ":"),
@@ -155,40 +152,50 @@ def _own(line: Line, kind: str | None) -> list[float]:
         float(upper == letters and letters > 1),
         float("©" in sample),
     ]
-    if kind is not None:
-        # Why split on ":": callers may qualify a kind ("site date bar: ...") in future.
-        index = _KIND_INDEX.get(kind.split(":")[0])
-        if index is not None:
-            features[at + 18 + index] = 1.0
-    return features
-
-
-@dataclass(frozen=True)
-class OwnFeatures:
-    values: list[float]  # as OWN_NAMES
-    words: float  # effective words
-    key: str  # Line.key, for counting repeats
 
 
 class FeatureCache:
-    """Own-line features by (text, kind): repeated widgets and repeated pages cost one lookup."""
+    """Features of each line text seen, as rows of one matrix: a page gathers its rows at once.
+
+    Why: repeated widgets and pages of one site cost one lookup per line, and building a page's
+    matrix is one numpy gather instead of converting Python lists.
+    """
 
     def __init__(self, limit: int = 50_000) -> None:
-        self._cache: dict[tuple[str, str | None], OwnFeatures] = {}
         self._limit = limit
+        self.clear()
 
     def clear(self) -> None:
-        self._cache.clear()
+        self._rows: dict[str, int] = {}
+        self._key_ids: dict[str, int] = {}
+        self.shapes = np.zeros((256, _KINDS_AT - _SHAPE_AT))
+        self.words = np.zeros(256)
+        self.key_ids = np.zeros(256, dtype=np.int64)
 
-    def own(self, line: Line, kind: str | None) -> OwnFeatures:
-        key = (line.norm, kind)
-        found = self._cache.get(key)
-        if found is None:
-            if len(self._cache) >= self._limit:
-                self._cache.clear()
-            found = OwnFeatures(_own(line, kind), effective_words(line.norm), line.key)
-            self._cache[key] = found
+    def rows(self, lines: Sequence[Line]) -> list[int]:
+        """Row of every line, computing the features of texts not seen before."""
+        if len(self._rows) + len(lines) > self._limit:
+            self.clear()
+        found = []
+        for line in lines:
+            row = self._rows.get(line.norm)
+            if row is None:
+                row = self._add(line)
+            found.append(row)
         return found
+
+    def _add(self, line: Line) -> int:
+        row = len(self._rows)
+        if row == len(self.words):
+            self.shapes = np.vstack([self.shapes, np.zeros_like(self.shapes)])
+            self.words = np.concatenate([self.words, np.zeros_like(self.words)])
+            self.key_ids = np.concatenate([self.key_ids, np.zeros_like(self.key_ids)])
+        words = effective_words(line.norm)
+        self.shapes[row] = _shape(line, words)
+        self.words[row] = words
+        self.key_ids[row] = self._key_ids.setdefault(line.key, len(self._key_ids))
+        self._rows[line.norm] = row
+        return row
 
 
 CONTEXT_NAMES: tuple[str, ...] = (
@@ -243,28 +250,23 @@ def page_features(
     n = len(lines)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
-    found = [cache.own(line, kind) for line, kind in zip(lines, kinds, strict=True)]
-    # Why gather from unique rows: building a matrix from Python lists is the costly step, and
-    # widgets repeat down a page.
-    row_of: dict[int, int] = {}
-    unique: list[list[float]] = []
-    gather = []
-    for features in found:
-        row = row_of.get(id(features))
-        if row is None:
-            row = row_of[id(features)] = len(unique)
-            unique.append(features.values)
-        gather.append(row)
-    own = np.array(unique)[gather]
-    words = np.array([features.words for features in found])
+    rows = cache.rows(lines)
+    words = cache.words[rows]
+    own = np.zeros((n, len(OWN_NAMES)))
+    own[np.arange(n), np.searchsorted(_WORD_BINS, words)] = 1.0
+    own[:, _SHAPE_AT:_KINDS_AT] = cache.shapes[rows]
+    kind_columns = [_KIND_INDEX.get((kind or "").split(":")[0], -1) for kind in kinds]
+    marked = [i for i, column in enumerate(kind_columns) if column >= 0]
+    own[marked, [_KINDS_AT + kind_columns[i] for i in marked]] = 1.0
     sentence = own[:, OWN_NAMES.index("sentence end")] > 0
     furniture = np.array([kind is not None for kind in kinds])
     prose = sentence & (words >= _PROSE_WORDS) & ~furniture
     short = (words <= 6) & ~sentence
     start, end = main_span(prose, words)
     index = np.arange(n)
-    counts = Counter(features.key for features in found)
-    repeats = np.array([counts[features.key] for features in found], dtype=np.float64)
+    key_ids = cache.key_ids[rows]
+    _, inverse, counts = np.unique(key_ids, return_inverse=True, return_counts=True)
+    repeats = counts[inverse].astype(np.float64)
     distance = np.where(index < start, start - index, np.where(index > end, index - end, 0))
     loose_start, loose_end = main_span(prose, words, 0.2)
     loose = np.where(
