@@ -19,6 +19,7 @@ the fixed third that tests/test_extract_quality.py asserts the targets on (``--p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
@@ -228,6 +229,83 @@ def bare_trafilatura(page: Page) -> Output:
 Extractor = Callable[[Page], Output]
 
 
+def previous_html_document(data: bytes) -> Output:
+    """HTML extraction as it was before issue 10, for the cost comparison: the same parse and
+    markup facts, trafilatura with favor_precision=True and its title, no headline vote and no
+    recovery of dropped lines."""
+    from trafilatura import bare_extraction
+    from trafilatura.settings import Document
+
+    from pipeline.extract.decode import decode_bytes, meta_charset
+    from pipeline.extract.html import (
+        _furniture_segments,
+        _parse,
+        canonical_url,
+        page_language,
+        stated_date,
+    )
+
+    tree = _parse(decode_bytes(data, meta_charset(data)).text)
+    if tree is None:
+        return Output(None, None, "unparsable")
+    stated_date(tree), page_language(tree), canonical_url(tree, None), _furniture_segments(tree)
+    result = bare_extraction(
+        tree,
+        favor_precision=True,
+        include_comments=False,
+        with_metadata=True,
+        target_language=None,
+        date_extraction_params={"original_date": True, "extensive_search": False},
+    )
+    if not isinstance(result, Document):
+        return Output(None, None, "no text")
+    lines = [" ".join(line.split()) for line in (result.text or "").splitlines()]
+    return Output(result.title, "\n".join(line for line in lines if line))
+
+
+def cost_comparison(documents: list[bytes], repeats: int = 3) -> tuple[float, float]:
+    """CPU seconds per document of the HTML extraction before and now, measured document by
+    document in turn (best of ``repeats`` each), so both see the same machine load."""
+    from pipeline.extract.html import html_document
+    from pipeline.extract.model import ExtractionError
+
+    def current(data: bytes) -> None:
+        with contextlib.suppress(ExtractionError):
+            html_document(data)
+
+    before = now = 0.0
+    for data in documents:
+        best_before = best_now = float("inf")
+        for _ in range(repeats):
+            start = time.process_time()
+            previous_html_document(data)
+            best_before = min(best_before, time.process_time() - start)
+            start = time.process_time()
+            current(data)
+            best_now = min(best_now, time.process_time() - start)
+        before += best_before
+        now += best_now
+    n = max(len(documents), 1)
+    return before / n, now / n
+
+
+def cost_table(pages: list[Page]) -> str:
+    from bench.extract_speed import html_page
+
+    rows = [
+        "| documents | before ms/doc | now ms/doc | now / before |",
+        "|---|---:|---:|---:|",
+    ]
+    inputs = [(f"dev set pages ({len(pages)})", [p.path.read_bytes() for p in pages])]
+    inputs += [
+        (f"extract_speed page, {n} paragraphs", [html_page(n)]) for n in (100, 1_000, 10_000)
+    ]
+    for label, documents in inputs:
+        before, now = cost_comparison(documents)
+        rows.append(f"| {label} | {1000 * before:.1f} | {1000 * now:.1f} | {now / before:.2f} |")
+    return "\n".join(rows)
+
+
 @dataclass
 class Run:
     label: str
@@ -316,10 +394,19 @@ def main() -> None:
     parser.add_argument("--details", action="store_true", help="list the errors page by page")
     parser.add_argument("--export", type=Path, help="write score_text.py exports to this folder")
     parser.add_argument("--devset", type=Path, default=DEVSET, help="folder with labels.json")
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="only compare HTML extraction CPU before issue 10 and now, on the dev set pages "
+        "and extract_speed.py's generated pages, interleaved in this run",
+    )
     args = parser.parse_args()
     if not (args.devset / "labels.json").is_file():
         parser.error(f"dev set not found: {args.devset / 'labels.json'}")
     devset = args.devset
+    if args.cost:
+        print(cost_table(devset_pages("html", args.part, devset)))
+        return
 
     dev_runs: list[Run] = []
     if args.only != "text":

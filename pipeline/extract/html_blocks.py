@@ -242,10 +242,24 @@ def recover_lines(
     body_start = min((b.order for b in kept), default=0)
     lead = _standfirst(blocks, body_start, title, descriptions, joined)
     if lead is not None and lead.order not in kept_orders:
-        recovered.append(lead)
+        recovered.insert(0, lead)
+    recovered = _new_text_only(recovered, joined)
     if not recovered:
         return lines
     return _merge(lines, kept, recovered)
+
+
+def _new_text_only(candidates: list[Block], joined: str) -> list[Block]:
+    """Blocks whose words are not already there: trafilatura spaces inline markup its own way,
+    and a recovered container must not repeat the paragraphs inside it."""
+    present = loose(joined)
+    fresh = []
+    for block in candidates:
+        key = loose(block.text)
+        if key and key not in present:
+            fresh.append(block)
+            present += "\n" + key
+    return fresh
 
 
 def _kept_blocks(lines: list[str], by_text: dict[str, list[Block]]) -> list[Block]:
