@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,10 +27,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.archive_audit import audit_archive
 from bench.crawl_run import FAST_SETTINGS, archive_env, crawl_args, run_folder, scrapy_command
 from bench.kill_resume import KILL_TARGETS, KillResumeLoop, random_plans, warc_progress
-from bench.loopback_site import build_site, hub_paths, serve
+from bench.loopback_site import ServedSite, Site, build_site, hub_paths, serve
 from bench.scratch_db import POSTGRES_SERVER, scratch_database
 
 SPIDERS = ("urls", "site", "files")
+
+
+def scenario(
+    spider: str, site: Site, served: ServedSite, folder: Path
+) -> tuple[dict[str, str], list[str], Callable[[], int]]:
+    """The spider's arguments, the URIs it must archive, and its measure of progress."""
+    if spider == "files":
+        # Resource records hold the pages gzip-compressed, much as they are on the wire.
+        average_gzip = sum(len(site.routes[p.path].body) for p in site.articles) // len(
+            site.articles
+        )
+        files = site.write_files(folder / "pages")
+        expected = [path.resolve().as_uri() for path in files]
+        progress = warc_progress(folder / "archive" / "warc", average_gzip)
+        return {"path": str(folder / "pages")}, expected, progress
+    if spider == "urls":
+        urls = served.write_url_list(folder / "urls.txt")
+        return {"urls": str(urls)}, served.article_urls, served.total_hits
+    budget = len(site.routes) + len(hub_paths()) + 10
+    spider_args = {"url": served.url("/"), "max_depth": "2", "max_pages": str(budget)}
+    return spider_args, served.article_urls, served.total_hits
 
 
 def main() -> int:
@@ -62,23 +84,7 @@ def main() -> int:
         serve(site) as served,
     ):
         env = archive_env(folder / "archive", db_url, options.workers)
-        progress = served.total_hits
-        if options.spider == "files":
-            # Resource records hold the pages gzip-compressed, much as they are on the wire.
-            average_gzip = (
-                sum(len(site.routes[p.path].body) for p in site.articles) // options.pages
-            )
-            progress = warc_progress(folder / "archive" / "warc", average_gzip)
-            files = site.write_files(folder / "pages")
-            expected = [path.resolve().as_uri() for path in files]
-            spider_args = {"path": str(folder / "pages")}
-        elif options.spider == "urls":
-            expected = served.article_urls
-            spider_args = {"urls": str(served.write_url_list(folder / "urls.txt"))}
-        else:
-            expected = served.article_urls
-            budget = len(site.routes) + len(hub_paths()) + 10
-            spider_args = {"url": served.url("/"), "max_depth": "2", "max_pages": str(budget)}
+        spider_args, expected, progress = scenario(options.spider, site, served, folder)
         settings = (*FAST_SETTINGS, f"JOBDIR={folder / 'job'}")
         command = scrapy_command(crawl_args(options.spider, spider_args, settings))
         loop = KillResumeLoop(

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.dedup.digests import text_digest
-from pipeline.dedup.minhash import EmptyTextError, lsh_bands, signature, signature_to_bytes
+from pipeline.dedup.digests import digest_of_normalised, normalise_text
+from pipeline.dedup.minhash import (
+    EmptyTextError,
+    lsh_bands,
+    signature_of_normalised,
+    signature_to_bytes,
+)
 from pipeline.dedup.stories import story_features, story_keys
 from pipeline.extract import extract_document
 from pipeline.extract.model import ExtractedDocument, ExtractionError
@@ -31,10 +36,12 @@ class AnalysisResult:
 
 
 def analyse(document: ExtractedDocument) -> Analysis:
-    sig = signature(document.text)
+    # One normalisation serves the exact-text digest and the MinHash shingles.
+    normalised = normalise_text(document.text)
+    sig = signature_of_normalised(normalised)
     features = story_features(document.title, document.text)
     return Analysis(
-        text_digest=text_digest(document.text),
+        text_digest=digest_of_normalised(normalised),
         signature=signature_to_bytes(sig),
         bands=tuple(lsh_bands(sig)),
         story_features_json=features.to_json(),

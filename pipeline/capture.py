@@ -7,6 +7,7 @@ are the bytes as received. The record references travel on in ``request.meta``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 from datetime import UTC, datetime
@@ -17,10 +18,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from w3lib.url import file_uri_to_path
 
-from pipeline.index.deciding import policy_from_settings
 from pipeline.items import ArchiveItem
+from pipeline.resume import META_FROM_ARCHIVE
 from pipeline.runtime import ArchiveRuntime
-from pipeline.storing import store_item
 from pipeline.warc.reading import payload_sha1
 from pipeline.warc.ref import RecordRef
 
@@ -96,7 +96,8 @@ class WarcCaptureExtension:
     def __init__(self, crawler: Crawler, runtime: ArchiveRuntime) -> None:
         self.crawler = crawler
         self.runtime = runtime
-        self.policy = policy_from_settings(crawler.settings)
+        # robots.txt items being indexed: kept referenced until their rows commit.
+        self.robots_tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
@@ -116,7 +117,7 @@ class WarcCaptureExtension:
         self.runtime.close(stats)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
-        if request.meta.get(META_SKIP):
+        if request.meta.get(META_SKIP) or request.meta.get(META_FROM_ARCHIVE):
             return
         request.meta[META_FETCHED_AT] = datetime.now(UTC)
         try:
@@ -143,8 +144,7 @@ class WarcCaptureExtension:
         if original is not None:
             request.meta[META_REVISIT_OF] = original
         else:
-            self.runtime.payloads_this_crawl.setdefault(ref.payload_digest or "", ref)
-            self.runtime.expect_store(ref.record_id)
+            self.runtime.remember_payload(ref)
         request.meta[META_CAPTURE] = ref
         self._inc(f"records/{ref.record_type}")
         self._inc("warc/bytes", ref.length)
@@ -162,7 +162,9 @@ class WarcCaptureExtension:
             revisit_of=request.meta.get(META_REVISIT_OF),
             index_as_article=False,
         )
-        store_item(self.runtime, item, self.policy, self.crawler.stats)
+        task = asyncio.get_running_loop().create_task(self.runtime.store(item, self.crawler.stats))
+        self.robots_tasks.add(task)
+        task.add_done_callback(self.robots_tasks.discard)
 
     def _original_for(self, body: bytes, status: int, is_file: bool) -> RecordRef | None:
         # Empty bodies and error pages share payloads by accident: only content is deduplicated.

@@ -1,28 +1,28 @@
-"""Item pipelines, thin glue: Extract -> Dedup -> Store.
+"""Item pipelines, thin glue: Extract -> Store.
 
-Extraction and fingerprinting run in a process pool so the reactor stays free and every core works;
-the database decisions and writes run in order on the reactor thread, after the WARC records they
-point to have been flushed.
+Extraction and fingerprinting run in a process pool so the reactor stays free and every core works.
+Deciding what an item is (new, same text, near-duplicate) and writing its rows happen together, in
+batches, on the index writer's thread (pipeline.index.batch), after the WARC records they point to
+have been flushed; the reactor only hands items over and awaits their commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from pipeline.analysis import extract_and_analyse
-from pipeline.index.deciding import IndexPolicy, decide, policy_from_settings
 from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
-from pipeline.storing import store_item, wait_for_original
+from pipeline.workers import ExtractionPool, WorkerDiedError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+# How long a revisit waits for the row of its original, captured moments before in this crawl.
+ORIGINAL_WAIT_SECONDS = 60.0
 
 
 class ArchivePipelineBase:
@@ -46,27 +46,34 @@ class ExtractPipeline(ArchivePipelineBase):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.workers = crawler.settings.getint("ARCHIVE_EXTRACT_WORKERS", 0)
-        self.executor: Executor | None = None
+        self.pool: ExtractionPool | None = None
 
     def open_spider(self) -> None:
         super().open_spider()
         if self.workers > 0:
-            # spawn: forking a process that runs a reactor and threads is not safe.
-            context = multiprocessing.get_context("spawn")
-            self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self.pool = ExtractionPool(self.workers)
 
     def close_spider(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=False)
+        if self.pool is not None:
+            if self.pool.restarts:
+                self.inc("extract/pool_restarts", self.pool.restarts)
+            self.pool.close()
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArchiveItem):
+        if not isinstance(item, ArchiveItem) or item.from_archive:
             return item
         if item.failure is not None or item.revisit_of is not None or not item.index_as_article:
             return item
-        loop = asyncio.get_running_loop()
         args = (item.body, item.url, item.filename, item.content_type)
-        result = await loop.run_in_executor(self.executor, extract_and_analyse, *args)
+        try:
+            if self.pool is not None:
+                result = await self.pool.run(extract_and_analyse, *args)
+            else:
+                result = await asyncio.to_thread(extract_and_analyse, *args)
+        except WorkerDiedError as error:
+            logger.warning("extract: %s: %s", item.url, error)
+            item.fail("extract", str(error))
+            return item
         if result.error is not None or result.document is None or result.analysis is None:
             logger.warning("extract: %s: %s", item.url, result.error)
             item.fail("extract", result.error or "no article text")
@@ -78,38 +85,30 @@ class ExtractPipeline(ArchivePipelineBase):
         return item
 
 
-class DedupPipeline(ArchivePipelineBase):
-    """Tells what the item is against the index: new, same text, or near-duplicate of which."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.policy = index_policy(crawler)
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArchiveItem) or item.analysis is None:
-            return item
-        analysis = item.analysis
-        with self.runtime.session() as session:
-            decision = decide(session, analysis, self.policy)
-        item.decision = decision
-        return item
-
-
 class StorePipeline(ArchivePipelineBase):
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.policy = index_policy(crawler)
-
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArchiveItem):
             return item
+        if item.from_archive:
+            # Served from the archive on resume: indexed by an earlier run already.
+            self.inc("resume/from_archive")
+            return item
         await wait_for_original(self.runtime, item)
-        store_item(self.runtime, item, self.policy, self.crawler.stats)
+        await self.runtime.store(item, self.crawler.stats)
         item.analysis = None
         item.decision = None
         item.body = b""  # the bytes are in the WARC file; keep feed exports small
         return item
 
 
-def index_policy(crawler: Crawler) -> IndexPolicy:
-    return policy_from_settings(crawler.settings)
+async def wait_for_original(runtime: ArchiveRuntime, item: ArchiveItem) -> None:
+    """A revisit links to its original's document, so the original's rows must exist first."""
+    if item.revisit_of is None:
+        return
+    event = runtime.stored_events.get(item.revisit_of.record_id)
+    if event is None:
+        return
+    try:
+        await asyncio.wait_for(event.wait(), ORIGINAL_WAIT_SECONDS)
+    except TimeoutError:
+        logger.warning("revisit %s: original not indexed in time; link left to reindex", item.url)

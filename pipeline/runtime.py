@@ -1,6 +1,9 @@
-"""The state one crawl shares between its components: WARC writer, database, crawl row, counters.
+"""What one crawl's components share: WARC writer, index writer, crawl row, counters.
 
-Scrapy builds extensions and pipelines separately; they meet here (``ArchiveRuntime.for_crawler``).
+Scrapy builds extensions, middlewares and pipelines separately; they meet here
+(``ArchiveRuntime.for_crawler``). Opening the runtime is also where a crawl makes the archive
+whole again after a crash: WARC files a killed crawl left open are closed and their records the
+index lacks are indexed, before anything new is written.
 """
 
 from __future__ import annotations
@@ -10,13 +13,24 @@ import logging
 import threading
 import weakref
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from scrapy.utils.job import job_dir
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.archive_lock import ArchiveBusyError, ArchiveLock
 from pipeline.config import ArchiveConfig, archive_config
 from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.queries_refs import capture_record_ref
-from pipeline.db.session import make_engine, make_session_factory
+from pipeline.db.session import DatabaseError, make_engine, make_session_factory, parse_url
+from pipeline.index.deciding import IndexPolicy, policy_from_settings
+from pipeline.index.derived import write_derived_records
+from pipeline.index.process import IndexWriteError, IndexWriterProcess
+from pipeline.index.recover import recover_archive, recover_own_files
+from pipeline.items import ArchiveItem
+from pipeline.resume import ArchivedPage, Job, archived_pages
 from pipeline.warc.ref import RecordRef
 from pipeline.warc.writer import WarcWriter
 
@@ -32,46 +46,115 @@ _RUNTIMES: weakref.WeakKeyDictionary[Crawler, ArchiveRuntime] = weakref.WeakKeyD
 _RUNTIMES_LOCK = threading.Lock()
 
 
+class ArchiveStartError(Exception):
+    """The archive or its index cannot be opened for a crawl; ``str()`` is one line for users."""
+
+
+class Stats(Protocol):
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+
 class ArchiveRuntime:
-    def __init__(self, config: ArchiveConfig) -> None:
+    def __init__(self, config: ArchiveConfig, policy: IndexPolicy, jobdir: str | None) -> None:
         self.config = config
+        self.policy = policy
+        self.jobdir = Path(jobdir) if jobdir else None
         self.counts: Counter[str] = Counter()
         self.crawl_id: int | None = None
         self.writer: WarcWriter | None = None
+        self.index_writer: IndexWriterProcess | None = None
+        self.index_errors = 0
         self.engine: Engine | None = None
         self.session_factory: sessionmaker[Session] | None = None
+        self.lock: ArchiveLock | None = None
         # Payloads archived by this crawl but possibly not yet committed to the index.
         self.payloads_this_crawl: dict[str, RecordRef] = {}
+        # Hashes of every payload digest the index held at start, or this crawl archived: most
+        # responses are new, and this answers "never seen" without asking the database.
+        self.known_payloads: set[int] = set()
         self.stories_touched: set[int] = set()
         # Originals captured but not yet indexed: their revisits wait on these.
         self.stored_events: dict[str, asyncio.Event] = {}
+        # What this job archived in earlier runs (JOBDIR only): served from the archive.
+        self.archived_pages: dict[str, ArchivedPage] = {}
+        self.recovered: Counter[str] = Counter()
+        self.start_error: str | None = None
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> ArchiveRuntime:
         with _RUNTIMES_LOCK:
             runtime = _RUNTIMES.get(crawler)
             if runtime is None:
-                runtime = cls(archive_config(crawler.settings))
+                settings = crawler.settings
+                runtime = cls(
+                    archive_config(settings), policy_from_settings(settings), job_dir(settings)
+                )
                 _RUNTIMES[crawler] = runtime
             return runtime
+
+    def preflight(self) -> None:
+        """Open what can refuse a crawl, before Scrapy starts: the archive folder, the SQLite
+        archive's lock, the index (migrated to the newest schema). Raises ArchiveStartError."""
+        if self.engine is not None:
+            return
+        try:
+            self.config.archive_dir.mkdir(parents=True, exist_ok=True)
+            if parse_url(self.config.db_url).get_backend_name() == "sqlite":
+                # One SQLite file takes one writer: a second crawl is refused, not interleaved.
+                self.lock = ArchiveLock.acquire(self.config.archive_dir)
+            upgrade_to_head(self.config.db_url)
+            self.engine = make_engine(self.config.db_url)
+            with self.engine.connect():
+                pass
+        except (ArchiveBusyError, DatabaseError, OSError) as error:
+            self.start_error = str(error)
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            self.start_error = f"database error: {reason}"
+        else:
+            return
+        self.release()
+        raise ArchiveStartError(self.start_error)
+
+    def release(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def open(self, spider: Spider | None) -> None:
         if self.session_factory is not None:
             return
+        if self.start_error is not None:
+            raise ArchiveStartError(self.start_error)
+        self.preflight()
+        assert self.engine is not None
         spider_name = spider.name if spider is not None else "unknown"
         spider_args = dict(getattr(spider, "archive_args", {}) or {})
-        self.config.archive_dir.mkdir(parents=True, exist_ok=True)
-        upgrade_to_head(self.config.db_url)
-        self.engine = make_engine(self.config.db_url)
-        self.session_factory = make_session_factory(self.engine)
-        with self.session_factory() as session, session.begin():
+        factory = make_session_factory(self.engine)
+        with factory() as session, session.begin():
             self.crawl_id = queries.start_crawl(session, spider_name, spider_args)
+        job = Job(self.jobdir) if self.jobdir is not None else None
+        job_crawls = job.add_crawl(self.crawl_id) if job is not None else []
         self.writer = WarcWriter(
             self.config.warc_dir,
             prefix=self.config.warc_prefix,
             max_size=self.config.warc_max_size,
             warcinfo=self.config.warcinfo(f"newsvault crawl {self.crawl_id} ({spider_name})"),
         )
+        self.recovered = recover_archive(factory, self.config.warc_dir, self.crawl_id, self.policy)
+        with factory() as session:
+            self.known_payloads = {hash(d) for d in queries.source_payload_digests(session)}
+        if job_crawls:
+            with factory() as session:
+                self.archived_pages = archived_pages(session, job_crawls)
+            logger.info("archive: resuming a job: %d pages archived", len(self.archived_pages))
+        self.index_writer = IndexWriterProcess(
+            self.config.db_url, crawl_id=self.crawl_id, policy=self.policy
+        )
+        self.session_factory = factory
         logger.info("archive: crawl %s writing to %s", self.crawl_id, self.config.archive_dir)
 
     def session(self) -> Session:
@@ -84,12 +167,20 @@ class ArchiveRuntime:
         known = self.payloads_this_crawl.get(digest)
         if known is not None:
             return known
+        if hash(digest) not in self.known_payloads:
+            # Only this process's view: a payload another worker archived meanwhile is written
+            # in full once more (a document link still finds its text), never lost.
+            return None
         with self.session() as session:
             capture = queries.original_capture_by_payload_digest(session, digest)
             return capture_record_ref(session, capture) if capture is not None else None
 
-    def expect_store(self, record_id: str) -> None:
-        self.stored_events[record_id] = asyncio.Event()
+    def remember_payload(self, ref: RecordRef) -> None:
+        """A new payload this crawl archived: later copies become revisits of it."""
+        digest = ref.payload_digest or ""
+        self.payloads_this_crawl.setdefault(digest, ref)
+        self.known_payloads.add(hash(digest))
+        self.stored_events[ref.record_id] = asyncio.Event()
 
     def mark_stored(self, ref: RecordRef) -> None:
         # Once its row is committed the database answers for this payload; keep memory flat.
@@ -100,17 +191,59 @@ class ArchiveRuntime:
         if event is not None:
             event.set()
 
+    async def store(self, item: ArchiveItem, stats: Stats | None) -> None:
+        """Write the item's derived WARC records, then hand it to the index writer and wait for
+        its rows to commit."""
+        if self.index_writer is None or self.writer is None:
+            raise RuntimeError("archive runtime is not open")
+        try:
+            item.derived = write_derived_records(self.writer, item)
+            indexed = await asyncio.wrap_future(self.index_writer.submit(item))
+            if indexed.error is not None:
+                raise IndexWriteError(indexed.error)
+        except Exception as error:
+            # Whatever reached the WARC file is indexed by recovery (at close, or next start).
+            self.index_errors += 1
+            logger.error("index: %s not indexed: %s", item.url, error)
+            if stats is not None:
+                stats.inc_value("archive/index_errors")
+            if item.capture is not None:
+                self.mark_stored(item.capture)  # revisits waiting on it go on, unlinked
+            return
+        indexed.apply_to(item)
+        if item.capture is not None:
+            self.mark_stored(item.capture)
+        if item.story_id is not None and item.outcome in {"new", "near-duplicate"}:
+            self.stories_touched.add(item.story_id)
+        if stats is not None:
+            count_item(stats, item)
+
     def close(self, stats: dict[str, Any]) -> None:
+        if self.index_writer is not None:
+            self.index_writer.close()
         if self.writer is not None:
             self.writer.close()
-        if self.session_factory is None:
-            return
-        with self.session() as session, session.begin():
-            for name in self.writer.files if self.writer else []:
-                path = self.config.warc_dir / name
-                size = path.stat().st_size if path.exists() else 0
-                queries.upsert_warc_file(session, name, size, closed=True)
-            if self.crawl_id is not None:
-                queries.finish_crawl(session, self.crawl_id, stats)
-        if self.engine is not None:
-            self.engine.dispose()
+        if self.session_factory is not None and self.index_errors:
+            # Items the index writer failed are in this crawl's WARC files: index them now.
+            own = [self.config.warc_dir / name for name in self.writer.files] if self.writer else []
+            self.recovered += recover_own_files(
+                self.session_factory, own, self.crawl_id, self.policy
+            )
+        if self.session_factory is not None:
+            with self.session() as session, session.begin():
+                for name in self.writer.files if self.writer else []:
+                    path = self.config.warc_dir / name
+                    size = path.stat().st_size if path.exists() else 0
+                    queries.upsert_warc_file(session, name, size, closed=True)
+                if self.crawl_id is not None:
+                    queries.finish_crawl(session, self.crawl_id, stats)
+        self.release()
+
+
+def count_item(stats: Stats, item: ArchiveItem) -> None:
+    for ref in item.derived:
+        stats.inc_value(f"archive/records/{ref.record_type}")
+        stats.inc_value("archive/warc/bytes", ref.length)
+    stats.inc_value(f"archive/outcome/{item.outcome}")
+    if item.failure is not None:
+        stats.inc_value(f"archive/failures/{item.failure_stage}")

@@ -58,21 +58,36 @@ LOG_LEVEL = os.environ.get("ARCHIVE_LOG_LEVEL", "INFO")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+# Scrapy's check for generator callbacks that return a value parses the callback's source; its
+# cache is keyed by bound methods, which die with their request, so it re-parsed the source for
+# most responses (milliseconds each). Our callbacks are tested; the check is off.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+# Outputs of one response handled at once. Under asyncio Scrapy starts this many tasks for every
+# response whatever its output (100 by default: a third of the main process's time went there);
+# our callbacks yield one item, or one item and the links or entries to follow.
+CONCURRENT_ITEMS = 8
 
 # Scrapy's robots.txt middleware lets the third and later requests waiting for a host's
 # robots.txt through unchecked; ours makes every request wait for the rules (pipeline/robots.py).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "pipeline.robots.RobotsTxtMiddleware": 100,
+    # Before robots.txt: what a resumed job archived is answered from the archive (JOBDIR only).
+    "pipeline.resume.ResumeFromArchiveMiddleware": 50,
 }
 
+# A job folder (JOBDIR) resumes from the archive, whatever ended the last run (pipeline/resume.py):
+# Scrapy's queue, duplicate filter and spider state, saved only on a clean stop, stay in memory.
+SCHEDULER = "pipeline.resume.MemoryScheduler"
+DUPEFILTER_CLASS = "pipeline.resume.MemoryDupeFilter"
+
 EXTENSIONS = {
+    "scrapy.extensions.spiderstate.SpiderState": None,
     "pipeline.capture.WarcCaptureExtension": 100,
     "pipeline.summary.CrawlSummaryExtension": 900,
 }
 
 ITEM_PIPELINES = {
     "pipeline.pipelines.ExtractPipeline": 100,
-    "pipeline.pipelines.DedupPipeline": 200,
     "pipeline.pipelines.StorePipeline": 300,
 }

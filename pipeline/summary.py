@@ -63,6 +63,8 @@ class CrawlSummaryExtension:
             self.failures.append((getattr(item, "url", "?"), failure))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.runtime.start_error is not None:
+            return  # nothing ran; the crawl command says why
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         stats.setdefault("finish_reason", reason)
         lines = crawl_summary_lines(stats, self.runtime, spider.name)

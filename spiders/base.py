@@ -28,6 +28,7 @@ from pipeline.capture import (
     META_REVISIT_OF,
 )
 from pipeline.items import ArchiveItem
+from pipeline.resume import META_FROM_ARCHIVE
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -52,7 +53,9 @@ def archive_item(response: Response, *, index_as_article: bool = True) -> Archiv
         index_as_article=index_as_article,
         filename=meta.get(META_FILENAME),
     )
-    if meta.get(META_CAPTURE_ERROR):
+    if meta.get(META_FROM_ARCHIVE):
+        item.from_archive = True  # a resumed job's page, answered from the WARC files
+    elif meta.get(META_CAPTURE_ERROR):
         item.fail("capture", meta[META_CAPTURE_ERROR])
     elif item.http_status is not None and item.http_status >= 400:
         item.fail("fetch", f"HTTP {item.http_status}")

@@ -14,6 +14,8 @@ from typing import Any
 
 import scrapy
 
+from pipeline.db.queries_core import warc_file_name
+from pipeline.index.reindex import indexed_record_ids
 from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
 from pipeline.warc.ref import RecordRef
@@ -102,6 +104,9 @@ class WarcImportSpider(scrapy.Spider):
 
     def _items(self, location: str, index: RecordIndex) -> Iterator[ArchiveItem]:
         records = scan(location)
+        # Imported where they lie, records indexed by an earlier (perhaps killed) import of this
+        # file are done: importing them again would only add a second set of derived records.
+        done = set() if self.copy else self._indexed_record_ids(location)
         if self.copy:
             runtime = ArchiveRuntime.for_crawler(self.crawler)
             runtime.open(self)
@@ -117,6 +122,8 @@ class WarcImportSpider(scrapy.Spider):
                 item = input_failure(location, f"offset {scanned.offset}: {scanned.reason}")
                 item.filename = location
                 yield item
+            elif scanned.ref.record_id in done:
+                self.crawler.stats.inc_value("archive/import/already_indexed")
             elif scanned.ref.record_type in ("response", "resource", "revisit"):
                 self.crawler.stats.inc_value(f"archive/import/{scanned.ref.record_type}")
                 pending = self._item(scanned, index)
@@ -158,6 +165,12 @@ class WarcImportSpider(scrapy.Spider):
         if ref.http_status is not None and ref.http_status >= 400:
             item.fail("fetch", f"HTTP {ref.http_status}")
         return item
+
+    def _indexed_record_ids(self, location: str) -> set[str]:
+        runtime = ArchiveRuntime.for_crawler(self.crawler)
+        runtime.open(self)
+        with runtime.session() as session:
+            return indexed_record_ids(session, warc_file_name(location))
 
     def _archived_original(self, ref: RecordRef) -> RecordRef | None:
         if not ref.payload_digest:

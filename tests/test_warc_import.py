@@ -111,8 +111,12 @@ def test_import_in_place_makes_the_same_documents(source: Path, tmp_path: Path) 
     assert revisit == source_revisit and revisit[0][0]
     failures = {reason for (reason,) in db_rows(tmp_path, "select reason from failures")}
     assert {"HTTP 404", "HTTP 500"} <= failures
+    derived = "select id from captures where record_type in ('metadata', 'conversion')"
+    before = len(db_rows(tmp_path, derived))
     crawl("warc", tmp_path, "-a", f"path={source / 'warc'}")  # again: nothing new
     assert len(db_rows(tmp_path, "select id from documents")) == len(document_urls(source))
+    # Records an earlier import indexed are skipped, not given a second set of derived records.
+    assert len(db_rows(tmp_path, derived)) == before
 
 
 def test_imported_rows_point_at_the_external_file(source: Path, tmp_path: Path) -> None:

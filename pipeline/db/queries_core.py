@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from pipeline.db.base import Base, utcnow
@@ -71,55 +72,104 @@ def upsert_warc_file(session: Session, name: str, size: int, *, closed: bool) ->
     return warc.id
 
 
-def _warc_file_for(session: Session, name: str, end: int) -> int:
-    """Id of the file holding a record that ends at byte ``end``, created while still open."""
-    warc = session.scalar(select(WarcFile).where(WarcFile.name == name))
-    if warc is None:
-        warc = WarcFile(name=name, size=end, created_at=utcnow(), closed=False)
-        session.add(warc)
-        session.flush()
-    elif warc.size < end:
-        warc.size = end
-    return warc.id
+def warc_file_ids(session: Session, ends: Mapping[str, int]) -> dict[str, int]:
+    """Ids of the files (indexed names) holding records that end at the given bytes.
+
+    A file not indexed yet gets its row (still open); a row whose size is below the end is
+    grown. Two statements when every file is known, whatever the number of records.
+    """
+    rows = session.execute(
+        select(WarcFile.id, WarcFile.name, WarcFile.size).where(WarcFile.name.in_(list(ends)))
+    ).all()
+    ids: dict[str, int] = {}
+    for file_id, name, size in rows:
+        ids[name] = file_id
+        if size < ends[name]:
+            session.execute(update(WarcFile).where(WarcFile.id == file_id).values(size=ends[name]))
+    for name, end in ends.items():
+        if name not in ids:
+            ids[name] = session.execute(
+                insert(WarcFile)
+                .values(name=name, size=end, created_at=utcnow(), closed=False)
+                .returning(WarcFile.id)
+            ).scalar_one()
+    return ids
+
+
+def add_captures(
+    session: Session,
+    refs: Sequence[RecordRef],
+    *,
+    crawl_id: int | None,
+    document_id: int | None = None,
+) -> dict[str, int]:
+    """Index WARC records; capture ids by record id. Indexing the same record (id, file,
+    offset) again is a no-op; a record id already indexed at another place is an error."""
+    for ref in refs:
+        if ref.record_type not in CAPTURE_RECORD_TYPES:
+            raise ValueError(f"record type {ref.record_type!r} is not indexed as a capture")
+    if not refs:
+        return {}
+    names = {ref.record_id: warc_file_name(ref.warc_file) for ref in refs}
+    ends: dict[str, int] = {}
+    for ref in refs:
+        name = names[ref.record_id]
+        ends[name] = max(ends.get(name, 0), ref.offset + ref.length)
+    file_ids = warc_file_ids(session, ends)
+    ids: dict[str, int] = {}
+    existing = session.execute(
+        select(Capture.record_id, Capture.id, Capture.warc_file_id, Capture.offset).where(
+            Capture.record_id.in_(list(names))
+        )
+    ).all()
+    for record_id, capture_id, file_id, offset in existing:
+        ref = next(r for r in refs if r.record_id == record_id)
+        if file_id != file_ids[names[record_id]] or offset != ref.offset:
+            raise ValueError(
+                f"record {record_id} is already indexed at another place "
+                f"(capture {capture_id}, offset {offset})"
+            )
+        ids[record_id] = capture_id
+    if document_id is not None and ids:
+        session.execute(
+            update(Capture)
+            .where(Capture.id.in_(list(ids.values())), Capture.document_id.is_(None))
+            .values(document_id=document_id)
+        )
+    rows = [
+        {
+            "record_id": ref.record_id,
+            "record_type": ref.record_type,
+            "warc_file_id": file_ids[names[ref.record_id]],
+            "offset": ref.offset,
+            "length": ref.length,
+            "uri": ref.target_uri,
+            "date": ref.date,
+            "payload_digest": ref.payload_digest,
+            "block_digest": ref.block_digest,
+            "content_type": ref.content_type,
+            "http_status": ref.http_status,
+            "refers_to": ref.refers_to,
+            "crawl_id": crawl_id,
+            "document_id": document_id,
+        }
+        for ref in dict((ref.record_id, ref) for ref in refs).values()
+        if ref.record_id not in ids
+    ]
+    if rows:
+        inserted = session.execute(
+            insert(Capture).returning(Capture.record_id, Capture.id, sort_by_parameter_order=True),
+            rows,
+        )
+        ids.update({record_id: capture_id for record_id, capture_id in inserted})
+    return ids
 
 
 def add_capture(
     session: Session, ref: RecordRef, *, crawl_id: int | None, document_id: int | None = None
 ) -> int:
-    """Index one WARC record. Indexing the same record (id, file, offset) again is a no-op."""
-    if ref.record_type not in CAPTURE_RECORD_TYPES:
-        raise ValueError(f"record type {ref.record_type!r} is not indexed as a capture")
-    name = warc_file_name(ref.warc_file)
-    existing = capture_by_record_id(session, ref.record_id)
-    warc_file_id = _warc_file_for(session, name, ref.offset + ref.length)
-    if existing is not None:
-        if existing.warc_file_id != warc_file_id or existing.offset != ref.offset:
-            raise ValueError(
-                f"record {ref.record_id} is already indexed at another place "
-                f"(capture {existing.id}, offset {existing.offset})"
-            )
-        if document_id is not None and existing.document_id is None:
-            existing.document_id = document_id
-        return existing.id
-    capture = Capture(
-        record_id=ref.record_id,
-        record_type=ref.record_type,
-        warc_file_id=warc_file_id,
-        offset=ref.offset,
-        length=ref.length,
-        uri=ref.target_uri,
-        date=ref.date,
-        payload_digest=ref.payload_digest,
-        block_digest=ref.block_digest,
-        content_type=ref.content_type,
-        http_status=ref.http_status,
-        refers_to=ref.refers_to,
-        crawl_id=crawl_id,
-        document_id=document_id,
-    )
-    session.add(capture)
-    session.flush()
-    return capture.id
+    """Index one WARC record (see add_captures)."""
+    return add_captures(session, [ref], crawl_id=crawl_id, document_id=document_id)[ref.record_id]
 
 
 def capture_by_record_id(session: Session, record_id: str) -> Capture | None:
@@ -139,26 +189,39 @@ def document_by_text_digest(session: Session, digest: str) -> Document | None:
     return session.scalar(select(Document).where(Document.text_digest == digest))
 
 
+def document_id_by_text_digest(session: Session, digest: str) -> int | None:
+    return session.scalar(select(Document.id).where(Document.text_digest == digest))
+
+
 def add_document(session: Session, **fields: Any) -> int:
     """Insert a document; ``fields`` are Document columns. The text digest must be new."""
     kind = fields.get("source_kind")
     if kind not in SOURCE_KINDS:
         raise ValueError(f"source_kind must be one of {SOURCE_KINDS}, got {kind!r}")
+    unknown = sorted(set(fields) - set(Document.__table__.columns.keys()))
+    if unknown:
+        raise TypeError(f"{unknown[0]!r} is an invalid keyword argument for Document")
     if "word_count" not in fields and isinstance(fields.get("text"), str):
         fields["word_count"] = len(fields["text"].split())
     fields.setdefault("first_seen", utcnow())
-    document = Document(**fields)
-    session.add(document)
-    session.flush()
-    return document.id
+    return session.execute(insert(Document).values(**fields).returning(Document.id)).scalar_one()
 
 
 def set_capture_document(session: Session, capture_id: int, document_id: int) -> None:
-    capture = session.get(Capture, capture_id)
-    if capture is None:
-        raise LookupError(f"no capture with id {capture_id}")
-    capture.document_id = document_id
-    session.flush()
+    set_captures_document(session, [capture_id], document_id)
+
+
+def set_captures_document(session: Session, capture_ids: Sequence[int], document_id: int) -> None:
+    if not capture_ids:
+        return
+    done = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Capture).where(Capture.id.in_(list(capture_ids))).values(document_id=document_id)
+        ),
+    )
+    if done.rowcount != len(set(capture_ids)):
+        raise LookupError(f"no capture with id among {sorted(capture_ids)}")
 
 
 def add_failure(
@@ -172,17 +235,18 @@ def add_failure(
 ) -> int:
     if not stage or len(stage) > MAX_STAGE_LENGTH:
         raise ValueError(f"failure stage must be 1 to {MAX_STAGE_LENGTH} characters: {stage!r}")
-    failure = Failure(
-        crawl_id=crawl_id,
-        uri=uri,
-        stage=stage,
-        reason=reason,
-        capture_id=capture_id,
-        created_at=utcnow(),
-    )
-    session.add(failure)
-    session.flush()
-    return failure.id
+    return session.execute(
+        insert(Failure)
+        .values(
+            crawl_id=crawl_id,
+            uri=uri,
+            stage=stage,
+            reason=reason,
+            capture_id=capture_id,
+            created_at=utcnow(),
+        )
+        .returning(Failure.id)
+    ).scalar_one()
 
 
 def get_document(session: Session, ident: str) -> Document | None:
@@ -252,3 +316,34 @@ def count_rows(session: Session) -> dict[str, int]:
         name: session.scalar(select(func.count()).select_from(table)) or 0
         for name, table in sorted(Base.metadata.tables.items())
     }
+
+
+def source_captures_of_crawls(
+    session: Session, crawl_ids: Sequence[int]
+) -> Iterator[tuple[str, str, str, int, str | None]]:
+    """(uri, record type, WARC file name, offset, refers_to) of every source or revisit record
+    the given crawls captured, oldest first (a later capture of a URI replaces an earlier one)."""
+    if not crawl_ids:
+        return
+    statement = (
+        select(Capture.uri, Capture.record_type, WarcFile.name, Capture.offset, Capture.refers_to)
+        .join(WarcFile, WarcFile.id == Capture.warc_file_id)
+        .where(
+            Capture.crawl_id.in_(list(crawl_ids)),
+            Capture.record_type.in_((*SOURCE_RECORD_TYPES, "revisit")),
+        )
+        .order_by(Capture.id)
+        .execution_options(yield_per=5000)
+    )
+    rows = session.execute(statement)
+    yield from ((uri, kind, name, offset, refers_to) for uri, kind, name, offset, refers_to in rows)
+
+
+def source_payload_digests(session: Session) -> Iterator[str]:
+    """The payload digest of every source record in the index (revisit candidates)."""
+    statement = (
+        select(Capture.payload_digest)
+        .where(Capture.payload_digest.is_not(None), Capture.record_type.in_(SOURCE_RECORD_TYPES))
+        .execution_options(yield_per=10_000)
+    )
+    yield from (digest for digest in session.scalars(statement) if digest)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from pipeline.db.models import Document, LshBand, Story, StoryKey
@@ -87,42 +89,70 @@ def add_story(
     lead_document_id: int,
 ) -> int:
     """A new story whose first member is its lead document (size 1, lead's story_id set)."""
-    story = Story(
-        headline=headline,
-        first_seen=min(first_seen, last_seen),
-        last_seen=max(first_seen, last_seen),
-        size=1,
-        lead_document_id=lead_document_id,
+    story_id = session.execute(
+        insert(Story)
+        .values(
+            headline=headline,
+            first_seen=min(first_seen, last_seen),
+            last_seen=max(first_seen, last_seen),
+            size=1,
+            lead_document_id=lead_document_id,
+        )
+        .returning(Story.id)
+    ).scalar_one()
+    lead = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Document).where(Document.id == lead_document_id).values(story_id=story_id)
+        ),
     )
-    session.add(story)
-    session.flush()
-    lead = session.get(Document, lead_document_id)
-    if lead is None:
+    if lead.rowcount != 1:
         raise LookupError(f"no document with id {lead_document_id}")
-    lead.story_id = story.id
-    session.flush()
-    return story.id
+    return story_id
 
 
 def add_to_story(session: Session, story_id: int, document_id: int, seen: datetime) -> None:
     """Add a member: size + 1 and the window widened to ``seen``. Re-adding is a no-op."""
-    story = session.get(Story, story_id)
-    document = session.get(Document, document_id)
+    story = session.execute(
+        select(Story.first_seen, Story.last_seen).where(Story.id == story_id)
+    ).one_or_none()
     if story is None:
         raise LookupError(f"no story with id {story_id}")
-    if document is None:
+    previous = session.scalar(select(Document.story_id).where(Document.id == document_id))
+    if previous is None and not session.scalar(
+        select(func.count()).select_from(Document).where(Document.id == document_id)
+    ):
         raise LookupError(f"no document with id {document_id}")
-    if document.story_id == story_id:
+    if previous == story_id:
         return
-    if document.story_id is not None:
-        previous = session.get(Story, document.story_id)
-        if previous is not None:
-            previous.size = max(previous.size - 1, 0)
-    document.story_id = story_id
-    story.size += 1
-    story.first_seen = min(story.first_seen, seen)
-    story.last_seen = max(story.last_seen, seen)
-    session.flush()
+    if previous is not None:
+        session.execute(
+            update(Story).where(Story.id == previous, Story.size > 0).values(size=Story.size - 1)
+        )
+    session.execute(update(Document).where(Document.id == document_id).values(story_id=story_id))
+    session.execute(
+        update(Story)
+        .where(Story.id == story_id)
+        .values(
+            size=Story.size + 1,
+            first_seen=min(story.first_seen, seen),
+            last_seen=max(story.last_seen, seen),
+        )
+    )
+
+
+def story_of(session: Session, document_id: int) -> int | None:
+    return session.scalar(select(Document.story_id).where(Document.id == document_id))
+
+
+def duplicate_link(session: Session, document_id: int) -> tuple[int | None, bytes | None] | None:
+    """(duplicate_of, minhash) of a document, without loading its text; None if there is none."""
+    row = session.execute(
+        select(Document.duplicate_of, Document.minhash).where(Document.id == document_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return row[0], bytes(row[1]) if row[1] is not None else None
 
 
 def add_story_keys(

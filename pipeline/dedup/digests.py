@@ -48,5 +48,9 @@ def normalise_text(text: str) -> str:
 
 def text_digest(text: str) -> str:
     """``"sha256:<hex>"`` of :func:`normalise_text` of ``text``."""
-    normalised = normalise_text(text)
+    return digest_of_normalised(normalise_text(text))
+
+
+def digest_of_normalised(normalised: str) -> str:
+    """:func:`text_digest` of a text already through :func:`normalise_text`."""
     return "sha256:" + hashlib.sha256(normalised.encode("utf-8")).hexdigest()

@@ -158,6 +158,12 @@ def signature(text: str) -> Signature:
     return signature_with(text, SHINGLE_SIZE, NUM_PERM)
 
 
+def signature_of_normalised(normalised: str) -> Signature:
+    """:func:`signature` of a text already through :func:`normalise_text`."""
+    values = minhash_values(shingle_hashes(normalised.split(), SHINGLE_SIZE), NUM_PERM)
+    return Signature(values=values, shingle_size=SHINGLE_SIZE)
+
+
 def signature_to_bytes(sig: Signature) -> bytes:
     """Header (magic, scheme, shingle size, count) then the values as little-endian uint64."""
     header = _HEADER.pack(_MAGIC, _SCHEME, sig.shingle_size, len(sig.values))

@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 
 from pipeline.dedup.stopwords import BROAD_NAMES, CALENDAR, DEMONYMS, NEWS_WORDS, STOPWORDS
@@ -64,8 +65,11 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_DASHES)
 
 
+@lru_cache(maxsize=1 << 16)
 def _fold(word: str) -> str:
-    """Casefold, drop a possessive, fold demonyms and plain plurals: one key per concept."""
+    """Casefold, drop a possessive, fold demonyms and plain plurals: one key per concept.
+
+    Memoised: a report folds thousands of words, most of them common ones seen before."""
     word = word.casefold().replace("-", " ")
     if word.endswith("'s") or word.endswith("s'"):
         word = word[:-2] if word.endswith("'s") else word[:-1]

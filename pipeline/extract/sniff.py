@@ -21,7 +21,9 @@ _HTML_NAMES = (".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".j
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HEAD = 8192
 # Whitespace str.strip() keeps: zero-width characters and the BOM.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Anything but whitespace and the zero-width characters; found at once in any real page, where
+# translating the whole page first took milliseconds.
+_VISIBLE = re.compile("[^\\s\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def sniff_kind(data: bytes, *, filename: str | None = None, content_type: str | None = None) -> str:
@@ -52,7 +54,7 @@ def sniff_text_kind(
 
 def is_blank(text: str) -> bool:
     """True when ``text`` holds nothing but whitespace (no-break and zero-width spaces included)."""
-    return not text.translate(_INVISIBLE).strip()
+    return _VISIBLE.search(text) is None
 
 
 def _says_html(filename: str | None, content_type: str | None) -> bool:

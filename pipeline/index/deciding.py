@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from pipeline.analysis import Analysis
 from pipeline.db import queries
-from pipeline.db.models import Document
 from pipeline.dedup.minhash import (
     DEFAULT_THRESHOLD,
     Signature,
@@ -47,9 +46,9 @@ class Decision:
 
 
 def decide(session: Session, analysis: Analysis, policy: IndexPolicy) -> Decision:
-    existing = queries.document_by_text_digest(session, analysis.text_digest)
+    existing = queries.document_id_by_text_digest(session, analysis.text_digest)
     if existing is not None:
-        return Decision("same-text", document_id=existing.id)
+        return Decision("same-text", document_id=existing)
     own = signature_from_bytes(analysis.signature)
     best: tuple[int, float] | None = None
     for document_id, signature_bytes in queries.lsh_candidates(session, list(analysis.bands)):
@@ -70,10 +69,11 @@ def _canonical_of(
     Copies of copies point at the first document, so every group has one canonical; the
     similarity stored (and shown by `dupes`) is then the one to the canonical, not to the copy.
     """
-    match = session.get(Document, match_id)
-    if match is None or match.duplicate_of is None:
+    match = queries.duplicate_link(session, match_id)
+    if match is None or match[0] is None:
         return match_id, similarity
-    canonical = session.get(Document, match.duplicate_of)
-    if canonical is not None and canonical.minhash:
-        similarity = estimated_jaccard(own, signature_from_bytes(bytes(canonical.minhash)))
-    return match.duplicate_of, similarity
+    canonical_id = match[0]
+    canonical = queries.duplicate_link(session, canonical_id)
+    if canonical is not None and canonical[1]:
+        similarity = estimated_jaccard(own, signature_from_bytes(canonical[1]))
+    return canonical_id, similarity

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from pipeline.analysis import Analysis
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
-from pipeline.db.models import Document
 from pipeline.dedup.stories import StoryFeatures, choose_story
 from pipeline.index.deciding import Decision, IndexPolicy, decide
 from pipeline.items import ArchiveItem
@@ -21,7 +20,7 @@ from pipeline.items import ArchiveItem
 
 def item_capture_ids(session: Session, item: ArchiveItem, crawl_id: int | None) -> dict[str, int]:
     refs = [ref for ref in (item.capture, item.request_record) if ref is not None] + item.derived
-    return {ref.record_id: queries.add_capture(session, ref, crawl_id=crawl_id) for ref in refs}
+    return queries.add_captures(session, refs, crawl_id=crawl_id)
 
 
 def index_item(
@@ -56,8 +55,7 @@ def index_item(
     document_id = decision.document_id
     if document_id is None:
         document_id = _add_document(session, item, analysis, decision, policy)
-    for capture_id in capture_ids.values():
-        queries.set_capture_document(session, capture_id, document_id)
+    queries.set_captures_document(session, list(capture_ids.values()), document_id)
     item.document_id = document_id
     item.outcome = decision.outcome
     item.duplicate_of = decision.duplicate_of
@@ -70,8 +68,7 @@ def _link_revisit(session: Session, item: ArchiveItem, capture_ids: dict[str, in
     item.outcome = "revisit"
     if original is None or original.document_id is None:
         return
-    for capture_id in capture_ids.values():
-        queries.set_capture_document(session, capture_id, original.document_id)
+    queries.set_captures_document(session, list(capture_ids.values()), original.document_id)
     item.document_id = original.document_id
 
 
@@ -108,10 +105,10 @@ def _add_document(
     queries.add_lsh_bands(session, document_id, list(analysis.bands))
     seen = published or item.fetched_at
     if decision.duplicate_of is not None:
-        canonical = session.get(Document, decision.duplicate_of)
-        if canonical is not None and canonical.story_id is not None:
-            queries.add_to_story(session, canonical.story_id, document_id, seen)
-            item.story_id = canonical.story_id
+        canonical_story = queries.story_of(session, decision.duplicate_of)
+        if canonical_story is not None:
+            queries.add_to_story(session, canonical_story, document_id, seen)
+            item.story_id = canonical_story
             return document_id
     item.story_id = _assign_story(session, document_id, document.title, analysis, seen, policy)
     return document_id

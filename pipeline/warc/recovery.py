@@ -51,7 +51,7 @@ class RecoveryResult:
 
 
 def file_name_host(hostname: str | None = None) -> str:
-    """The host part the WARC writer puts in file names (pipeline.warc.writer does the same)."""
+    """The host part of WARC file names: characters that cannot leave the directory."""
     return re.sub(r"[^A-Za-z0-9.-]", "_", hostname or socket.gethostname()) or "localhost"
 
 

@@ -1,4 +1,4 @@
-"""WARC writing with warcio: a rotating, thread-safe writer (records built in pipeline.warc.records).
+"""WARC writing with warcio: a rotating, thread-safe writer (records: pipeline.warc.records).
 
 Each record is gzip-compressed into memory first (one gzip member per record), so its offset
 and length are known before it touches the file, rotation can be decided on its real size, and
@@ -31,6 +31,7 @@ from pipeline.warc.records import (
     WARC_VERSION,
     warcinfo_fields,
 )
+from pipeline.warc.recovery import file_name_host
 from pipeline.warc.ref import RecordRef
 
 __all__ = [
@@ -78,8 +79,8 @@ class WarcWriter:
         self._info = dict(warcinfo or {})
         self._hostname = host or socket.gethostname()
         warcinfo_fields(prefix, self._hostname, self._info)  # bad fields fail here, not mid-crawl
-        # The host goes into a file name: keep it to characters that cannot escape the directory.
-        self._host = re.sub(r"[^A-Za-z0-9.-]", "_", self._hostname) or "localhost"
+        # Recovery reads host and pid back from the name to tell a dead writer's files.
+        self._host = file_name_host(self._hostname)
         self._pid = os.getpid() if pid is None else pid
         self._clock = clock or records.utc_now
         self._new_id = record_id_factory or records.new_record_id

@@ -1,0 +1,117 @@
+"""The extraction process pool: workers that die with their parent, and a pool that outlives them.
+
+concurrent.futures breaks the whole pool when one worker dies (BrokenProcessPool for every task
+in it, and every later one). Here a broken pool is replaced by a fresh one, and each task that was
+in it runs again alone, in a one-worker quarantine pool: a task that kills that worker too is the
+one that kills workers, and fails on its own (a page that crashes the parser must not stop the
+crawl); the others were bystanders and complete. Workers ask the kernel to kill them when their
+parent dies, so a crawl killed with SIGKILL leaves no extraction process (nor multiprocessing's
+resource tracker, which lives as long as someone holds its pipe) behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+logger = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+Result = TypeVar("Result")
+
+
+class WorkerDiedError(Exception):
+    """The task's worker process died (killed, or crashed in native code) every time."""
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: SIGKILL this process when its parent dies (Linux), checked once."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the watchdog thread below still works
+        pass
+    # The parent may have died before prctl took effect.
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    import time
+
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+class ExtractionPool:
+    """A spawn process pool with ``workers`` processes; ``run`` awaits one task."""
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"an extraction pool needs at least one worker, got {workers}")
+        self._workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._quarantine: ProcessPoolExecutor | None = None
+        self._quarantine_lock = asyncio.Lock()
+        self._generation = 0
+        self.restarts = 0
+
+    def _current(self) -> tuple[ProcessPoolExecutor, int]:
+        if self._executor is None:
+            self._executor = self._new_executor(self._workers)
+        return self._executor, self._generation
+
+    @staticmethod
+    def _new_executor(workers: int) -> ProcessPoolExecutor:
+        # spawn: forking a process that runs a reactor and threads is not safe.
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
+
+    def _replace(self, generation: int) -> None:
+        """Drop a broken pool, once for all the tasks that saw it break."""
+        if generation != self._generation or self._executor is None:
+            return
+        broken, self._executor = self._executor, None
+        self._generation += 1
+        self.restarts += 1
+        logger.warning("extract: a worker process died; starting a new pool")
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, function: Callable[..., Result], *args: Any) -> Result:
+        loop = asyncio.get_running_loop()
+        executor, generation = self._current()
+        try:
+            return await loop.run_in_executor(executor, function, *args)
+        except BrokenProcessPool:
+            self._replace(generation)
+        # A worker died under this task or under another one: run it alone to tell which.
+        async with self._quarantine_lock:
+            if self._quarantine is None:
+                self._quarantine = self._new_executor(1)
+            try:
+                return await loop.run_in_executor(self._quarantine, function, *args)
+            except BrokenProcessPool:
+                self._quarantine.shutdown(wait=False, cancel_futures=True)
+                self._quarantine = None
+        raise WorkerDiedError("the extraction worker died on this input (alone in its pool)")
+
+    def close(self) -> None:
+        for executor in (self._executor, self._quarantine):
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=False)
+        self._executor = self._quarantine = None

@@ -1,0 +1,124 @@
+"""The extraction process pool: a dead worker is replaced and its task tried again, a task that
+kills every worker fails alone, and workers die with their parent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.workers import ExtractionPool, WorkerDiedError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def square(number: int) -> int:
+    time.sleep(0.2)
+    return number * number
+
+
+def kill_own_worker(marker: str) -> int:
+    """Dies the first time only: the marker file says it already did."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("died once")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return 42
+
+
+def always_die() -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return 0
+
+
+async def gather(pool: ExtractionPool, *calls: tuple[object, ...]) -> list[object]:
+    results = await asyncio.gather(
+        *(pool.run(call[0], *call[1:]) for call in calls),  # type: ignore[arg-type]
+        return_exceptions=True,
+    )
+    return list(results)
+
+
+def test_dead_worker_is_replaced_and_its_task_retried(tmp_path: Path) -> None:
+    pool = ExtractionPool(2)
+    try:
+        calls = [(square, n) for n in range(6)] + [(kill_own_worker, str(tmp_path / "m"))]
+        results = asyncio.run(gather(pool, *calls))
+    finally:
+        pool.close()
+    assert results == [0, 1, 4, 9, 16, 25, 42]
+    assert pool.restarts >= 1
+
+
+def test_a_task_that_kills_every_worker_fails_alone() -> None:
+    pool = ExtractionPool(2)
+    try:
+        results = asyncio.run(gather(pool, (always_die,), (square, 3), (square, 4)))
+        after = asyncio.run(gather(pool, (square, 5)))
+    finally:
+        pool.close()
+    assert isinstance(results[0], WorkerDiedError)
+    assert results[1:] == [9, 16] and after == [25]
+    assert pool.restarts == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc to list processes")
+def test_workers_die_with_their_parent() -> None:
+    program = textwrap.dedent(
+        """
+        import asyncio, os, sys, time
+        from pipeline.workers import ExtractionPool
+        from tests.test_workers import square
+
+        pool = ExtractionPool(2)
+
+        async def main():
+            await asyncio.gather(pool.run(square, 1), pool.run(square, 2))
+
+        asyncio.run(main())
+        print(os.getpid(), flush=True)
+        time.sleep(600)
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", program], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        parent_pid = int(parent.stdout.readline())
+        children = children_of(parent_pid)
+        assert len(children) >= 2
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in children):
+        time.sleep(0.1)
+    assert [pid for pid in children if alive(pid)] == []
+
+
+def children_of(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
