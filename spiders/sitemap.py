@@ -1,94 +1,48 @@
 """`scrapy crawl sitemap -a url=SITEMAP_OR_ROBOTS [-a since=DATE] [-a until=DATE]`.
 
-Sitemap indexes are followed, Google News sitemaps read (news:publication_date wins over lastmod),
-robots.txt Sitemap lines used. The sitemap and robots documents are archived too, not as articles.
-Entries without any date are kept even with a window: nothing says they fall outside it.
+Sitemap indexes are followed, Google News sitemaps read, plain-text sitemaps and feeds used as
+sitemaps too (spiders.sitemap_entries), robots.txt Sitemap lines used. The window filters articles
+on their date (news:publication_date, else lastmod; spiders.date_window), never the sitemaps of an
+index: an index's lastmod says when the sitemap file changed, not when its articles appeared.
+Entries without any date are kept even with a window: nothing says they fall outside it. A
+sitemap cut off in transit becomes a parse failure row while its complete entries are followed.
+The sitemap and robots documents are archived too, not as articles.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import lxml.etree
 from scrapy.http import Response
-from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from spiders.base import archive_item
+from spiders.date_window import DateWindow
+from spiders.sitemap_entries import (
+    SitemapDocument,
+    SitemapEntry,
+    SitemapError,
+    read_sitemap,
+    sitemap_urls_from_robots,
+)
 from spiders.web_common import (
     ArgumentError,
     SpiderOutput,
     WebSpider,
     check_http_url,
     follows_redirects,
-    parse_w3c_date,
-    parse_when,
 )
 
-MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol allows 50 MB uncompressed
+__all__ = ["SitemapEntry", "SitemapError", "SitemapSpider", "read_sitemap"]
 
 
-@dataclass(frozen=True)
-class SitemapEntry:
-    loc: str
-    when: datetime | None  # news:publication_date, else lastmod
-
-
-class SitemapError(ValueError):
-    """The document is not a readable sitemap; the message says why."""
-
-
-def _local(tag: object) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _gunzip(body: bytes) -> bytes:
-    # Not scrapy.utils.gz.gunzip: it returns whatever a truncated file inflates to, silently.
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    try:
-        data = inflater.decompress(body, MAX_SITEMAP_BYTES)
-    except zlib.error as error:
-        raise SitemapError(f"broken gzip sitemap: {error}") from None
-    if inflater.unconsumed_tail:
-        raise SitemapError(f"gzip sitemap inflates to more than {MAX_SITEMAP_BYTES} bytes")
-    if not inflater.eof:
-        raise SitemapError("broken gzip sitemap: truncated")
-    return data
-
-
-def parse_sitemap(body: bytes) -> tuple[str, list[SitemapEntry]]:
-    """("urlset" | "sitemapindex", entries) of a sitemap document (gzip allowed)."""
-    if body[:3] == b"\x1f\x8b\x08":
-        body = _gunzip(body)
-    parser = lxml.etree.XMLParser(
-        recover=True, resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
+def _read_sitemap(response: Response) -> SitemapDocument:
+    content_type = response.headers.get(b"Content-Type")
+    return read_sitemap(
+        response.body, response.url, content_type.decode("latin-1") if content_type else None
     )
-    try:
-        root = lxml.etree.fromstring(body, parser=parser)
-    except lxml.etree.XMLSyntaxError as error:
-        raise SitemapError(f"not XML: {error}") from None
-    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
-        found = _local(root.tag) if root is not None else "nothing"
-        raise SitemapError(f"not a sitemap: root element is {found!r}, not urlset/sitemapindex")
-    entries = []
-    for node in root:
-        if _local(node.tag) not in ("url", "sitemap"):
-            continue
-        values = {_local(el.tag): (el.text or "").strip() for el in node.iter() if el is not node}
-        if values.get("loc"):
-            raw_date = values.get("publication_date") or values.get("lastmod") or ""
-            entries.append(
-                SitemapEntry(values["loc"], parse_w3c_date(raw_date) if raw_date else None)
-            )
-    return _local(root.tag), entries
-
-
-def _read_sitemap(response: Response) -> tuple[str, list[SitemapEntry]]:
-    return parse_sitemap(response.body)
 
 
 class SitemapSpider(WebSpider):
@@ -108,10 +62,10 @@ class SitemapSpider(WebSpider):
         }
         self.start_url = url
         self.argument_error: str | None = None
+        self.window = DateWindow.parse(None, None)
         try:
             check_http_url(url, "url")
-            self.since = parse_when(since, "since")
-            self.until = parse_when(until, "until")
+            self.window = DateWindow.parse(since, until)
         except ArgumentError as error:
             self.argument_error = str(error)
 
@@ -125,33 +79,39 @@ class SitemapSpider(WebSpider):
             yield self.request(self.start_url, self.parse_sitemap)
 
     def in_window(self, when: datetime | None) -> bool:
-        if when is None:
-            return True
-        too_early = self.since is not None and when < self.since
-        too_late = self.until is not None and when > self.until
-        return not (too_early or too_late)
+        return self.window.contains(when)
 
     @follows_redirects
     def parse_robots(self, response: Response) -> SpiderOutput:
         item = archive_item(response, index_as_article=False)
-        urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
+        urls = [] if item.failure else sitemap_urls_from_robots(response.body, response.url)
         if not urls and not item.failure:
             item.fail("parse", "robots.txt names no Sitemap")
         yield item
         for url in urls:
-            yield self.request(url, self.parse_sitemap)
+            yield self.checked_request(url, "robots.txt Sitemap", self.parse_sitemap)
 
     @follows_redirects
     def parse_sitemap(self, response: Response) -> SpiderOutput:
-        item, parsed = self.parse_captured(response, _read_sitemap, SitemapError)
+        item, document = self.parse_captured(response, _read_sitemap, SitemapError)
+        if document is None:
+            yield item
+            return
+        if document.problem:
+            self.logger.warning("sitemap: %s: %s", response.url, document.problem)
+            item.fail("parse", document.problem)
+        if document.warning:
+            self.logger.warning("sitemap: %s: %s", response.url, document.warning)
         yield item
-        if parsed is not None:
-            yield from self._follow(*parsed)
+        yield from self._follow(document)
 
-    def _follow(self, kind: str, entries: list[SitemapEntry]) -> SpiderOutput:
-        callback = self.parse_sitemap if kind == "sitemapindex" else self.parse_page
-        for entry in entries:
+    def _follow(self, document: SitemapDocument) -> SpiderOutput:
+        if document.kind == "sitemapindex":
+            for entry in document.entries:
+                yield self.checked_request(entry.loc, "sitemap loc", self.parse_sitemap)
+            return
+        for entry in document.entries:
             if not self.in_window(entry.when):
                 self.crawler.stats.inc_value("archive/sitemap/outside_window")
                 continue
-            yield self.checked_request(entry.loc, "sitemap loc", callback)
+            yield self.checked_request(entry.loc, "sitemap loc", self.parse_page)

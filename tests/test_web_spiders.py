@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 from spiders.article_signals import judge_article
 from spiders.feed import FeedError, FeedSpider, feed_links
 from spiders.site import SiteSpider
-from spiders.sitemap import SitemapError, SitemapSpider, parse_sitemap
+from spiders.sitemap import SitemapError, SitemapSpider, read_sitemap
 from spiders.urls import UrlsSpider
 from spiders.web_common import (
     META_REDIRECTS,
@@ -23,6 +23,8 @@ from spiders.web_common import (
     parse_int,
     parse_w3c_date,
 )
+from tests.cli import archive_env
+from tests.cli import scrapy as run_scrapy
 from tests.newsite import (
     ARTICLES,
     CHUNKED_PATH,
@@ -92,19 +94,21 @@ def test_article_metadata_without_text_is_not_enough() -> None:
 
 
 def test_news_sitemap_dates_come_from_publication_date() -> None:
-    kind, entries = parse_sitemap(ROUTES["/sitemap-news.xml"].body)
-    assert kind == "urlset" and len(entries) == 5
+    document = read_sitemap(ROUTES["/sitemap-news.xml"].body, BASE + "/sitemap-news.xml")
+    kind, entries = document.kind, document.entries
+    assert kind == "urlset" and len(entries) == 5 and document.problem is None
     assert entries[0].loc == BASE + next(iter(ARTICLES))
     assert entries[0].when == parse_w3c_date("2024-05-14T08:00:00Z")
     assert entries[4].when is not None and entries[4].when.year == 2023
 
 
 def test_sitemap_index_and_gzip_sitemap() -> None:
-    kind, entries = parse_sitemap(ROUTES["/sitemap_index.xml"].body)
-    assert kind == "sitemapindex"
-    assert [e.loc for e in entries] == [f"{BASE}/sitemap-news.xml", f"{BASE}/sitemap-pages.xml.gz"]
-    kind, entries = parse_sitemap(ROUTES["/sitemap-pages.xml.gz"].body)
-    assert kind == "urlset" and entries[1].loc == f"{BASE}/section/world.html"
+    index = read_sitemap(ROUTES["/sitemap_index.xml"].body, BASE + "/sitemap_index.xml")
+    assert index.kind == "sitemapindex"
+    locs = [e.loc for e in index.entries]
+    assert locs == [f"{BASE}/sitemap-news.xml", f"{BASE}/sitemap-pages.xml.gz"]
+    pages = read_sitemap(ROUTES["/sitemap-pages.xml.gz"].body, BASE + "/sitemap-pages.xml.gz")
+    assert pages.kind == "urlset" and pages.entries[1].loc == f"{BASE}/section/world.html"
 
 
 @pytest.mark.parametrize(
@@ -117,7 +121,7 @@ def test_sitemap_index_and_gzip_sitemap() -> None:
 )
 def test_bad_sitemaps_raise_with_reason(body: bytes, message: str) -> None:
     with pytest.raises(SitemapError, match=message):
-        parse_sitemap(body)
+        read_sitemap(body, BASE + "/sitemap.xml")
 
 
 @pytest.mark.parametrize(
@@ -398,11 +402,15 @@ def test_urls_spider_redirect_chain_refused_port_and_bad_lines(
     assert news_site.url("/news/2024/05/library-opens.html") in documents
 
 
-def test_bad_arguments_are_failure_rows_not_crashes(tmp_path: Path) -> None:
-    result = crawl("site", tmp_path, "-a", "url=ftp://example/", "-a", "max_depth=2")
-    assert "not an absolute http(s) URL" in result.err
-    reasons = [r for (r,) in db_rows(tmp_path, "select reason from failures")]
-    assert reasons == ["url: not an absolute http(s) URL: 'ftp://example/'"]
+def test_bad_arguments_are_refused_before_the_crawl(tmp_path: Path) -> None:
+    # Exit code 2, one line, nothing written (README, "Exit codes"); tests/test_exit_codes.py
+    # covers every spider argument.
+    result = run_scrapy(
+        "crawl", "site", "-a", "url=ftp://example/", "-a", "max_depth=2", env=archive_env(tmp_path)
+    )
+    assert result.code == 2, result.err[-3000:]
+    assert result.err == "newsvault: error: url: not an absolute http(s) URL: 'ftp://example/'\n"
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
 
 
 def test_interrupted_crawl_resumes_without_refetching(news_site: NewsSite, tmp_path: Path) -> None:
