@@ -5,10 +5,11 @@
 Documents come from bench/corpus.py (synthetic articles and their syndication variants) plus
 story mates (the same cast and words, other sentences) and the real articles; a few "hot"
 names appear in thousands of documents, as a head of state does in a real archive. They pass
-through pipeline.analysis.analyse and pipeline.index.storing.index_item as a crawl's items do
-(one transaction per item), with synthetic WARC record references: no WARC writing and no
-extraction. Arrival is 1,000 documents a day, so the story window always holds the same number
-of documents and the cost per document must stay flat as the archive grows.
+through pipeline.analysis.analyse and pipeline.index.batch.index_batch as a crawl's items do
+(one transaction per batch of --batch items, as the index writer process commits them), with
+synthetic WARC record references: no WARC writing and no extraction. Arrival is 1,000
+documents a day, so the story window always holds the same number of documents and the cost
+per document must stay flat as the archive grows.
 
 --db: a SQLite URL whose file must not exist yet, or a PostgreSQL server URL under which a new
 database is created (and dropped afterwards unless --keep). Default: SQLite in a temp folder.
@@ -42,8 +43,8 @@ from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.models import Story, StoryKey
 from pipeline.db.session import make_engine, make_session_factory, sqlite_path
 from pipeline.extract.model import ExtractedDocument
+from pipeline.index.batch import index_batch
 from pipeline.index.deciding import IndexPolicy
-from pipeline.index.storing import index_item
 from pipeline.items import ArchiveItem
 from pipeline.warc.ref import RecordRef
 
@@ -80,6 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", help="SQLite URL (new file) or PostgreSQL server URL")
     parser.add_argument("--window", type=int, default=10_000, help="report every N documents")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--batch", type=int, default=200, help="items per index transaction")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument(
         "--analyze",
@@ -211,19 +213,25 @@ def ingest(url: str, args: argparse.Namespace) -> None:
     header = "   docs  analyse/s  index/s  dedup/s  index ms/doc  stories  outcomes"
     print(header)
     window, total = Window(), Window()
+    batch: list[ArchiveItem] = []
     for index, (title, body) in enumerate(corpus):
         item = make_item(index, title, body)
         assert item.document is not None
         started = time.perf_counter()
-        analysis = analyse(item.document)
-        analysed = time.perf_counter()
-        with factory() as session, session.begin():
-            index_item(session, item, analysis, None, policy)
-        window.analyse_s += analysed - started
-        window.index_s += time.perf_counter() - analysed
-        window.docs += 1
-        window.outcomes[item.outcome or "?"] += 1
-        if (index + 1) % args.window == 0 or index + 1 == args.docs:
+        item.analysis = analyse(item.document)
+        window.analyse_s += time.perf_counter() - started
+        batch.append(item)
+        last = index + 1 == args.docs
+        if len(batch) < args.batch and (index + 1) % args.window and not last:
+            continue
+        started = time.perf_counter()
+        # The crawl's index writer: one transaction per batch, decisions in order.
+        for indexed in index_batch(factory, batch, crawl_id=None, policy=policy):
+            window.outcomes[indexed.outcome or f"error: {indexed.error}"] += 1
+        window.index_s += time.perf_counter() - started
+        window.docs += len(batch)
+        batch = []
+        if (index + 1) % args.window == 0 or last:
             if args.analyze and engine.dialect.name == "postgresql":
                 with engine.connect() as connection:
                     connection.execute(text("ANALYZE"))

@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from pipeline.extract import extract_document
+from pipeline.extract.document import extract_document
 from pipeline.extract.text import clean_plain_text
 
 ROOT = Path(__file__).resolve().parent.parent

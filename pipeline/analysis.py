@@ -15,7 +15,6 @@ from pipeline.dedup.minhash import (
     signature_to_bytes,
 )
 from pipeline.dedup.stories import story_features, story_keys
-from pipeline.extract import extract_document
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 
 
@@ -52,6 +51,9 @@ def analyse(document: ExtractedDocument) -> Analysis:
 def extract_and_analyse(
     body: bytes, url: str, filename: str | None, content_type: str | None
 ) -> AnalysisResult:
+    # Imported here: the index writer process unpickles Analysis and needs no HTML extractor.
+    from pipeline.extract.document import extract_document
+
     try:
         document = extract_document(body, url=url, filename=filename, content_type=content_type)
         analysis = analyse(document)

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from pipeline.extract import extract_document
+from pipeline.extract.document import extract_document
 from pipeline.extract.html import html_document, parse_day
 from pipeline.extract.model import ExtractionError
 

@@ -1,65 +1,6 @@
-"""Extraction entry point: bytes of one captured document in, ExtractedDocument out.
+"""Extraction: clean article text and metadata from the bytes of one captured document.
 
-Pure functions, no Scrapy imports, so the pipeline can run them in worker processes.
+The entry point is ``pipeline.extract.document.extract_document``. This package's own module
+imports nothing, so that processes which only need its data types (``model``) do not load the
+HTML extractor.
 """
-
-from __future__ import annotations
-
-from dataclasses import replace
-
-from pipeline.extract.decode import (
-    DecodedText,
-    charset_from_content_type,
-    decode_bytes,
-    decodes_cleanly,
-    meta_charset,
-)
-from pipeline.extract.html import html_document
-from pipeline.extract.model import ExtractedDocument, ExtractionError
-from pipeline.extract.sniff import sniff_kind, sniff_text_kind
-from pipeline.extract.text import text_document
-
-__all__ = [
-    "DecodedText",
-    "ExtractedDocument",
-    "ExtractionError",
-    "decode_bytes",
-    "extract_document",
-    "html_document",
-    "sniff_kind",
-]
-
-
-def extract_document(
-    data: bytes, *, url: str, filename: str | None = None, content_type: str | None = None
-) -> ExtractedDocument:
-    """Sniff, decode (charset from Content-Type or <meta charset>), then extract HTML or text.
-
-    Raises ExtractionError with the reason for empty, binary or article-less input.
-    """
-    if not data:
-        raise ExtractionError("empty file")
-    decoded = decode_bytes(data, _declared_charset(data, content_type))
-    kind = sniff_text_kind(decoded.text, filename=filename, content_type=content_type)
-    if kind == "empty":
-        raise ExtractionError("empty file")
-    if kind == "html":
-        document = html_document(decoded.text, url=url)
-    else:
-        document = text_document(decoded.text, encoding=decoded.encoding)
-    return _with_encoding(document, decoded.encoding)
-
-
-def _declared_charset(data: bytes, content_type: str | None) -> str | None:
-    """The HTTP header charset wins, as in browsers, unless it cannot decode the bytes."""
-    header = charset_from_content_type(content_type)
-    meta = meta_charset(data)
-    if header is not None and (meta is None or decodes_cleanly(data, header)):
-        return header
-    return meta or header
-
-
-def _with_encoding(document: ExtractedDocument, encoding: str) -> ExtractedDocument:
-    if document.encoding == encoding:
-        return document
-    return replace(document, encoding=encoding)
