@@ -7,7 +7,8 @@ archived is answered from the WARC files rather than fetched: spiders parse it a
 crawl finds the same links, a sitemap its entries) but nothing is written or indexed twice. What
 was scheduled and never archived is fetched. Scrapy's queue, duplicate filter and spider state
 therefore stay in memory (``MemoryScheduler``, ``MemoryDupeFilter``); the job folder only holds
-the list of crawls that belong to the job.
+the list of crawls that belong to the job. With ``ARCHIVE_REDIS_URL`` the scheduler is the
+frontier shared by all workers instead (``pipeline/frontier_scrapy.py``).
 """
 
 from __future__ import annotations
@@ -155,17 +156,26 @@ class ResumeFromArchiveMiddleware:
         page = self.runtime.archived_pages.get(request.url)
         if page is None:
             return None
-        try:
-            with self.runtime.session() as session:
-                stored = stored_source(session, self.runtime.config.warc_dir, page)
-            response = archived_response(stored, request)
-        except Exception as error:  # an unreadable record: fetch the page again instead
-            logger.warning("resume: %s: cannot serve from the archive (%s)", request.url, error)
-            return None
-        request.meta[META_FROM_ARCHIVE] = True
-        if self.crawler.stats is not None:
+        response = serve_from_archive(self.runtime, request, page)
+        if response is not None and self.crawler.stats is not None:
             self.crawler.stats.inc_value("archive/resume/served_from_archive")
         return response
+
+
+def serve_from_archive(
+    runtime: ArchiveRuntime, request: Request, page: ArchivedPage
+) -> Response | None:
+    """The archived page as the response to ``request`` (marked so that nothing is written or
+    indexed again), or None when its record cannot be read: the page is fetched instead."""
+    try:
+        with runtime.session() as session:
+            stored = stored_source(session, runtime.config.warc_dir, page)
+        response = archived_response(stored, request)
+    except Exception as error:  # an unreadable record: fetch the page again instead
+        logger.warning("resume: %s: cannot serve from the archive (%s)", request.url, error)
+        return None
+    request.meta[META_FROM_ARCHIVE] = True
+    return response
 
 
 class MemoryDupeFilter(RFPDupeFilter):
@@ -183,3 +193,12 @@ class MemoryScheduler(Scheduler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["jobdir"] = None
         super().__init__(*args, **kwargs)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        """With ARCHIVE_REDIS_URL, the frontier shared by every worker (pipeline/frontier.py)."""
+        if crawler.settings.get("ARCHIVE_REDIS_URL"):
+            from pipeline.frontier_scrapy import FrontierScheduler
+
+            return FrontierScheduler.from_crawler(crawler)
+        return super().from_crawler(crawler)

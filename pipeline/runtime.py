@@ -25,6 +25,7 @@ from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.queries_refs import capture_record_ref
 from pipeline.db.session import DatabaseError, make_engine, make_session_factory, parse_url
+from pipeline.frontier import FrontierError, connect
 from pipeline.index.deciding import IndexPolicy, policy_from_settings
 from pipeline.index.derived import write_derived_records
 from pipeline.index.process import IndexWriteError, IndexWriterProcess
@@ -79,6 +80,8 @@ class ArchiveRuntime:
         self.archived_pages: dict[str, ArchivedPage] = {}
         self.recovered: Counter[str] = Counter()
         self.start_error: str | None = None
+        # The shared frontier's Redis (scale-out), checked with the index before a crawl starts.
+        self.redis_url = ""
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> ArchiveRuntime:
@@ -89,6 +92,7 @@ class ArchiveRuntime:
                 runtime = cls(
                     archive_config(settings), policy_from_settings(settings), job_dir(settings)
                 )
+                runtime.redis_url = str(settings.get("ARCHIVE_REDIS_URL") or "").strip()
                 _RUNTIMES[crawler] = runtime
             return runtime
 
@@ -106,7 +110,9 @@ class ArchiveRuntime:
             self.engine = make_engine(self.config.db_url)
             with self.engine.connect():
                 pass
-        except (ArchiveBusyError, DatabaseError, OSError) as error:
+            if self.redis_url:
+                connect(self.redis_url).close()
+        except (ArchiveBusyError, DatabaseError, OSError, FrontierError) as error:
             self.start_error = str(error)
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]

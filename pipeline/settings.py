@@ -74,6 +74,8 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.robots.RobotsTxtMiddleware": 100,
     # Before robots.txt: what a resumed job archived is answered from the archive (JOBDIR only).
     "pipeline.resume.ResumeFromArchiveMiddleware": 50,
+    # Shared frontier only: a requeued request already archived is answered from the archive.
+    "pipeline.frontier_scrapy.RequeuedFromArchiveMiddleware": 55,
 }
 
 # A job folder (JOBDIR) resumes from the archive, whatever ended the last run (pipeline/resume.py):
@@ -81,9 +83,19 @@ DOWNLOADER_MIDDLEWARES = {
 SCHEDULER = "pipeline.resume.MemoryScheduler"
 DUPEFILTER_CLASS = "pipeline.resume.MemoryDupeFilter"
 
+# Scale-out (pipeline/frontier.py): with a Redis URL (redis://host:6379/0) every worker started
+# with the same command shares one frontier (scrapy-redis scheduler and duplicate filter); keys
+# start with the prefix. Unset: each crawl schedules in memory as above.
+ARCHIVE_REDIS_URL = os.environ.get("ARCHIVE_REDIS_URL", "")
+ARCHIVE_REDIS_PREFIX = os.environ.get("ARCHIVE_REDIS_PREFIX", "newsvault")
+# A worker silent this long (seconds) is dead: live workers requeue what it held.
+ARCHIVE_REDIS_WORKER_TIMEOUT = float(os.environ.get("ARCHIVE_REDIS_WORKER_TIMEOUT", "15"))
+SPIDER_MIDDLEWARES = {"pipeline.frontier_scrapy.FrontierSeedMiddleware": 10}
+
 EXTENSIONS = {
     "scrapy.extensions.spiderstate.SpiderState": None,
     "pipeline.capture.WarcCaptureExtension": 100,
+    "pipeline.frontier_scrapy.FrontierExtension": 150,
     "pipeline.summary.CrawlSummaryExtension": 900,
 }
 

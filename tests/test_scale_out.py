@@ -1,0 +1,107 @@
+"""Two crawl workers on one Redis frontier and one PostgreSQL index (ARCHIVE_REDIS_URL): every
+article fetched once in total and indexed once, both workers doing a real share; then a worker
+killed with SIGKILL in the middle of a second crawl, the other finishing: nothing lost or doubled.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bench.archive_audit import audit_archive
+from bench.crawl_run import archive_env
+from bench.loopback_site import build_site, hub_paths, serve
+from bench.scale_workers import (
+    REDIS_TEST_ENV,
+    captures_per_crawl,
+    redis_keys,
+    redis_prefix,
+    run_workers,
+    worker_env,
+)
+from tests.pgdb import fresh_postgres_database
+
+ARTICLES = 300
+TIMEOUT_S = 150
+
+
+def redis_test_url() -> str:
+    url = os.environ.get(REDIS_TEST_ENV)
+    if not url:
+        pytest.skip(f"{REDIS_TEST_ENV} is not set: scale-out tests skipped")
+    import redis
+
+    server = redis.Redis.from_url(url)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis at {url} ({REDIS_TEST_ENV}) does not answer: {error}")
+    finally:
+        server.close()
+    return url
+
+
+def site_args(base: str, articles: int) -> dict[str, str]:
+    budget = str(articles + len(hub_paths()) + 50)
+    return {"url": base + "/", "max_depth": "3", "max_pages": budget}
+
+
+def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Path) -> None:
+    redis_url = redis_test_url()
+    with (
+        fresh_postgres_database("nv_scale") as db_url,
+        redis_prefix(redis_url) as prefix,
+    ):
+        archive = tmp_path / "archive"
+        env = worker_env(archive_env(archive, db_url, workers=1), redis_url, prefix)
+        env["ARCHIVE_REDIS_WORKER_TIMEOUT"] = "6"  # the killed worker is noticed sooner
+
+        # 1. Two workers started together share the crawl.
+        first = build_site(ARTICLES, seed=3)
+        with serve(first) as served:
+            run = run_workers(
+                2, site_args(served.base, ARTICLES), env, tmp_path / "run1", timeout=TIMEOUT_S
+            )
+            hits = served.article_hits()
+            urls = served.article_urls
+        report = run.logs_tail()
+        assert run.codes() == [0, 0], report
+        assert hits == [1] * ARTICLES, f"articles fetched other than once: {report}"
+        audit = audit_archive(archive, db_url, urls, env)
+        summary = "\n".join(audit.report_lines()) + "\n" + report
+        assert audit.indexed_once == ARTICLES, summary
+        assert audit.warc_once == ARTICLES, summary
+        assert audit.verify_code == 0, summary
+        shares = captures_per_crawl(db_url, set(urls))
+        assert len(shares) == 2 and sum(shares) == ARTICLES, f"{shares}\n{summary}"
+        assert min(shares) >= ARTICLES * 0.2, f"one worker did too little: {shares}\n{report}"
+        assert redis_keys(redis_url, prefix) == [], "a finished crawl leaves its frontier behind"
+
+        # 2. A second crawl (another site): worker 0 is killed halfway, worker 1 finishes it.
+        second = build_site(ARTICLES, seed=11)
+        with serve(second) as served2:
+            run2 = run_workers(
+                2,
+                site_args(served2.base, ARTICLES),
+                env,
+                tmp_path / "run2",
+                timeout=TIMEOUT_S,
+                kill_when=lambda: sum(served2.article_hits()) >= ARTICLES // 2,
+            )
+            hits2 = served2.article_hits()
+            urls2 = served2.article_urls
+        report2 = run2.logs_tail()
+        assert run2.workers[0].killed, report2
+        assert run2.workers[1].process.returncode == 0, report2
+        assert min(hits2) >= 1, report2
+        # Only what the killed worker had in flight (32 requests at most) may be fetched again.
+        assert sum(hits2) - ARTICLES <= 32, f"{sum(hits2)} fetches\n{report2}"
+        audit2 = audit_archive(archive, db_url, urls + urls2, env)
+        summary2 = "\n".join(audit2.report_lines()) + "\n" + report2
+        assert audit2.lost == [] and audit2.doubled_documents == [], summary2
+        assert audit2.indexed_once == 2 * ARTICLES, summary2
+        assert audit2.open_files == [] and audit2.verify_code == 0, summary2
+        assert "is gone" in run2.workers[1].log(), "the live worker never requeued the dead one's"
+        assert redis_keys(redis_url, prefix) == [], "a finished crawl leaves its frontier behind"
