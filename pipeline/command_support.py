@@ -54,6 +54,10 @@ class ArchiveCommand(ScrapyCommand):
             self.fail(str(error))
         except sa_exc.DatabaseError as error:
             self.fail(f"database error: {str(error.orig).splitlines()[0] if error.orig else error}")
+        except OverflowError:
+            # An ID past the database's integer range: no such row can exist.
+            logger.debug("number out of range", exc_info=True)
+            self.fail("a number in the command is out of range (IDs are at most 2^63-1)")
         except BrokenPipeError:
             sys.stderr.close()
         except KeyboardInterrupt:

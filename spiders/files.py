@@ -7,11 +7,13 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from pipeline.items import ArchiveItem
+from pipeline.spider_arguments import SpiderArgumentError
 from spiders.base import META_FILENAME, archive_item, error_item, failure_item
-from spiders.local_files import local_entries
+from spiders.local_files import check_pattern, local_entries
 
 
 class FilesSpider(scrapy.Spider):
@@ -25,6 +27,14 @@ class FilesSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.path = path
         self.archive_args = {"path": path}
+
+    @classmethod
+    def check_arguments(cls, settings: BaseSettings, path: str = "seeds", **_: Any) -> None:
+        """Before the crawl: the path must name something (a typo is refused, nothing written)."""
+        try:
+            check_pattern(path)
+        except FileNotFoundError as error:
+            raise SpiderArgumentError(f"path: {error}") from None
 
     async def start(self) -> AsyncIterator[Any]:
         max_size = self.settings.getint("ARCHIVE_MAX_FILE_SIZE")

@@ -59,10 +59,35 @@ def walk_folder(folder: Path) -> list[Path]:
     return sorted(found)
 
 
+def check_pattern(pattern: str) -> None:
+    """Raise FileNotFoundError unless ``pattern`` names something to read (before a crawl)."""
+    if not pattern.strip():
+        raise FileNotFoundError("path is empty: give -a path=FOLDER, FILE or GLOB")
+    root, glob_pattern = split_root(pattern)
+    if glob_pattern is None and (root.exists() or root.is_symlink()):
+        return
+    if glob_pattern is not None and root.exists():
+        return
+    raise FileNotFoundError(f"no such file or folder: {pattern}")
+
+
+def symlink_target(path: Path) -> Path | None:
+    """Where a symlink leads; None for a loop (a link that leads back to itself)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python < 3.13 raises RuntimeError for a loop
+        return None
+
+
 def refusal_reason(path: Path, root: Path, max_size: int) -> str | None:
     real_root = root.resolve()
     if path.is_symlink():
-        target = path.resolve()
+        target = symlink_target(path)
+        if target is None:
+            return "symlink loop: the link leads back to itself"
+        if path.is_dir() and path.absolute().parent.resolve().is_relative_to(target):
+            # A folder link to its own folder or above: following it walks the same files again.
+            return f"symlink loop: points to {target}, a folder it is in"
         if not target.is_relative_to(real_root):
             return f"symlink leaves the archive root {real_root}: points to {target}"
     if not path.exists():
@@ -91,14 +116,17 @@ def local_entries(pattern: str, max_size: int) -> Iterator[LocalEntry]:
     for path in paths:
         refusal = refusal_reason(path, root, max_size)
         if refusal is None and path.is_dir():
-            # An in-root symlinked folder: its files are walked (each checked again).
-            yield from (
-                LocalEntry(p, refusal_reason(p, root, max_size))
-                for p in walk_folder(path.resolve())
-            )
+            # An in-root symlinked folder: its files are walked (each checked again), one level.
+            for inner in walk_folder(path.resolve()):
+                inner_refusal = refusal_reason(inner, root, max_size)
+                if inner_refusal is None and inner.is_dir():
+                    inner_refusal = "symlinked folder inside a symlinked folder: not followed"
+                yield from unseen(LocalEntry(inner.absolute(), inner_refusal), seen)
             continue
-        absolute = path.absolute()
-        if absolute in seen:
-            continue
-        seen.add(absolute)
-        yield LocalEntry(absolute, refusal)
+        yield from unseen(LocalEntry(path.absolute(), refusal), seen)
+
+
+def unseen(entry: LocalEntry, seen: set[Path]) -> Iterator[LocalEntry]:
+    if entry.path not in seen:
+        seen.add(entry.path)
+        yield entry

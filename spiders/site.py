@@ -54,7 +54,9 @@ class SiteSpider(WebSpider):
         try:
             self.start_urls_checked = [
                 check_http_url(u, "url") for u in url.replace(",", " ").split()
-            ] or [check_http_url("", "url")]
+            ]
+            if not self.start_urls_checked:
+                raise ArgumentError("url: no start URL: give -a url=URL (several: space-separated)")
             self.max_depth = parse_int(max_depth, "max_depth")
             self.max_pages = parse_int(max_pages, "max_pages", minimum=1)
             allow_re, deny_re = parse_regex(allow, "allow"), parse_regex(deny, "deny")

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 
 from pipeline.items import ArchiveItem
 from spiders.base import archive_item
@@ -28,6 +29,21 @@ class UrlsSpider(WebSpider):
         self.urls_file = urls
         self.single_url = url
         self.archive_args = {k: v for k, v in {"urls": urls, "url": url}.items() if v}
+
+    @classmethod
+    def check_arguments(
+        cls, settings: BaseSettings, urls: str | None = None, url: str | None = None, **_: Any
+    ) -> None:
+        """Before the crawl: an input to read, a valid -a url, a URL file with URLs in it.
+
+        Malformed lines of a usable URL file are not refused here: each gets a failure row.
+        """
+        if not urls and not url:
+            raise ArgumentError("no input: give -a urls=FILE or -a url=URL")
+        if url:
+            check_http_url(url, "url")
+        if urls and not any(True for _ in read_url_lines(urls)):
+            raise ArgumentError(f"urls: {urls} lists no URLs")
 
     async def start(self) -> AsyncIterator[Any]:
         if not self.urls_file and not self.single_url:

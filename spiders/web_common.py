@@ -16,9 +16,11 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from pipeline.items import ArchiveItem
+from pipeline.spider_arguments import SpiderArgumentError
 from spiders.base import archive_item, error_item, failure_item
 
 META_REDIRECTS = "archive_redirects"
@@ -33,7 +35,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class ArgumentError(ValueError):
+class ArgumentError(SpiderArgumentError):
     """A spider argument (-a name=value) is unusable; the message names the argument."""
 
 
@@ -206,6 +208,15 @@ class ErrbackMixin:
 class WebSpider(ErrbackMixin, scrapy.Spider):
     """Base of the HTTP spiders (feed, sitemap, site, urls): requests whose redirects come back
     to the spider, input rejected as failure items, captured-only documents parsed or failed."""
+
+    argument_error: str | None = None  # set by __init__ when an argument is unusable
+
+    @classmethod
+    def check_arguments(cls, settings: BaseSettings, **arguments: Any) -> None:
+        """Before the crawl: raise ArgumentError for what ``__init__`` finds unusable."""
+        spider = cls(**arguments)
+        if spider.argument_error:
+            raise ArgumentError(spider.argument_error)
 
     def request(
         self, url: str, callback: Callable[..., Any], meta: dict[str, Any] | None = None

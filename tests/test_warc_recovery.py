@@ -543,17 +543,28 @@ def test_reindex_killed_halfway_then_rerun_postgresql(tmp_path: Path) -> None:
         assert scrapy("reindex", env=whole_env).code == 0
         killed_env = archive_env(tmp_path / "archive", killed_url)
 
+        plain = make_url(killed_url).set(drivername="postgresql")
+        conninfo = plain.render_as_string(hide_password=False)
+
         def documents_committed() -> bool:
-            plain = make_url(killed_url).set(drivername="postgresql")
             try:
-                with psycopg.connect(plain.render_as_string(hide_password=False)) as connection:
+                with psycopg.connect(conninfo) as connection:
                     row = connection.execute("SELECT count(*) FROM documents").fetchone()
             except psycopg.Error:
                 return False
             return bool(row and row[0])
 
-        kill_reindex_midway(killed_env, documents_committed)
-        assert documents_committed()  # part of the archive indexed when killed
+        def rebuild_under_way() -> bool:
+            # The rebuild is one transaction, under way once it has written something.
+            with psycopg.connect(conninfo) as connection:
+                row = connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+                ).fetchone()
+            return bool(row and row[0])
+
+        kill_reindex_midway(killed_env, rebuild_under_way)
+        assert not documents_committed()  # the killed rebuild's transaction was rolled back
         rerun = scrapy("reindex", env=killed_env)
         assert rerun.code == 0, rerun.err
         expected = export_rows(tmp_path / "archive", whole_env)

@@ -1,31 +1,87 @@
-"""`scrapy crawl`: Scrapy's command, with one clear line when the archive cannot be opened.
+"""`scrapy crawl`: Scrapy's command, with one clear line and a telling exit code when it cannot run.
 
-The archive and its index are opened before Scrapy starts: a crawl whose archive cannot be
+Exit codes (README, "Exit codes"): 0 the crawl ran; 2 its spider name, arguments or inputs are
+unusable, and nothing was written; 1 the archive or its database failed.
+
+Both refusals happen before Scrapy starts. The spider name and arguments are checked while the
+options are processed, before Scrapy even logs its banner, so a typo prints exactly one line and
+writes nothing (no WARC file, no crawl row, no failure row). The archive and its index are then
 opened (another crawl holds the SQLite archive, the database is unreachable or not ours, the
-archive folder is unwritable) stops before fetching anything, with one line on stderr and exit
-code 1, where Scrapy would print tracebacks from deep inside its engine.
+archive folder is unwritable: one line and exit 1), where Scrapy would print tracebacks from deep
+inside its engine.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.job import job_dir
 
+from pipeline.config import archive_config
+from pipeline.index.deciding import policy_from_settings
 from pipeline.runtime import ArchiveRuntime, ArchiveStartError
+from pipeline.spider_arguments import SpiderArgumentError, check_spider_arguments
 
 if TYPE_CHECKING:
     import argparse
 
 ARCHIVE_FAILED_EXIT = 1
+UNUSABLE_INPUT_EXIT = 2
+logger = logging.getLogger(__name__)
+
+
+def refuse(message: str, exit_code: int) -> NoReturn:
+    print(f"newsvault: error: {message}", file=sys.stderr)
+    raise SystemExit(exit_code)
 
 
 class Command(ScrapyCrawlCommand):
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if len(args) != 1:
             raise UsageError("give exactly one spider name")
+        self.check_spider(args[0], opts.spargs)
+        self.probe_archive()
+
+    def check_spider(self, name: str, arguments: dict[str, str]) -> None:
+        """Exit 2 with one line for an unknown spider or unusable arguments or inputs."""
+        assert self.settings is not None
+        loader = get_spider_loader(self.settings)
+        try:
+            spider_class = loader.load(name)
+        except KeyError:
+            known = ", ".join(sorted(loader.list()))
+            refuse(f"no spider named {name!r} (spiders: {known})", UNUSABLE_INPUT_EXIT)
+        try:
+            check_spider_arguments(spider_class, self.settings, arguments)
+        except SpiderArgumentError as error:
+            logger.debug("spider arguments refused", exc_info=True)
+            refuse(str(error), UNUSABLE_INPUT_EXIT)
+
+    def probe_archive(self) -> None:
+        """Exit 1 with one line when the archive or its index cannot be opened.
+
+        Opened and released here, before Scrapy logs anything; `run` opens it for the crawl.
+        """
+        assert self.settings is not None
+        probe = ArchiveRuntime(
+            archive_config(self.settings),
+            policy_from_settings(self.settings),
+            job_dir(self.settings),
+        )
+        try:
+            probe.preflight()
+        except ArchiveStartError as error:
+            refuse(str(error), ARCHIVE_FAILED_EXIT)
+        finally:
+            probe.release()
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process is not None
         crawler = self._create_crawler(args[0])
         runtime = ArchiveRuntime.for_crawler(crawler)

@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.command_support import ArchiveCommand, CommandError
-from pipeline.db.migrate import downgrade_to, upgrade_to_head
+from pipeline.db.migrate import migrate_in_transaction, upgrade_to_head
 from pipeline.db.session import make_engine, make_session_factory
 from pipeline.index.deciding import IndexPolicy, policy_from_settings
 from pipeline.index.reindex import ReplayState, rebuild
@@ -40,9 +41,7 @@ class Command(ArchiveCommand):
         if url.get_backend_name() == "sqlite" and url.database:
             state = self.rebuild_sqlite(Path(url.database), paths, policy, opts.accept_torn)
         else:
-            # PostgreSQL: the schema is dropped and rebuilt in place.
-            downgrade_to(config.db_url, "base")
-            state = self.rebuild_into(config.db_url, paths, policy, opts.accept_torn)
+            state = self.rebuild_in_one_transaction(config.db_url, paths, policy, opts.accept_torn)
         for torn in state.torn:
             print(
                 f"warning: {torn.path} ends inside a record at offset {torn.offset} "
@@ -77,5 +76,29 @@ class Command(ArchiveCommand):
         engine = make_engine(url)
         try:
             return rebuild(make_session_factory(engine), paths, policy, accept_torn=accept_torn)
+        finally:
+            engine.dispose()
+
+    def rebuild_in_one_transaction(
+        self, url: str, paths: list[Path], policy: IndexPolicy, accept_torn: bool
+    ) -> ReplayState:
+        """PostgreSQL: drop, recreate and fill the schema in one transaction.
+
+        PostgreSQL's DDL is transactional, so a failure (or a kill: the server rolls back what
+        a lost connection left open) leaves the old index exactly as it was, and readers see
+        the old index, or wait on its locks, until the new one is committed whole.
+        """
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection, connection.begin():
+                migrate_in_transaction(connection, "downgrade", "base")
+                migrate_in_transaction(connection, "upgrade", "head")
+                # The replay's per-file sessions become savepoints of this one transaction.
+                factory: sessionmaker[Session] = sessionmaker(
+                    bind=connection,
+                    expire_on_commit=False,
+                    join_transaction_mode="create_savepoint",
+                )
+                return rebuild(factory, paths, policy, accept_torn=accept_torn)
         finally:
             engine.dispose()

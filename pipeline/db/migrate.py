@@ -58,20 +58,34 @@ def run_migration(url: str, direction: str, revision: str) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
-    config = alembic_config(url)
     try:
+        # One transaction for all the steps: PostgreSQL and SQLite both roll DDL back, so a
+        # migration that fails part-way leaves the schema it started from.
         with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
-            config.attributes["connection"] = connection
-            getattr(command, direction)(config, revision)
+            migrate_in_transaction(connection, direction, revision)
     except exc.OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise DatabaseError(f"cannot migrate database {parsed!s}: {reason}") from error
     except exc.DatabaseError as error:
-        raise DatabaseError(f"database file is corrupt: {path or parsed}") from error
+        if parsed.get_backend_name() == "sqlite":
+            raise DatabaseError(f"database file is corrupt: {path or parsed}") from error
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise DatabaseError(f"cannot migrate database {parsed!s}: {reason}") from error
     finally:
         engine.dispose()
+
+
+def migrate_in_transaction(connection: Connection, direction: str, revision: str) -> None:
+    """Run Alembic's ``direction`` to ``revision`` inside the caller's open transaction.
+
+    Alembic sees the transaction is the caller's and leaves commit or rollback to it, so a
+    command can migrate and fill the schema as one unit of work (see `scrapy reindex`).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, direction)(config, revision)
 
 
 def revision_of_connection(connection: Connection) -> str | None:
