@@ -55,6 +55,12 @@ def readable_url(text: str) -> bool:
     return True
 
 
+def absolute_url(base_url: str, link: str) -> str:
+    """``link`` resolved against ``base_url``; an absolute link as written (urljoin would drop
+    a trailing ";" as empty path parameters)."""
+    return link if urlsplit(link).scheme else urljoin(base_url, link)
+
+
 def _dialect(version: str) -> str:
     if version.startswith(("rss1", "rss090")):
         return "rdf"
@@ -157,7 +163,7 @@ def _json_feed(document: dict[str, Any], url: str) -> FeedDocument:
         item_id = item.get("id")
         entries.append(
             FeedEntry(
-                urljoin(url, link),
+                absolute_url(url, link),
                 str(item_id) if item_id is not None else None,
                 _utc(parse_entry_date(raw_date)) if raw_date else None,
             )

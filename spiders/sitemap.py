@@ -102,6 +102,9 @@ class SitemapSpider(WebSpider):
             item.fail("parse", document.problem)
         if document.warning:
             self.logger.warning("sitemap: %s: %s", response.url, document.warning)
+        self.logger.info(
+            "sitemap: %s is %s with %d entries", response.url, document.kind, len(document.entries)
+        )
         yield item
         yield from self._follow(document)
 

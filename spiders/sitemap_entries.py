@@ -15,12 +15,12 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.etree
 
 from spiders.entry_dates import parse_entry_date
-from spiders.feed_entries import FeedError, read_feed, readable_url
+from spiders.feed_entries import FeedError, absolute_url, read_feed, readable_url
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol allows 50 MB uncompressed
 GZIP_CHUNK = 64 * 1024
@@ -92,7 +92,7 @@ def _entry(node: lxml.etree._Element, base_url: str) -> SitemapEntry | None:
                     published = (part.text or "").strip()
     if not loc or not readable_url(loc):
         return None
-    return SitemapEntry(urljoin(base_url, loc), parse_entry_date(published or lastmod))
+    return SitemapEntry(absolute_url(base_url, loc), parse_entry_date(published or lastmod))
 
 
 @dataclass
@@ -100,6 +100,7 @@ class _Pull:
     root: str | None
     entries: list[SitemapEntry]
     error: lxml.etree.XMLSyntaxError | None
+    without_loc: int = 0  # entries with no loc, or one that is not even a URL
 
 
 def _pull(body: bytes, base_url: str, *, recover: bool) -> _Pull:
@@ -130,6 +131,8 @@ def _pull(body: bytes, base_url: str, *, recover: bool) -> _Pull:
                 entry = _entry(element, base_url)
                 if entry is not None:
                     found.entries.append(entry)
+                else:
+                    found.without_loc += 1
                 element.clear()  # a 50 MB sitemap need not stay in memory
                 while depth == 1 and element.getprevious() is not None:
                     del element.getparent()[0]  # type: ignore[union-attr]
@@ -184,6 +187,9 @@ def _xml_sitemap(body: bytes, base_url: str) -> SitemapDocument:
         raise SitemapError(
             f"not a sitemap: root element is {found.root!r}, not urlset/sitemapindex or a feed"
         )
+    if found.without_loc:
+        skipped = f"{found.without_loc} entries without a usable <loc> skipped"
+        warning = f"{warning}; {skipped}" if warning else skipped
     return SitemapDocument(found.root, found.entries, problem, warning)
 
 
@@ -196,7 +202,7 @@ def _text_sitemap(body: bytes, base_url: str) -> SitemapDocument:
             continue
         parts = urlsplit(text) if readable_url(text) else None
         if parts and parts.scheme in ("http", "https") and parts.hostname and " " not in text:
-            entries.append(SitemapEntry(urljoin(base_url, text), None))
+            entries.append(SitemapEntry(text, None))
         else:
             others.append((number, text))
     if not entries:
@@ -271,5 +277,5 @@ def sitemap_urls_from_robots(body: bytes, base_url: str) -> list[str]:
     for line in body.decode("utf-8-sig", "replace").splitlines():
         match = ROBOTS_SITEMAP_LINE.match(line)
         if match:
-            urls.append(urljoin(base_url, match.group(1)))
+            urls.append(absolute_url(base_url, match.group(1)))
     return list(dict.fromkeys(urls))

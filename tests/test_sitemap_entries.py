@@ -91,6 +91,17 @@ def test_a_cut_off_gzip_sitemap_keeps_what_inflates_to_complete_entries() -> Non
     assert (document.problem or "").startswith("broken gzip sitemap: truncated")
 
 
+def test_entries_without_a_usable_loc_are_skipped_and_counted() -> None:
+    body = urlset(
+        "<url><lastmod>2024-05-14</lastmod></url>",
+        "<url><loc>http://[news.test/broken</loc></url>",
+        "<url><loc>  http://news.test/ok.html\n</loc></url>",
+    )
+    document = read_sitemap(body, SITEMAP_URL)
+    assert [entry.loc for entry in document.entries] == ["http://news.test/ok.html"]
+    assert document.warning == "2 entries without a usable <loc> skipped"
+
+
 def test_a_bare_ampersand_does_not_eat_the_query() -> None:
     body = urlset("<url><loc>http://news.test/s?id=4&lang=en&amp;x=1</loc></url>")
     (entry,) = read_sitemap(body, SITEMAP_URL).entries
@@ -113,12 +124,12 @@ def test_bad_markup_mid_document_is_read_in_recovery_mode() -> None:
 def test_html_entities_become_characters_unknown_ones_stay_text() -> None:
     body = urlset(
         "<url><loc>http://news.test/caf&eacute;.html</loc></url>",
-        "<url><loc>http://news.test/a&nosuch;b</loc></url>",
+        "<url><loc>http://news.test/a&nosuch;</loc></url>",
     )
     document = read_sitemap(body, SITEMAP_URL)
     assert [entry.loc for entry in document.entries] == [
         "http://news.test/café.html",
-        "http://news.test/a&nosuch;b",
+        "http://news.test/a&nosuch;",  # the ";" too
     ]
     assert document.warning is None
 
