@@ -33,6 +33,7 @@ class ArchiveItem:
     revisit_of: RecordRef | None = None  # the original capture when this is a payload revisit
     index_as_article: bool = True  # False for captured-only pages (feeds, sitemaps, hubs)
     from_archive: bool = False  # served from the archive on resume: indexed already
+    source_anomalies: list[str] = field(default_factory=list)  # imported: how the source was
     document: ExtractedDocument | None = None
     derived: list[RecordRef] = field(default_factory=list)  # conversion + metadata records
     failure: str | None = None

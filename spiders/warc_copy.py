@@ -35,6 +35,16 @@ def _stored_body(scanned: ScannedRecord) -> bytes:
 def copy_one(writer: WarcWriter, scanned: ScannedRecord, index: RecordIndex) -> RecordRef | None:
     """The copy's reference; None for a revisit whose original is unknown (left uncopied)."""
     ref = scanned.ref
+    if ref.record_type not in ("resource", "response", "request", "revisit"):
+        # metadata, conversion and other records stay where they lie: in our WARC files a
+        # metadata record is what the index made of a capture, and reindex reads it as such.
+        return None
+    if ref.record_type in ("response", "request") and not scanned.http_headers:
+        # Not HTTP (dns: lookups of wget and Heritrix, WARC/0.17 files): the block as stored.
+        # The writer has public builders for HTTP records only; its _write builds any type.
+        return writer._write(
+            ref.record_type, ref.target_uri, ref.date, [], scanned.raw_payload, ref.content_type
+        )
     if ref.record_type == "resource":
         return writer.write_resource(
             ref.target_uri, scanned.raw_payload, content_type=ref.content_type, date=ref.date

@@ -24,6 +24,7 @@ from spiders.article_signals import judge_article
 from spiders.warc_copy import copy_records
 from spiders.warc_record_index import RecordIndex
 from spiders.warc_source import (
+    IMPORT_KINDS,
     ImportInputError,
     ScannedRecord,
     ScanProblem,
@@ -31,6 +32,7 @@ from spiders.warc_source import (
     import_inputs,
     locations,
     scan,
+    unsupported_inputs,
 )
 from spiders.web_common import ArgumentError, input_failure, parse_bool
 
@@ -52,9 +54,16 @@ def content_type_of(scanned: ScannedRecord) -> str | None:
     return None if scanned.ref.content_type == "application/http" else scanned.ref.content_type
 
 
+ARTICLE_SCHEMES = ("http:", "https:", "file:")
+SOURCE_TYPES = ("response", "resource", "revisit")
+
+
 def _index_as_article(ref: RecordRef, content_type: str | None, body: bytes) -> bool:
     content_type = (content_type or "").lower()
     if ref.http_status is not None and not 200 <= ref.http_status < 300:
+        return False
+    # dns:, metadata:// (wget's log and arguments), filedesc:// and the like are not pages.
+    if not ref.target_uri.lower().startswith(ARTICLE_SCHEMES):
         return False
     if "html" in content_type:
         return judge_article(body).is_article
@@ -93,17 +102,36 @@ class WarcImportSpider(scrapy.Spider):
             except WaczError as error:
                 self.logger.warning("warc: %s", error)
                 yield input_failure(str(path), str(error))
+        for path in unsupported_inputs(self.path):
+            # A folder import names every file it does not import, and why.
+            reason = f"not a {IMPORT_KINDS} file: not imported"
+            self.logger.warning("warc: %s: %s", path, reason)
+            yield input_failure(str(path), reason)
+        self.crawler.stats.set_value("archive/import/files", len(inputs))
         index = RecordIndex()
         for location in all_locations:
             for scanned in scan(location, payloads=False):
                 if isinstance(scanned, ScannedRecord):
                     index.add(scanned)
+        index.finish()
+        for original, derived in index.duplicates:
+            self.logger.warning(
+                "warc: record id %s occurs more than once: a later one is indexed as %s",
+                original,
+                derived,
+            )
+        self.crawler.stats.set_value("archive/import/duplicate_ids", len(index.duplicates))
+        attached = index.attached_requests()
         for location in all_locations:
-            for item in self._items(location, index):
+            for item in self._items(location, index, attached):
                 yield item
 
-    def _items(self, location: str, index: RecordIndex) -> Iterator[ArchiveItem]:
-        records = scan(location)
+    def _items(
+        self, location: str, index: RecordIndex, attached: set[str]
+    ) -> Iterator[ArchiveItem]:
+        records: Iterator[ScannedRecord | ScanProblem] = (
+            index.rename(s) if isinstance(s, ScannedRecord) else s for s in scan(location)
+        )
         # Imported where they lie, records indexed by an earlier (perhaps killed) import of this
         # file are done: importing them again would only add a second set of derived records.
         done = set() if self.copy else self._indexed_record_ids(location)
@@ -113,6 +141,7 @@ class WarcImportSpider(scrapy.Spider):
             records = copy_records(records, runtime, index)
         # A copied response waits one record: its request follows it and is copied only then.
         pending: ArchiveItem | None = None
+        stats = self.crawler.stats
         for scanned in records:
             if pending is not None:
                 yield self._with_request(pending, index)
@@ -122,18 +151,34 @@ class WarcImportSpider(scrapy.Spider):
                 item = input_failure(location, f"offset {scanned.offset}: {scanned.reason}")
                 item.filename = location
                 yield item
-            elif scanned.ref.record_id in done:
-                self.crawler.stats.inc_value("archive/import/already_indexed")
-            elif scanned.ref.record_type in ("response", "resource", "revisit"):
-                self.crawler.stats.inc_value(f"archive/import/{scanned.ref.record_type}")
+                continue
+            stats.inc_value("archive/files_seen")  # the summary's "inputs seen": records read
+            if scanned.slack:
+                stats.inc_value("archive/import/slack_warnings")
+                self.logger.warning(
+                    "warc: %s: %d byte(s) of blank lines before the record at offset %d",
+                    location,
+                    scanned.slack,
+                    scanned.ref.offset,
+                )
+            ref = scanned.ref
+            if ref.record_id in done:
+                stats.inc_value("archive/import/already_indexed")
+            elif ref.record_type == "request" and ref.record_id in attached and not self.copy:
+                stats.inc_value("archive/import/request")  # captured with its response
+            else:
+                stats.inc_value(f"archive/import/{ref.record_type}")
+                if scanned.anomalies:
+                    stats.inc_value("archive/import/source_anomalies")
                 pending = self._item(scanned, index)
         if pending is not None:
             yield self._with_request(pending, index)
 
     @staticmethod
     def _with_request(item: ArchiveItem, index: RecordIndex) -> ArchiveItem:
-        if item.request_record is None and item.capture is not None:
-            item.request_record = index.request_for.get(item.capture.record_id)
+        capture = item.capture
+        if item.request_record is None and capture and capture.record_type in SOURCE_TYPES:
+            item.request_record = index.request_for.get(capture.record_id)
         return item
 
     def _item(self, scanned: ScannedRecord, index: RecordIndex) -> ArchiveItem:
@@ -147,6 +192,12 @@ class WarcImportSpider(scrapy.Spider):
             http_status=ref.http_status,
             filename=ref.warc_file,
         )
+        item.source_anomalies = list(scanned.anomalies)
+        if ref.record_type not in SOURCE_TYPES:
+            # Requests no response names, and metadata, conversion and other records: captured.
+            item.request_record = None
+            item.index_as_article = False
+            return item
         if ref.record_type == "revisit":
             item.revisit_of = index.original_of(scanned)
             if item.revisit_of is None:

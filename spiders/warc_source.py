@@ -17,12 +17,22 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_datetime
 
-from pipeline.warc.reading import decoded_http_payload
+from pipeline.warc.reading import (
+    WarcReadError,
+    decoded_http_payload,
+    read_record,
+    target_uri,
+    verify_record,
+)
+from pipeline.warc.record_ids import arc_record_id, is_arc_location
 from pipeline.warc.ref import RecordRef
 from pipeline.warc.wacz import location_size, open_location, wacz_members
 
-IMPORT_SUFFIXES = (".warc", ".warc.gz", ".wacz")
-CONTENT_RECORDS = frozenset({"response", "resource", "revisit", "request"})
+IMPORT_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wacz")
+IMPORT_KINDS = ".warc, .warc.gz, .arc, .arc.gz or .wacz"
+# Between records a WARC has CRLF CRLF (an ARC one LF); more blank lines are slack some writers
+# add: a warning, not the end of the file.
+STANDARD_GAP = {"warc": 4, "arc": 1}
 
 
 class ImportInputError(ValueError):
@@ -41,6 +51,9 @@ class ScannedRecord:
     method: str | None = None  # request records
     target: str | None = None
     raw_payload: bytes = b""  # as stored: still Content-Encoded (and chunked if stored so)
+    source_id: str = ""  # WARC-Record-ID as stored, when the index knows the record by another
+    anomalies: list[str] = field(default_factory=list)  # how the source departs from the WARC spec
+    slack: int = 0  # bytes of blank lines beyond the standard gap before this record
 
 
 @dataclass(frozen=True)
@@ -51,20 +64,30 @@ class ScanProblem:
 
 
 def import_inputs(path: str) -> list[Path]:
-    """The .warc, .warc.gz and .wacz files at ``path`` (a file, or a folder walked recursively)."""
+    """The importable files at ``path`` (a file, or a folder walked recursively)."""
     root = Path(path).expanduser().absolute()
     if not root.exists():
         raise ImportInputError(f"path: no such file or folder: {path}")
     if root.is_file():
         if not root.name.lower().endswith(IMPORT_SUFFIXES):
-            raise ImportInputError(f"path: {path} is not a .warc, .warc.gz or .wacz file")
+            raise ImportInputError(f"path: {path} is not a {IMPORT_KINDS} file")
         return [root]
     found = sorted(
         p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(IMPORT_SUFFIXES)
     )
     if not found:
-        raise ImportInputError(f"path: no .warc, .warc.gz or .wacz files under {path}")
+        raise ImportInputError(f"path: no {IMPORT_KINDS} files under {path}")
     return found
+
+
+def unsupported_inputs(path: str) -> list[Path]:
+    """The files of a folder import that are not importable: each gets a failure row."""
+    root = Path(path).expanduser().absolute()
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.rglob("*") if p.is_file() and not p.name.lower().endswith(IMPORT_SUFFIXES)
+    )
 
 
 def locations(path: Path) -> list[str]:
@@ -74,8 +97,7 @@ def locations(path: Path) -> list[str]:
     return [str(path)]
 
 
-def check_record(location: str, offset: int, length: int) -> str | None:
-    """Why the record at ``offset`` is incomplete, or None when it is whole."""
+def _record_bytes(location: str, offset: int, length: int) -> tuple[bytes, str | None]:
     with open_location(location) as fh:
         fh.seek(offset)
         data = fh.read(length)
@@ -84,9 +106,17 @@ def check_record(location: str, offset: int, length: int) -> str | None:
         try:
             data = inflater.decompress(data)
         except zlib.error as error:
-            return f"corrupt gzip member: {error}"
+            return data, f"corrupt gzip member: {error}"
         if not inflater.eof:
-            return "truncated gzip member"
+            return data, "truncated gzip member"
+    return data, None
+
+
+def check_record(location: str, offset: int, length: int) -> str | None:
+    """Why the record at ``offset`` is incomplete, or None when it is whole."""
+    data, problem = _record_bytes(location, offset, length)
+    if problem is not None:
+        return problem
     head_end = data.find(b"\r\n\r\n")
     if head_end < 0:
         return "truncated WARC header"
@@ -99,6 +129,26 @@ def check_record(location: str, offset: int, length: int) -> str | None:
     if have < declared:
         return f"truncated record: Content-Length {declared} but only {have} bytes"
     return None
+
+
+def source_anomalies(location: str, offset: int, length: int) -> list[str]:
+    """How the record departs from WARC/1.1 as written: old versions, odd URIs, digests that do
+    not match. Found at import, stored with the item, so ``verify`` can tell them apart from
+    changes made to the file later."""
+    data, _ = _record_bytes(location, offset, min(length, 1 << 16))
+    head = data[: data.find(b"\r\n\r\n")].decode("latin-1", "replace").split("\r\n")
+    anomalies = []
+    if head and head[0].strip() not in ("WARC/1.0", "WARC/1.1"):
+        anomalies.append(f"version {head[0].strip()[:20]}")
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "warc-target-uri" and value.strip().startswith("<"):
+            anomalies.append("WARC-Target-URI in angle brackets")
+    try:
+        stored = read_record(Path("/"), location, offset)
+    except WarcReadError as error:
+        return [*anomalies, f"not readable record by record: {error.problem}"]
+    return anomalies + verify_record(stored)
 
 
 def _scanned(record: object, ref: RecordRef, payload: bytes) -> ScannedRecord:
@@ -131,13 +181,16 @@ def _ref(record: object, location: str, offset: int, length: int) -> RecordRef:
         code = http.get_statuscode()
         status = int(code) if code and code.isdigit() else None
     content_type = http.get_header("Content-Type") if http is not None else None
+    record_id = get("WARC-Record-ID") or ""
+    if is_arc_location(location):
+        record_id = arc_record_id(location, offset)
     return RecordRef(
-        record_id=get("WARC-Record-ID") or "",
+        record_id=record_id,
         record_type=get("WARC-Type") or "",
         warc_file=location,
         offset=offset,
         length=length,
-        target_uri=get("WARC-Target-URI") or "",
+        target_uri=target_uri(get("WARC-Target-URI") or ""),
         date=iso_date_to_datetime(get("WARC-Date"), tz_aware=True),
         payload_digest=get("WARC-Payload-Digest"),
         block_digest=get("WARC-Block-Digest"),
@@ -147,29 +200,53 @@ def _ref(record: object, location: str, offset: int, length: int) -> RecordRef:
     )
 
 
+def _gap(location: str, start: int, end: int) -> int | None:
+    """Bytes of blank lines (or gzip padding) from ``start`` to ``end``; None if anything else."""
+    if end - start > 1 << 20:
+        return None
+    with open_location(location) as fh:
+        fh.seek(start)
+        gap = fh.read(end - start)
+    return len(gap) if not gap.strip(b"\r\n\t \0") else None
+
+
 def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | ScanProblem]:
-    """Content records of one WARC location in file order; a problem ends the location."""
+    """Every record but warcinfo of one WARC or ARC location, in file order; a problem ends the
+    location. Blank lines between records beyond the standard gap are counted as ``slack``."""
+    arc = is_arc_location(location)
+    standard = STANDARD_GAP["arc" if arc else "warc"]
     expected = 0
     with open_location(location) as fh:
-        iterator = ArchiveIterator(fh, check_digests=False)
+        compressed = fh.read(2) == b"\x1f\x8b"
+        fh.seek(0)
+        iterator = ArchiveIterator(fh, check_digests=False, arc2warc=arc)
         try:
             for record in iterator:
                 # The payload first: asking for the offset reads the record to its end.
                 payload = record.raw_stream.read() if payloads else b""
                 offset, length = iterator.get_record_offset(), iterator.get_record_length()
-                if offset != expected or record.format != "warc":
+                gap = _gap(location, expected, offset) if offset != expected else 0
+                if gap is None or record.format != "warc":
                     break
-                problem = check_record(location, offset, length)
+                problem = None if arc else check_record(location, offset, length)
                 if problem is not None:
                     yield ScanProblem(location, offset, problem)
                     return
+                slack = gap if compressed or expected == 0 else max(0, gap - standard)
                 expected = offset + length
-                if record.rec_type in CONTENT_RECORDS:
-                    yield _scanned(record, _ref(record, location, offset, length), payload)
+                if record.rec_type == "warcinfo":
+                    continue
+                scanned = _scanned(record, _ref(record, location, offset, length), payload)
+                scanned.slack = slack
+                scanned.source_id = scanned.ref.record_id
+                if payloads and not arc:
+                    scanned.anomalies = source_anomalies(location, offset, length)
+                yield scanned
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as error:
             yield ScanProblem(location, expected, f"unreadable WARC data: {error}")
             return
-    if expected != location_size(location):
+    size = location_size(location)
+    if expected != size and _gap(location, expected, size) is None:
         yield ScanProblem(location, expected, "not a WARC record here (truncated or corrupt file)")
 
 

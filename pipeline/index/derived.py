@@ -33,6 +33,11 @@ def metadata_fields(item: ArchiveItem) -> dict[str, Any]:
             "warc_file": item.capture.warc_file,
             "offset": item.capture.offset,
         }
+        request = item.request_record
+        if request is not None and Path(request.warc_file).is_absolute():
+            fields["request_record"] = {"warc_file": request.warc_file, "offset": request.offset}
+    if item.source_anomalies:
+        fields["source_anomalies"] = item.source_anomalies
     if item.revisit_of is not None:
         fields["revisit_of"] = item.revisit_of.record_id
     if item.failure is not None:

@@ -39,6 +39,7 @@ from pipeline.warc.reading import (
     read_record,
     warc_files,
 )
+from pipeline.warc.record_ids import is_duplicate_id_of
 from pipeline.warc.recovery import writer_state
 from pipeline.warc.ref import RecordRef
 
@@ -143,8 +144,7 @@ def item_from_metadata(
     source_id = meta_ref.refers_to
     source = state.sources.pop(source_id, None) if source_id else None
     if source is None and isinstance(fields.get("source_record"), dict):
-        location = fields["source_record"]
-        source = read_record(Path("/"), str(location["warc_file"]), int(location["offset"]))
+        source = imported_record(fields["source_record"], source_id)
     item = ArchiveItem(
         url=str(fields.get("url") or meta_ref.target_uri),
         fetched_at=parse_time(fields.get("fetched_at"), meta_ref.date),
@@ -153,6 +153,8 @@ def item_from_metadata(
     )
     if source is not None:
         item.request_record = state.requests.pop(source.ref.record_id, None)
+        if item.request_record is None and isinstance(fields.get("request_record"), dict):
+            item.request_record = imported_record(fields["request_record"], None).ref
         item.http_status = source.http_status
     conversion = state.conversions.pop(source_id, None) if source_id else None
     item.derived = ([conversion[0]] if conversion else []) + [meta_ref]
@@ -169,6 +171,20 @@ def item_from_metadata(
     analysis = analyse(item.document)
     item.text_digest = analysis.text_digest
     return item, analysis
+
+
+def imported_record(location: dict[str, Any], indexed_id: str | None) -> StoredRecord:
+    """A record an import indexed where it lies, under the id the import gave it: its own, or
+    one derived from it when an earlier record had the same id (pipeline.warc.record_ids)."""
+    warc_file, offset = str(location["warc_file"]), int(location["offset"])
+    stored = read_record(Path("/"), warc_file, offset)
+    if (
+        indexed_id
+        and indexed_id != stored.ref.record_id
+        and is_duplicate_id_of(indexed_id, stored.ref.record_id, warc_file, offset)
+    ):
+        stored = replace(stored, ref=replace(stored.ref, record_id=indexed_id))
+    return stored
 
 
 def replay_leftovers(session: Session, state: ReplayState) -> None:

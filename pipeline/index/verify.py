@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.db import queries
+from pipeline.db.models import Capture, WarcFile
 from pipeline.warc.reading import (
     OPEN_SUFFIX,
     TornTailError,
@@ -17,6 +20,7 @@ from pipeline.warc.reading import (
     verify_record,
     warc_files,
 )
+from pipeline.warc.record_ids import is_duplicate_id_of
 from pipeline.warc.recovery import PARTIAL_SUFFIX
 
 __all__ = ["VerifyReport", "count_unindexed", "verify_archive", "warc_files"]
@@ -48,19 +52,51 @@ def verify_archive(session: Session, warc_dir: Path) -> VerifyReport:
         except WarcReadError as error:
             report.problems.append(f"{where}: {error}")
             continue
-        if stored.ref.record_id != capture.record_id:
+        stored_id = stored.ref.record_id
+        if stored_id != capture.record_id and not is_duplicate_id_of(
+            capture.record_id, stored_id, warc_name, capture.offset
+        ):
             report.problems.append(
-                f"{where}: record id {stored.ref.record_id} differs from index {capture.record_id}"
+                f"{where}: record id {stored_id} differs from index {capture.record_id}"
             )
             continue
         if stored.ref.record_type != capture.record_type:
             report.problems.append(f"{where}: record type {stored.ref.record_type} != index")
         if (capture.payload_digest or None) != (stored.ref.payload_digest or None):
             report.problems.append(f"{where}: payload digest differs from the index")
-        report.problems.extend(f"{where}: {problem}" for problem in verify_record(stored))
+        problems = verify_record(stored)
+        if problems and Path(warc_name).is_absolute():
+            # An imported record: what the source file was like at import is not a change.
+            known = source_anomalies(session, warc_dir, capture.record_id)
+            report.notes.extend(
+                f"{where}: the source file was like this at import: {problem}"
+                for problem in problems
+                if problem in known
+            )
+            problems = [problem for problem in problems if problem not in known]
+        report.problems.extend(f"{where}: {problem}" for problem in problems)
     report.unindexed = count_unindexed(warc_dir, indexed, report)
     report.notes.extend(partial_file_notes(warc_dir))
     return report
+
+
+def source_anomalies(session: Session, warc_dir: Path, record_id: str) -> set[str]:
+    """The anomalies an import found in the record ``record_id`` (its metadata record's
+    ``source_anomalies``)."""
+    statement = (
+        select(Capture.offset, WarcFile.name)
+        .join(WarcFile, WarcFile.id == Capture.warc_file_id)
+        .where(Capture.refers_to == record_id, Capture.record_type == "metadata")
+    )
+    found: set[str] = set()
+    for offset, name in session.execute(statement):
+        try:
+            fields = json.loads(read_record(warc_dir, name, offset).payload)
+        except (WarcReadError, ValueError):
+            continue
+        if isinstance(fields, dict):
+            found.update(str(a) for a in fields.get("source_anomalies") or [])
+    return found
 
 
 def count_unindexed(warc_dir: Path, indexed: set[str], report: VerifyReport) -> int:

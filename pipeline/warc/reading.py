@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.statusandheaders import (
     StatusAndHeaders,
     StatusAndHeadersParser,
@@ -28,6 +28,7 @@ from warcio.statusandheaders import (
 )
 from warcio.timeutils import iso_date_to_datetime
 
+from pipeline.warc.content_encoding import content_codings, decode_content
 from pipeline.warc.ref import RecordRef
 
 OPEN_SUFFIX = ".open"
@@ -48,7 +49,12 @@ class _Latin1Parser(StatusAndHeadersParser):
         return line.decode("latin-1") if isinstance(line, bytes) else line
 
 
-_WARC_PARSER = StatusAndHeadersParser(["WARC/1.1", "WARC/1.0"], verify=True)
+# WARC/0.17 and 0.18 are what Heritrix and wget wrote before WARC/1.0: read them too.
+_WARC_PARSER = StatusAndHeadersParser(
+    ["WARC/1.1", "WARC/1.0", "WARC/0.18", "WARC/0.17"], verify=True
+)
+_PLAIN_MAGIC = b"WARC/"
+_END_OF_RECORD = b"\r\n\r\n"
 _HTTP_PARSER = _Latin1Parser([], verify=False)
 
 
@@ -91,18 +97,12 @@ class TornTailError(WarcReadError):
 def decoded_http_payload(http_headers: Sequence[tuple[str, str]], raw: bytes) -> bytes:
     """An HTTP payload as stored, with Transfer- and Content-Encoding removed, as a browser sees it.
 
-    warcio's decoders raise zlib, brotli or ValueError errors alike on a corrupt body.
+    Raises ContentDecodingError (a ValueError) on a body its Content-Encoding does not fit.
     """
     headers = {name.lower(): value.strip().lower() for name, value in http_headers}
-    encoding: str | None = headers.get("content-encoding")
-    if encoding not in BufferedReader.get_supported_decompressors():
-        encoding = None
-    stream = io.BytesIO(raw)
-    if headers.get("transfer-encoding") == "chunked":
-        return bytes(ChunkedDataReader(stream, decomp_type=encoding).read())
-    if encoding:
-        return bytes(BufferedReader(stream, decomp_type=encoding).read())
-    return raw
+    if "chunked" in content_codings(headers.get("transfer-encoding")):
+        raw = bytes(ChunkedDataReader(io.BytesIO(raw), decomp_type=None).read())
+    return decode_content(headers.get("content-encoding"), raw)
 
 
 def payload_sha1(data: bytes) -> str:
@@ -290,8 +290,44 @@ def _decode_digest(value: str, size: int) -> bytes | None:
 
 
 def _record_at(fh: BinaryIO, path: Path, offset: int, size: int, warc_file: str) -> StoredRecord:
+    if 0 <= offset < size and not isinstance(offset, bool):
+        fh.seek(offset)
+        if fh.read(len(_PLAIN_MAGIC)) == _PLAIN_MAGIC:
+            data, length = _plain_record(fh, path, offset, size)
+            return _parse_record(data, path, offset, length, warc_file)
     data, length = _inflate_member(fh, path, offset, size)
     return _parse_record(data, path, offset, length, warc_file)
+
+
+def _plain_record(fh: BinaryIO, path: Path, offset: int, size: int) -> tuple[bytes, int]:
+    """The bytes of an uncompressed record at ``offset`` (an external ``.warc`` file) and its
+    length: header, block and the CRLF CRLF after it when present.
+
+    Writers put any number of blank lines between records; they are not read here, so the
+    record verifies whatever slack follows it.
+    """
+    fh.seek(offset)
+    head = b""
+    while (end := head.find(_END_OF_RECORD)) < 0:
+        chunk = fh.read(_FIRST_CHUNK)
+        if not chunk or len(head) > MAX_RECORD_BYTES:
+            raise WarcReadError(path, offset, "truncated WARC header")
+        head += chunk
+    header = head[: end + 4]
+    declared = 0
+    for line in header.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            declared = int(value)
+    if declared > MAX_RECORD_BYTES:
+        raise WarcReadError(path, offset, f"record block of {declared} bytes is too large")
+    fh.seek(offset + len(header))
+    block = fh.read(declared)
+    trailer = fh.read(len(_END_OF_RECORD))
+    length = len(header) + len(block)
+    if trailer == _END_OF_RECORD:
+        length += len(trailer)
+    return header + block + _END_OF_RECORD, min(length, size - offset)
 
 
 def _inflate_member(fh: BinaryIO, path: Path, offset: int, size: int) -> tuple[bytes, int]:
@@ -382,13 +418,21 @@ def _ref(warc: StatusAndHeaders, path: Path, offset: int, length: int, warc_file
         warc_file=warc_file,
         offset=offset,
         length=length,
-        target_uri=get("WARC-Target-URI", ""),
+        target_uri=target_uri(get("WARC-Target-URI", "")),
         date=when,
         payload_digest=get("WARC-Payload-Digest"),
         block_digest=get("WARC-Block-Digest"),
         content_type=get("Content-Type"),
         refers_to=get("WARC-Refers-To") or get("WARC-Concurrent-To"),
     )
+
+
+def target_uri(value: str) -> str:
+    """WARC-Target-URI without the angle brackets of WARC/1.0's grammar (wget 1.20 writes them)."""
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1].strip()
+    return value.replace(" ", "%20")  # as warcio reads it
 
 
 def _split_http(warc: StatusAndHeaders, ref: RecordRef, block: bytes, path: Path) -> StoredRecord:
