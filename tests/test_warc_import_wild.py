@@ -8,6 +8,7 @@ are written byte for byte.
 
 from __future__ import annotations
 
+import gzip
 import io
 import shutil
 import subprocess
@@ -215,5 +216,41 @@ def test_wget_warc(news_site: NewsSite, tmp_path: Path, compression: str) -> Non
     kinds = Counter(k for _, k in records_read(source))
     assert kinds["request"] == kinds["response"] >= 4
     assert titles(archive) == {"Harbour reopens"}  # not wget's log or arguments
+    verify(archive)
+    reindex_keeps_captures(archive)
+
+
+def arc_record(uri: str, content_type: str, block: bytes) -> bytes:
+    return f"{uri} 127.0.0.1 20100501100000 {content_type} {len(block)}\n".encode() + block
+
+
+def arc_file(gzip_each: bool) -> bytes:
+    """An ARC v1 file: its filedesc record, two HTTP responses and a dns: lookup."""
+    spec = b"1 0 newsvault\nURL IP-address Archive-date Content-type Archive-length\n"
+    records = [arc_record("filedesc://test.arc", "text/plain", spec)]
+    for number, (topic, place) in enumerate((("ferry", "Split"), ("library", "Graz"))):
+        body = article_html(f"Archive {number}", topic, place).encode()
+        head = f"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n"
+        records.append(
+            arc_record(f"http://example.org/{number}", "text/html", head.encode() + body)
+        )
+    records.append(arc_record("dns:example.org", "text/dns", b"20100501100000\nexample.org. A\n"))
+    if gzip_each:
+        return b"".join(gzip.compress(record + b"\n") for record in records)
+    return b"\n".join(records) + b"\n"
+
+
+def test_arc_and_arc_gz_import_where_they_lie(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.arc").write_bytes(arc_file(gzip_each=False))
+    (inputs / "b.arc.gz").write_bytes(arc_file(gzip_each=True))
+    (inputs / "notes.cdx").write_text("not an archive\n")
+    archive = tmp_path / "archive"
+    crawl("warc", archive, "-a", f"path={inputs}")
+    assert_every_record_kept(archive, inputs / "a.arc", inputs / "b.arc.gz")
+    assert titles(archive) == {"Archive 0", "Archive 1"}
+    (reason,) = [r for (r,) in db_rows(archive, "select reason from failures")]
+    assert reason.startswith("not a .warc") and reason.endswith("not imported")
     verify(archive)
     reindex_keeps_captures(archive)

@@ -29,6 +29,7 @@ from warcio.statusandheaders import (
 from warcio.timeutils import iso_date_to_datetime
 
 from pipeline.warc.content_encoding import content_codings, decode_content
+from pipeline.warc.record_ids import arc_record_id, is_arc_location
 from pipeline.warc.ref import RecordRef
 
 OPEN_SUFFIX = ".open"
@@ -152,6 +153,8 @@ def read_record(directory: Path, name: str, offset: int) -> StoredRecord:
         try:
             with open(path, "rb") as fh:
                 size = os.fstat(fh.fileno()).st_size
+                if is_arc_location(name):
+                    return _arc_record_at(fh, path, offset, size, name)
                 return _record_at(fh, path, offset, size, name.removesuffix(OPEN_SUFFIX))
         except FileNotFoundError:
             if attempt:  # renamed from .open between lookup and open: look again once
@@ -297,6 +300,52 @@ def _record_at(fh: BinaryIO, path: Path, offset: int, size: int, warc_file: str)
             return _parse_record(data, path, offset, length, warc_file)
     data, length = _inflate_member(fh, path, offset, size)
     return _parse_record(data, path, offset, length, warc_file)
+
+
+def _arc_record_at(fh: BinaryIO, path: Path, offset: int, size: int, name: str) -> StoredRecord:
+    """The ARC record at ``offset`` (an imported ``.arc`` or ``.arc.gz``) as warcio's ARC-to-WARC
+    conversion presents it, under the id pipeline.warc.record_ids gives it."""
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < size:
+        raise WarcReadError(path, offset, f"offset is not within the file ({size} bytes)")
+    fh.seek(offset)
+    if fh.read(2) == _GZIP_MAGIC:
+        data, length = _inflate_member(fh, path, offset, size)
+    else:
+        fh.seek(offset)
+        data = fh.readline(_FIRST_CHUNK)
+        declared = data.rstrip().rsplit(b" ", 1)[-1]
+        if not declared.isdigit():
+            raise WarcReadError(path, offset, f"not an ARC record header: {data[:60]!r}")
+        data += fh.read(int(declared))
+        length = len(data)
+    warc, block = arc_as_warc(data, path, offset, name)
+    ref = _ref(warc, path, offset, length, name)
+    return _split_http(warc, ref, block, path)
+
+
+def arc_as_warc(data: bytes, path: Path, offset: int, name: str) -> tuple[StatusAndHeaders, bytes]:
+    """WARC headers and block for one ARC record (URL IP-address Archive-date Content-type
+    Archive-length, then the block)."""
+    line, _, rest = data.partition(b"\n")
+    parts = line.decode("latin-1").rstrip().rsplit(" ", 4)
+    if len(parts) != 5 or not parts[4].isdigit() or len(parts[2]) < 14:
+        raise WarcReadError(path, offset, f"not an ARC record header: {line[:60]!r}")
+    uri, ip, stamp, content_type, declared = parts
+    block = rest[: int(declared)]
+    kind = "warcinfo" if uri.startswith("filedesc://") else "response"
+    if kind == "response" and uri.lower().startswith(("http:", "https:")):
+        content_type = "application/http;msgtype=response"
+    when = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}Z"
+    headers = [
+        ("WARC-Type", kind),
+        ("WARC-Record-ID", arc_record_id(name, offset)),
+        ("WARC-Target-URI", uri),
+        ("WARC-IP-Address", ip),
+        ("WARC-Date", when),
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(block))),
+    ]
+    return StatusAndHeaders("", headers, protocol="WARC/1.0"), block
 
 
 def _plain_record(fh: BinaryIO, path: Path, offset: int, size: int) -> tuple[bytes, int]:
