@@ -55,10 +55,17 @@ def readable_url(text: str) -> bool:
     return True
 
 
-def absolute_url(base_url: str, link: str) -> str:
-    """``link`` resolved against ``base_url``; an absolute link as written (urljoin would drop
-    a trailing ";" as empty path parameters)."""
-    return link if urlsplit(link).scheme else urljoin(base_url, link)
+def absolute_url(base_url: str, link: str) -> str | None:
+    """``link`` resolved against ``base_url``, an absolute link as written (urljoin would drop
+    a trailing ";" as empty path parameters); None if it cannot even be split (see
+    readable_url)."""
+    if link.startswith(("http://", "https://")) and "[" not in link:
+        return link  # most links: absolute, and splitting can only fail on a "[" host
+    try:
+        scheme = urlsplit(link).scheme
+        return link if scheme else urljoin(base_url, link)
+    except ValueError:
+        return None
 
 
 def _dialect(version: str) -> str:
@@ -156,14 +163,15 @@ def _json_feed(document: dict[str, Any], url: str) -> FeedDocument:
         item = item if isinstance(item, dict) else {}
         # url is the item's page; external_url is what the item is about (an article elsewhere)
         link = _json_text(item.get("url")) or _json_text(item.get("external_url"))
-        if not link or not readable_url(link):
+        resolved = absolute_url(url, link) if link else None
+        if not resolved:
             without_link += 1
             continue
         raw_date = _json_text(item.get("date_published")) or _json_text(item.get("date_modified"))
         item_id = item.get("id")
         entries.append(
             FeedEntry(
-                absolute_url(url, link),
+                resolved,
                 str(item_id) if item_id is not None else None,
                 _utc(parse_entry_date(raw_date)) if raw_date else None,
             )

@@ -90,9 +90,8 @@ def _entry(node: lxml.etree._Element, base_url: str) -> SitemapEntry | None:
             for part in child.iter():
                 if _local(part.tag) == "publication_date":
                     published = (part.text or "").strip()
-    if not loc or not readable_url(loc):
-        return None
-    return SitemapEntry(absolute_url(base_url, loc), parse_entry_date(published or lastmod))
+    url = absolute_url(base_url, loc) if loc else None
+    return SitemapEntry(url, parse_entry_date(published or lastmod)) if url else None
 
 
 @dataclass
@@ -103,39 +102,35 @@ class _Pull:
     without_loc: int = 0  # entries with no loc, or one that is not even a URL
 
 
-def _pull(body: bytes, base_url: str, *, recover: bool) -> _Pull:
+def _pull(body: bytes, base_url: str, root: str | None, *, recover: bool) -> _Pull:
     """Entries in document order, each taken when its element closes: with ``recover`` off, an
     entry still open where the document stops is never taken."""
     parser = lxml.etree.XMLPullParser(
-        events=("start", "end"),
+        events=("end",),
+        tag=("{*}url", "{*}sitemap"),  # any namespace or none: sites use old and wrong ones
         recover=recover,
         resolve_entities=False,
         no_network=True,
         remove_comments=True,
         remove_pis=True,
     )
-    found = _Pull(None, [], None)
-    depth = 0
+    found = _Pull(root, [], None)
 
     def drain() -> None:
-        nonlocal depth
-        for event, element in parser.read_events():
-            if event == "start":
-                depth += 1
-                if found.root is None:
-                    found.root = _local(element.tag)
-                continue
-            depth -= 1
-            # Any depth: markup recovered from a missing end tag nests the next <url> in this one.
-            if depth >= 1 and _local(element.tag) in ENTRY_TAGS:
-                entry = _entry(element, base_url)
-                if entry is not None:
-                    found.entries.append(entry)
-                else:
-                    found.without_loc += 1
-                element.clear()  # a 50 MB sitemap need not stay in memory
-                while depth == 1 and element.getprevious() is not None:
-                    del element.getparent()[0]  # type: ignore[union-attr]
+        for _, element in parser.read_events():
+            parent = element.getparent()
+            if parent is None:
+                continue  # a <url> root is no sitemap
+            entry = _entry(element, base_url)
+            if entry is not None:
+                found.entries.append(entry)
+            else:
+                found.without_loc += 1
+            element.clear()  # a 50 MB sitemap need not stay in memory
+            # Only at the top: markup recovered from a missing end tag may nest the next
+            # <url> in this one, whose loc comes before it.
+            while parent.getparent() is None and element.getprevious() is not None:
+                del parent[0]
 
     try:
         parser.feed(body)
@@ -164,11 +159,11 @@ def _entity(match: re.Match[bytes]) -> bytes:
     return "".join(f"&#{ord(c)};" for c in text).encode() if text else b"&amp;" + match[0][1:]
 
 
-def _xml_sitemap(body: bytes, base_url: str) -> SitemapDocument:
+def _xml_sitemap(body: bytes, base_url: str, root: str | None) -> SitemapDocument:
     if not body.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 is left to the parser as is
         body = BARE_AMPERSAND.sub(b"&amp;", body)
         body = NAMED_ENTITY.sub(_entity, body)
-    strict = _pull(body, base_url, recover=False)
+    strict = _pull(body, base_url, root, recover=False)
     problem = warning = None
     found = strict
     if strict.error is not None and strict.error.code == XML_ERR_DOCUMENT_END:
@@ -179,7 +174,7 @@ def _xml_sitemap(body: bytes, base_url: str) -> SitemapDocument:
             "entries are used"
         )
     elif strict.error is not None:
-        found = _pull(body, base_url, recover=True)
+        found = _pull(body, base_url, root, recover=True)
         warning = f"not well-formed XML, read in recovery mode: {strict.error}"
     if found.root is None:
         raise SitemapError(f"not XML: {strict.error}")
@@ -256,10 +251,10 @@ def read_sitemap(body: bytes, base_url: str, content_type: str | None = None) ->
             document = _feed_sitemap(body, base_url, content_type)
         elif not body.startswith(b"<"):
             document = _text_sitemap(body, base_url)
-        elif _root_name(body) in FEED_ROOTS:
+        elif (root := _root_name(body)) in FEED_ROOTS:
             document = _feed_sitemap(body, base_url, content_type)
         else:
-            document = _xml_sitemap(body, base_url)
+            document = _xml_sitemap(body, base_url, root)
     except SitemapError as error:
         raise SitemapError(gzip_problem or str(error)) from None
     if gzip_problem:
@@ -276,6 +271,7 @@ def sitemap_urls_from_robots(body: bytes, base_url: str) -> list[str]:
     urls = []
     for line in body.decode("utf-8-sig", "replace").splitlines():
         match = ROBOTS_SITEMAP_LINE.match(line)
-        if match:
-            urls.append(absolute_url(base_url, match.group(1)))
+        url = absolute_url(base_url, match.group(1)) if match else None
+        if url:
+            urls.append(url)
     return list(dict.fromkeys(urls))
