@@ -227,6 +227,9 @@ class Frontier:
         """One live worker at a time takes care of a dead one."""
         return bool(self.server.set(self.keys.reaping(worker), self.worker, nx=True, px=120_000))
 
+    def release_reap(self, worker: str) -> None:
+        self.server.delete(self.keys.reaping(worker))
+
     def requeue(self, worker: str) -> int:
         """Put ``worker``'s in-flight requests back into the queue, marked as requeued."""
         count = int(self._requeue(keys=[self.keys.inflight(worker), self.keys.queue]))

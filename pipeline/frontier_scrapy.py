@@ -29,9 +29,10 @@ from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
-from pipeline.frontier import REQUEUED_MARK, Frontier, connect, frontier_name
+from pipeline.frontier import REQUEUED_MARK, Frontier, WorkerInfo, connect, frontier_name
 from pipeline.index.recover import recover_archive
 from pipeline.resume import ArchivedPage, archived_pages, serve_from_archive
 from pipeline.warc.recovery import writer_alive
@@ -54,6 +55,7 @@ META_TOKEN = "archive_frontier_token"
 META_REQUEUED = "archive_frontier_requeued"
 HEARTBEAT_INTERVAL_S = 2.0
 IDLE_POLL_S = 1.0
+RECOVERY_ATTEMPTS = 5
 
 _LINKS: weakref.WeakKeyDictionary[Crawler, FrontierLink] = weakref.WeakKeyDictionary()
 _LINKS_LOCK = threading.Lock()
@@ -284,34 +286,56 @@ class FrontierExtension:
         for dead in frontier.dead_workers():
             if dead.worker == frontier.worker or not frontier.claim_reap(dead.worker):
                 continue
-            same_host = dead.host == socket.gethostname()
-            if same_host and writer_alive(dead.pid, None):
-                logger.warning("frontier: %s missed its heartbeat but runs", dead.worker)
-                continue
-            if same_host:  # its .open WARC files can be closed and indexed from here
-                await self.recover_after(dead.worker)
-            count = frontier.requeue(dead.worker)
-            frontier.forget(dead.worker)
-            self.crawler.stats.inc_value("archive/frontier/requeued", count)
-            logger.warning(
-                "frontier: worker %s is gone: %d request(s) it held are queued again",
-                dead.worker,
-                count,
-            )
+            try:
+                await self.reap_one(frontier, dead)
+            except Exception as error:  # Redis or the index failed: the next tick tries again
+                logger.error("frontier: cannot take over from %s yet: %s", dead.worker, error)
+            finally:
+                frontier.release_reap(dead.worker)
+
+    async def reap_one(self, frontier: Frontier, dead: WorkerInfo) -> None:
+        same_host = dead.host == socket.gethostname()
+        if same_host and writer_alive(dead.pid, None):
+            logger.warning("frontier: %s missed its heartbeat but runs", dead.worker)
+            return
+        if same_host:  # its .open WARC files can be closed and indexed from here
+            await self.recover_after(dead.worker)
+        count = frontier.requeue(dead.worker)
+        frontier.forget(dead.worker)
+        self.crawler.stats.inc_value("archive/frontier/requeued", count)
+        logger.warning(
+            "frontier: worker %s is gone: %d request(s) it held are queued again",
+            dead.worker,
+            count,
+        )
 
     async def recover_after(self, worker: str) -> None:
+        """Index what the dead worker archived; retried when the index was busy (a deadlock
+        with a live worker's batch), given up after a few tries: the next start-up does it."""
         runtime = self.runtime
         if runtime.session_factory is None or runtime.crawl_id is None:
             return
-        recovered = await asyncio.to_thread(
-            recover_archive,
-            runtime.session_factory,
-            runtime.config.warc_dir,
-            runtime.crawl_id,
-            runtime.policy,
+        for attempt in range(1, RECOVERY_ATTEMPTS + 1):
+            try:
+                recovered = await asyncio.to_thread(
+                    recover_archive,
+                    runtime.session_factory,
+                    runtime.config.warc_dir,
+                    runtime.crawl_id,
+                    runtime.policy,
+                )
+            except SQLAlchemyError as error:
+                reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+                logger.warning("frontier: recovery after %s failed: %s", worker, reason)
+                await asyncio.sleep(0.5 * attempt)
+                continue
+            if recovered:
+                logger.warning("frontier: archive recovered after %s: %s", worker, dict(recovered))
+            return
+        logger.error(
+            "frontier: what %s archived but did not index waits for the next crawl's start-up",
+            worker,
         )
-        if recovered:
-            logger.warning("frontier: archive recovered after %s: %s", worker, dict(recovered))
 
     # -- the end ------------------------------------------------------------------------------
 
