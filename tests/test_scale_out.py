@@ -21,6 +21,7 @@ from bench.scale_workers import (
     run_workers,
     worker_env,
 )
+from pipeline.frontier import REQUEUED_MARK, Frontier, frontier_name
 from tests.pgdb import fresh_postgres_database
 
 ARTICLES = 300
@@ -105,3 +106,54 @@ def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Pa
         assert audit2.open_files == [] and audit2.verify_code == 0, summary2
         assert "is gone" in run2.workers[1].log(), "the live worker never requeued the dead one's"
         assert redis_keys(redis_url, prefix) == [], "a finished crawl leaves its frontier behind"
+
+
+def frontier_pair(redis_url: str, prefix: str) -> tuple[Frontier, Frontier]:
+    from pipeline.frontier import connect
+
+    server = connect(redis_url)
+    name = frontier_name(prefix, "site", {"url": "http://127.0.0.1:9/"})
+    return Frontier(server, name, "worker-a"), Frontier(server, name, "worker-b")
+
+
+def test_frontier_holds_popped_requests_until_acknowledged_and_requeues_a_dead_workers() -> None:
+    redis_url = redis_test_url()
+    with redis_prefix(redis_url) as prefix:
+        a, b = frontier_pair(redis_url, prefix)
+        assert a.push("fp1", 0, b"\x80one", filter_seen=True, token="")
+        assert a.push("fp2", 0, b"\x80two", filter_seen=True, token="")
+        assert not b.push("fp1", 0, b"\x80one again", filter_seen=True, token="")
+        assert b.push("fp1", 0, b"\x80one, retried", filter_seen=False, token="")
+        assert a.queued() == 3
+
+        popped = a.pop()
+        assert popped is not None
+        _token, data = popped
+        assert a.queued() == 2 and a.inflight_count() == 1
+        second = a.pop()
+        assert second is not None
+        a.ack([second[0]])
+        assert a.inflight_count() == 1  # only the acknowledged one left
+
+        # worker a dies: b puts what a still held back, marked as requeued
+        a.register(crawl_id=None)
+        assert b.requeue(a.worker) == 1
+        assert a.inflight_count() == 0 and b.queued() == 2
+        assert b.reap_count() == 1
+        members = list(b.server.zrange(b.keys.queue, 0, -1))
+        assert REQUEUED_MARK + data in members
+
+
+def test_frontier_is_seeded_once_and_by_an_heir_when_the_seeder_died() -> None:
+    redis_url = redis_test_url()
+    with redis_prefix(redis_url) as prefix:
+        a, b = frontier_pair(redis_url, prefix)
+        a.register(crawl_id=None)
+        assert a.claim_seeding()
+        assert not b.claim_seeding()  # a is alive and seeding
+        a.server.delete(a.keys.alive(a.worker))  # a died mid-seeding
+        assert b.claim_seeding()
+        b.mark_seeded()
+        assert not a.claim_seeding() and a.is_seeded()
+        a.drop()
+        assert not b.is_seeded() and b.claim_seeding()
