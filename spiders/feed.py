@@ -2,7 +2,8 @@
 
 The feed document is archived as well (not as an article), so what the feed said is on record.
 Parsing is spiders.feed_entries (feedparser); a feed that is not well-formed is read as far as
-feedparser can and logged as a warning.
+feedparser can and logged as a warning; a feed cut off in transit is a parse failure row while
+its complete entries are followed.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class FeedSpider(WebSpider):
         if document.warning:
             self.logger.warning("feed: %s: %s", response.url, document.warning)
             self.crawler.stats.inc_value("archive/feed/not_well_formed")
+        if document.problem:
+            self.logger.warning("feed: %s: %s", response.url, document.problem)
+            item.fail("parse", document.problem)
         if document.without_link:
             self.crawler.stats.inc_value("archive/feed/entries_without_link", document.without_link)
         self.logger.info(

@@ -19,9 +19,11 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from spiders.entry_dates import parse_entry_date
+from spiders.xml_repair import complete_elements, escape_stray_entities
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
+ENTRY_TAGS = ("{*}item", "{*}entry")
 HEADER_ONLY_PROBLEMS = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 
 
@@ -43,6 +45,7 @@ class FeedDocument:
     entries: list[FeedEntry]  # in feed order, one per link
     without_link: int  # entries that name no page
     warning: str | None  # what was wrong with a feed that was still read
+    problem: str | None = None  # cut off in transit: only its complete entries are listed
 
 
 def readable_url(text: str) -> bool:
@@ -114,6 +117,15 @@ def _struct_time_utc(value: Any) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(value), UTC)
 
 
+def _feed_entry(entry: Any, dialect: str, body: bytes) -> FeedEntry | None:
+    link = _entry_link(entry, dialect, body)
+    if not link or not readable_url(link):
+        return None
+    published = _struct_time_utc(entry.get("published_parsed") or entry.get("updated_parsed"))
+    entry_id = entry.get("id")
+    return FeedEntry(link, str(entry_id) if entry_id else None, published)
+
+
 def _xml_feed(body: bytes, url: str, content_type: str | None) -> FeedDocument:
     headers = {"content-location": url}
     if content_type:
@@ -122,27 +134,25 @@ def _xml_feed(body: bytes, url: str, content_type: str | None) -> FeedDocument:
         io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
     version = str(parsed.get("version") or "")
+    bozo = parsed.get("bozo_exception")
     if not version and not parsed.entries:
-        problem = parsed.get("bozo_exception")
-        detail = f": {problem}" if problem else ""
+        detail = f": {bozo}" if bozo else ""
         raise FeedError(f"not a feed: neither RSS, Atom, RDF nor JSON Feed{detail}")
+    warning = problem = None
+    read = parsed.entries
+    if parsed.get("bozo"):
+        # A missing or non-XML Content-Type or a wrong declared charset is bozo to feedparser
+        # too, but the feed itself was read whole: only markup errors are worth a warning.
+        if not isinstance(bozo, HEADER_ONLY_PROBLEMS):
+            warning = f"feed is not well-formed, read what could be read: {bozo}"
+        # feedparser reads a cut-off feed to its last byte: its last entry may hold half a link
+        complete = complete_elements(escape_stray_entities(body), ENTRY_TAGS)
+        if complete is not None and complete < len(read):
+            read = read[:complete]
+            problem = f"feed cut off: only its {complete} complete entries are used"
     dialect = _dialect(version or "unknown")
-    entries, without_link = [], 0
-    for entry in parsed.entries:
-        link = _entry_link(entry, dialect, body)
-        if not link or not readable_url(link):
-            without_link += 1
-            continue
-        published = _struct_time_utc(entry.get("published_parsed") or entry.get("updated_parsed"))
-        entry_id = entry.get("id")
-        entries.append(FeedEntry(link, str(entry_id) if entry_id else None, published))
-    warning = None
-    problem = parsed.get("bozo_exception")
-    # A missing or non-XML Content-Type or a wrong declared charset is bozo to feedparser too,
-    # but the feed itself was read whole: only markup errors are worth a warning.
-    if parsed.get("bozo") and not isinstance(problem, HEADER_ONLY_PROBLEMS):
-        warning = f"feed is not well-formed, read what could be read: {problem}"
-    return FeedDocument(dialect, version, entries, without_link, warning)
+    entries = [entry for entry in (_feed_entry(e, dialect, body) for e in read) if entry]
+    return FeedDocument(dialect, version, entries, len(read) - len(entries), warning, problem)
 
 
 def _utc(when: datetime | None) -> datetime | None:
@@ -205,6 +215,13 @@ def read_feed(body: bytes, url: str, content_type: str | None = None) -> FeedDoc
     unique: dict[str, FeedEntry] = {}
     for entry in found.entries:
         unique.setdefault(entry.link, entry)
+    if found.problem and not unique:
+        raise FeedError(found.problem)
     return FeedDocument(
-        found.dialect, found.version, list(unique.values()), found.without_link, found.warning
+        found.dialect,
+        found.version,
+        list(unique.values()),
+        found.without_link,
+        found.warning,
+        found.problem,
     )

@@ -10,7 +10,6 @@ the publisher wrote them.
 
 from __future__ import annotations
 
-import html.entities
 import re
 import zlib
 from dataclasses import dataclass
@@ -21,21 +20,13 @@ import lxml.etree
 
 from spiders.entry_dates import parse_entry_date
 from spiders.feed_entries import FeedError, absolute_url, read_feed, readable_url
+from spiders.xml_repair import XML_ERR_DOCUMENT_END, ends_at_error, escape_stray_entities
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol allows 50 MB uncompressed
 GZIP_CHUNK = 64 * 1024
 ENTRY_TAGS = frozenset({"url", "sitemap"})
 SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
 FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
-XML_ERR_TAG_NOT_FINISHED = 77  # libxml2: "Premature end of data in tag ..."
-XML_ERR_DOCUMENT_END = 5  # libxml2: "Extra content at the end of the document"
-# A "&" that starts no entity or character reference: common in hand-made sitemaps; libxml2's
-# recovery would silently drop the text after it ("?a=1&b=2" -> "?a=1=2").
-BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
-# HTML's named entities (&eacute;) in a sitemap, which declares none: libxml2's recovery would
-# cut the URL there; they become the characters they name, unknown names stay text.
-NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
-XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 ROBOTS_SITEMAP_LINE = re.compile(r"^\s*site-?map\s*:\s*(\S+)", re.IGNORECASE)
 
 
@@ -142,33 +133,14 @@ def _pull(body: bytes, base_url: str, root: str | None, *, recover: bool) -> _Pu
     return found
 
 
-def _ends_at_error(body: bytes, error: lxml.etree.XMLSyntaxError) -> bool:
-    """True if the parser failed because the document stopped (cut off), not on bad markup."""
-    if error.code == XML_ERR_TAG_NOT_FINISHED:
-        return True
-    line, column = error.position
-    lines = body.split(b"\n")
-    return line >= len(lines) and column >= len(lines[-1].rstrip())
-
-
-def _entity(match: re.Match[bytes]) -> bytes:
-    name = match[1].decode("ascii")
-    if name in XML_ENTITIES:
-        return match[0]
-    text = html.entities.html5.get(name + ";")
-    return "".join(f"&#{ord(c)};" for c in text).encode() if text else b"&amp;" + match[0][1:]
-
-
 def _xml_sitemap(body: bytes, base_url: str, root: str | None) -> SitemapDocument:
-    if not body.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 is left to the parser as is
-        body = BARE_AMPERSAND.sub(b"&amp;", body)
-        body = NAMED_ENTITY.sub(_entity, body)
+    body = escape_stray_entities(body)
     strict = _pull(body, base_url, root, recover=False)
     problem = warning = None
     found = strict
     if strict.error is not None and strict.error.code == XML_ERR_DOCUMENT_END:
         warning = f"ignored what follows the sitemap's last element: {strict.error}"
-    elif strict.error is not None and _ends_at_error(body, strict.error):
+    elif strict.error is not None and ends_at_error(body, strict.error):
         problem = (
             f"sitemap cut off ({strict.error}): only its {len(strict.entries)} complete "
             "entries are used"

@@ -115,6 +115,28 @@ def test_broken_feed_is_read_as_far_as_possible_with_a_warning() -> None:
     assert document.warning is not None and "not well-formed" in document.warning
 
 
+@pytest.mark.parametrize("cut_before", [b"/news/3-", b"</link></item></channel>"])
+def test_a_feed_cut_off_keeps_its_complete_entries_only(cut_before: bytes) -> None:
+    whole = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t &amp; u</title>
+  <item><title>Fish & chips</title><link>http://news.test/news/1.html</link></item>
+  <item><link>http://news.test/news/2.html</link></item>
+  <item><link>http://news.test/news/3-the-whole-slug.html</link></item></channel></rss>"""
+    document = read_feed(whole[: whole.rindex(cut_before)], FEED_URL)
+    assert [entry.link for entry in document.entries] == [
+        "http://news.test/news/1.html",
+        "http://news.test/news/2.html",
+    ]
+    assert document.problem == "feed cut off: only its 2 complete entries are used"
+    assert read_feed(whole, FEED_URL).problem is None  # whole, despite its bare "&"
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+  <entry><id>1</id><link href="http://news.test/a.html"/></entry>
+  <entry><id>2</id><link href="http://news.test/b-cut"""
+    document = read_feed(atom, FEED_URL)
+    assert [entry.link for entry in document.entries] == ["http://news.test/a.html"]
+    with pytest.raises(FeedError, match="feed cut off: only its 0 complete entries"):
+        read_feed(atom[: atom.index(b"<entry>") + 20], FEED_URL)
+
+
 def test_a_missing_or_wrong_content_type_is_no_warning() -> None:
     body = (
         b'<rss version="2.0"><channel><item><link>http://news.test/1</link></item></channel></rss>'

@@ -30,6 +30,7 @@ PAGES = {
     "/elsewhere/based-3.html": ("Museum wing reopens", "museum wing", "Castleton"),
     "/news/broken-1.html": ("Water tower painted", "water tower", "Fairview"),
     "/news/broken-2.html": ("Allotments expand", "allotment", "Meadowbank"),
+    "/news/cut-feed-1.html": ("Lido refilled", "lido", "Seaview"),
 }
 
 
@@ -96,8 +97,15 @@ def routes(base: str) -> dict[str, Page]:
         f"<item><link>{base}/news/broken-1.html</link></item>"
         f"<item><link>{base}/news/broken-2.html</link></item>"
     ).encode()  # a bare "&", an undefined entity, no end tags
+    cut_atom = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        f'<entry><id>1</id><link href="{base}/news/cut-feed-1.html"/></entry>'
+        f'<entry><id>2</id><link href="{base}/news/cut-feed-2-never-fetched.html"/></entry>'
+    ).encode()
+    cut_atom = cut_atom[: cut_atom.index(b"-2-never")]  # the file ends inside an href
     return {
         **pages,
+        "/feeds/cut.atom": Page(body=cut_atom, content_type="application/atom+xml"),
         "/robots.txt": Page(
             body=f"User-agent: *\nDisallow: /x/\nSite-map: {base}/sitemap_index.xml\n".encode(),
             content_type="text/plain",
@@ -193,3 +201,19 @@ def test_broken_feed_is_followed_with_a_warning(wild_site: NewsSite, tmp_path: P
     assert {"/news/broken-1.html", "/news/broken-2.html"} <= set(wild_site.hits)
     assert "feed is not well-formed, read what could be read" in result.err
     assert db_rows(tmp_path, "select count(*) from failures") == [(0,)]
+
+
+def test_cut_off_feed_is_a_parse_failure_and_its_complete_entries_are_followed(
+    wild_site: NewsSite, tmp_path: Path
+) -> None:
+    crawl("feed", tmp_path, "-a", f"url={wild_site.url('/feeds/cut.atom')}")
+    assert "/news/cut-feed-1.html" in wild_site.hits
+    assert not any(hit.startswith("/news/cut-feed-2") for hit in wild_site.hits)
+    failures = db_rows(tmp_path, "select uri, stage, reason from failures")
+    assert failures == [
+        (
+            wild_site.url("/feeds/cut.atom"),
+            "parse",
+            "feed cut off: only its 1 complete entries are used",
+        )
+    ]
