@@ -45,12 +45,14 @@ class FeedSpider(WebSpider):
         super().__init__(*args, **kwargs)
         self.feed_url = url
         self.archive_args = {"url": url}
+        try:
+            check_http_url(url, "url")
+        except ArgumentError as error:
+            self.argument_error = str(error)  # `scrapy crawl` refuses it before the crawl
 
     async def start(self) -> AsyncIterator[Any]:
-        try:
-            check_http_url(self.feed_url, "url")
-        except ArgumentError as error:
-            yield self.rejected(self.feed_url, str(error))
+        if self.argument_error:
+            yield self.rejected(self.feed_url, self.argument_error)
             return
         yield self.request(self.feed_url, self.parse)
 

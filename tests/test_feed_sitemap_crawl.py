@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import archive_env, assert_clean_error, scrapy
 from tests.newsite import NewsSite, Page, _Handler, _Server, article_html, crawl, db_rows
 
 XML = "application/xml"
@@ -217,3 +218,22 @@ def test_cut_off_feed_is_a_parse_failure_and_its_complete_entries_are_followed(
             "feed cut off: only its 1 complete entries are used",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("spider", "arguments", "message"),
+    [
+        ("feed", ["-a", "url=feed.xml"], "url: not an absolute http(s) URL: 'feed.xml'"),
+        (
+            "sitemap",
+            ["-a", "url=http://127.0.0.1:9/sitemap.xml", "-a", "until=end of May"],
+            "until: expected an ISO date like 2024-05-14, got 'end of May'",
+        ),
+    ],
+)
+def test_unusable_arguments_are_refused_before_the_crawl(
+    tmp_path: Path, spider: str, arguments: list[str], message: str
+) -> None:
+    result = scrapy("crawl", spider, *arguments, env=archive_env(tmp_path))
+    assert_clean_error(result, message)
+    assert not (tmp_path / "warc").exists()
