@@ -46,8 +46,11 @@ def sqlite_path(url: URL) -> Path | None:
 
 def make_engine(url: str) -> Engine:
     parsed = parse_url(url)
+    # PostgreSQL: a pooled connection the server ended (restart, failover, pg_terminate_backend)
+    # is found by a ping at checkout and replaced, instead of failing the next transaction.
+    options = {"pool_pre_ping": True} if parsed.get_backend_name() == "postgresql" else {}
     try:
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, **options)
     except (exc.ArgumentError, exc.NoSuchModuleError) as error:
         raise DatabaseError(f"cannot use database URL {url!r}: {error}") from error
     if parsed.get_backend_name() == "sqlite":
