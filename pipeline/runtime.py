@@ -80,6 +80,7 @@ class ArchiveRuntime:
         self.archived_pages: dict[str, ArchivedPage] = {}
         self.recovered: Counter[str] = Counter()
         self.start_error: str | None = None
+        self.close_error: str | None = None  # the database failed while the crawl closed
         # The shared frontier's Redis (scale-out), checked with the index before a crawl starts.
         self.redis_url = ""
 
@@ -229,6 +230,21 @@ class ArchiveRuntime:
             self.index_writer.close()
         if self.writer is not None:
             self.writer.close()
+        try:
+            self._index_failed_and_finish(stats)
+        except SQLAlchemyError as error:
+            # The database failed under the crawl: `scrapy crawl` prints this line, exit code 1.
+            logger.debug("closing crawl %s failed", self.crawl_id, exc_info=True)
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            self.close_error = (
+                f"the database failed at the end of crawl {self.crawl_id}: {reason} (what the "
+                "crawl archived is in its WARC files: the next crawl indexes what is missing)"
+            )
+            logger.error("archive: %s", self.close_error)
+        finally:
+            self.release()
+
+    def _index_failed_and_finish(self, stats: dict[str, Any]) -> None:
         if self.session_factory is not None and self.index_errors:
             # Items the index writer failed are in this crawl's WARC files: index them now.
             own = [self.config.warc_dir / name for name in self.writer.files] if self.writer else []
@@ -243,7 +259,6 @@ class ArchiveRuntime:
                     queries.upsert_warc_file(session, name, size, closed=True)
                 if self.crawl_id is not None:
                     queries.finish_crawl(session, self.crawl_id, stats)
-        self.release()
 
 
 def count_item(stats: Stats, item: ArchiveItem) -> None:

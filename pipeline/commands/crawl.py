@@ -93,8 +93,9 @@ class Command(ScrapyCrawlCommand):
             return
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if runtime.start_error is not None:
-            print(f"newsvault: error: {runtime.start_error}", file=sys.stderr)
+        failure = runtime.start_error or runtime.close_error
+        if failure is not None:
+            print(f"newsvault: error: {failure}", file=sys.stderr)
             self.exitcode = ARCHIVE_FAILED_EXIT
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
