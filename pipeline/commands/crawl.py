@@ -74,6 +74,8 @@ class Command(ScrapyCrawlCommand):
             policy_from_settings(self.settings),
             job_dir(self.settings),
         )
+        # As ArchiveRuntime.for_crawler does: the shared frontier is checked with the index.
+        probe.redis_url = str(self.settings.get("ARCHIVE_REDIS_URL") or "").strip()
         try:
             probe.preflight()
         except ArchiveStartError as error:
