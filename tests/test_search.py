@@ -104,6 +104,9 @@ def test_collapse_duplicates(session_factory: Factory, corpus: dict[str, int]) -
     assert sorted(both) == sorted([corpus["budget"], corpus["budget_copy"]])
     with session_factory() as s:
         copy = search_documents(s, "today", collapse_duplicates=False)
+        # --all with no other filter: the count query names its table itself.
+        assert count_matches(s, "parliament", collapse_duplicates=False).documents == 2
+        assert count_matches(s, "parliament").documents == 1
     assert copy[0].duplicate_of == corpus["budget"]
 
 

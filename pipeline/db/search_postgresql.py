@@ -67,10 +67,10 @@ def _plan_for(session: Session, query: SearchQuery) -> Iterator[None]:
         yield
         return
     session.execute(_BITMAP_ONLY, {"setting": "off"})
-    try:
-        yield
-    finally:
-        session.execute(_BITMAP_ONLY, {"setting": "on"})
+    # No finally: an error aborts the transaction, which undoes these transaction-local
+    # settings, and a statement sent then would only hide the error behind another one.
+    yield
+    session.execute(_BITMAP_ONLY, {"setting": "on"})
 
 
 def ranked_ids(
@@ -116,6 +116,8 @@ def count(session: Session, query: SearchQuery, filters: SearchFilters, cap: int
     """How many documents match, counting no further than ``cap``."""
     matches = (
         select(literal(1))
+        # Named: without filters (--all) no other clause would bring in the table.
+        .select_from(Document)
         .where(_VECTOR.op("@@")(_tsquery(query)), *filters.all())
         .limit(cap)
         .subquery()
