@@ -99,7 +99,9 @@ def copy_records(
         try:
             new = copy_one(writer, scanned, index)
         except ValueError as error:  # the writer refuses malformed headers and ids by name
-            yield ScanProblem(old.warc_file, old.offset, f"cannot copy {old.record_id}: {error}")
+            # Kept where it lies instead: a record our writer cannot express is still a record.
+            scanned.anomalies.append(f"not copied ({error}): indexed where it lies")
+            yield scanned
             continue
         if new is None:
             yield scanned

@@ -1,10 +1,11 @@
-"""`scrapy crawl warc -a path=FILE_OR_DIR [-a copy=true]`: import existing WARC and WACZ files.
+"""`scrapy crawl warc -a path=FILE_OR_DIR [-a copy=true]`: import WARC, ARC and WACZ files.
 
-Nothing is fetched. Each response/resource record becomes an item whose capture points at the
-record where it lies (``warc_file`` is the absolute path, or ``file.wacz#archive/x.warc.gz``);
-with ``copy=true`` the records are rewritten into our own WARCs instead. Revisits are resolved to
-their original (by WARC-Refers-To, then target URI and date, then payload digest), found in the
-imported files or in our archive. Broken or truncated files become failure items with the reason.
+Nothing is fetched. Every record but warcinfo becomes an item (a request joins its response's)
+whose capture points at the record where it lies (``warc_file`` is the absolute path, or
+``file.wacz#archive/x.warc.gz``); with ``copy=true`` the records are rewritten into our own
+WARCs instead. Revisits are resolved to their original (by WARC-Refers-To, then target URI and
+date, then payload digest), found in the imported files or in our archive. Broken or truncated
+files become failure items with the reason.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from sqlalchemy import select
 
+from pipeline.db.models import Capture, WarcFile
 from pipeline.db.queries_core import warc_file_name
 from pipeline.index.reindex import indexed_record_ids
 from pipeline.items import ArchiveItem
@@ -114,6 +117,8 @@ class WarcImportSpider(scrapy.Spider):
                 if isinstance(scanned, ScannedRecord):
                     index.add(scanned)
         index.finish()
+        if not self.copy and all_locations:
+            index.avoid_taken(self._ids_indexed_elsewhere(index.seen_ids))
         for original, derived in index.duplicates:
             self.logger.warning(
                 "warc: record id %s occurs more than once: a later one is indexed as %s",
@@ -222,6 +227,22 @@ class WarcImportSpider(scrapy.Spider):
         runtime.open(self)
         with runtime.session() as session:
             return indexed_record_ids(session, warc_file_name(location))
+
+    def _ids_indexed_elsewhere(self, record_ids: set[str]) -> dict[str, str]:
+        """Of ``record_ids``, those the index has already, with the file it has them in."""
+        runtime = ArchiveRuntime.for_crawler(self.crawler)
+        runtime.open(self)
+        found: dict[str, str] = {}
+        ids = sorted(record_ids)
+        with runtime.session() as session:
+            for start in range(0, len(ids), 500):
+                statement = (
+                    select(Capture.record_id, WarcFile.name)
+                    .join(WarcFile, WarcFile.id == Capture.warc_file_id)
+                    .where(Capture.record_id.in_(ids[start : start + 500]))
+                )
+                found.update((record_id, name) for record_id, name in session.execute(statement))
+        return found
 
     def _archived_original(self, ref: RecordRef) -> RecordRef | None:
         if not ref.payload_digest:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from pipeline.db.queries_core import warc_file_name
 from pipeline.warc.record_ids import duplicate_record_id
 from pipeline.warc.ref import RecordRef
 from spiders.warc_source import ScannedRecord
@@ -84,6 +85,21 @@ class RecordIndex:
             self.seen_ids.add(ref.record_id)
             self.index_ids[place] = record_id
         self.rename(scanned)
+
+    def avoid_taken(self, indexed: dict[str, str]) -> None:
+        """Records whose id the index holds for another file (an earlier import of a copy of
+        it, say) get a derived id too, like duplicates within one import."""
+        for (location, offset), record_id in list(self.index_ids.items()):
+            elsewhere = indexed.get(record_id)
+            if elsewhere is not None and elsewhere != warc_file_name(location):
+                derived = duplicate_record_id(record_id, location, offset)
+                self.index_ids[(location, offset)] = derived
+                self.duplicates.append((record_id, derived))
+                for table in (self.by_id, self.requests_by_id):
+                    if record_id in table and table[record_id].warc_file == location:
+                        table[derived] = replace(table.pop(record_id), record_id=derived)
+                if record_id in self.sources:
+                    self.sources.add(derived)
 
     def rename(self, scanned: ScannedRecord) -> ScannedRecord:
         """``scanned`` under the id the index knows it by (second pass)."""

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_datetime
 
 from pipeline.warc.reading import (
     WarcReadError,
     decoded_http_payload,
+    header_end,
     read_record,
     target_uri,
     verify_record,
@@ -117,15 +117,15 @@ def check_record(location: str, offset: int, length: int) -> str | None:
     data, problem = _record_bytes(location, offset, length)
     if problem is not None:
         return problem
-    head_end = data.find(b"\r\n\r\n")
+    head_end = header_end(data)
     if head_end < 0:
         return "truncated WARC header"
     declared = 0
-    for line in data[:head_end].split(b"\r\n"):
+    for line in data[:head_end].split(b"\n"):
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length" and value.strip().isdigit():
             declared = int(value)
-    have = len(data) - head_end - 4
+    have = len(data) - head_end
     if have < declared:
         return f"truncated record: Content-Length {declared} but only {have} bytes"
     return None
@@ -136,7 +136,7 @@ def source_anomalies(location: str, offset: int, length: int) -> list[str]:
     not match. Found at import, stored with the item, so ``verify`` can tell them apart from
     changes made to the file later."""
     data, _ = _record_bytes(location, offset, min(length, 1 << 16))
-    head = data[: data.find(b"\r\n\r\n")].decode("latin-1", "replace").split("\r\n")
+    head = data[: max(0, header_end(data))].decode("latin-1", "replace").splitlines()
     anomalies = []
     if head and head[0].strip() not in ("WARC/1.0", "WARC/1.1"):
         anomalies.append(f"version {head[0].strip()[:20]}")
@@ -200,14 +200,24 @@ def _ref(record: object, location: str, offset: int, length: int) -> RecordRef:
     )
 
 
-def _gap(location: str, start: int, end: int) -> int | None:
-    """Bytes of blank lines (or gzip padding) from ``start`` to ``end``; None if anything else."""
+BLANK = b"\r\n\t \0"
+
+
+def _gap(location: str, start: int, end: int) -> tuple[int, int] | None:
+    """Between two records: (bytes, of which not blank). Blank lines and gzip padding are slack;
+    one line of data is what warcio skips after a record whose Content-Length is too short.
+    None for anything else."""
     if end - start > 1 << 20:
         return None
     with open_location(location) as fh:
         fh.seek(start)
         gap = fh.read(end - start)
-    return len(gap) if not gap.strip(b"\r\n\t \0") else None
+    if not gap.strip(BLANK):
+        return len(gap), 0
+    line, _, rest = gap.partition(b"\n")
+    if not rest.strip(BLANK):
+        return len(gap), len(line) + 1
+    return None
 
 
 def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | ScanProblem]:
@@ -225,9 +235,10 @@ def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | Sc
                 # The payload first: asking for the offset reads the record to its end.
                 payload = record.raw_stream.read() if payloads else b""
                 offset, length = iterator.get_record_offset(), iterator.get_record_length()
-                gap = _gap(location, expected, offset) if offset != expected else 0
-                if gap is None or record.format != "warc":
+                found = _gap(location, expected, offset) if offset != expected else (0, 0)
+                if found is None or record.format != "warc":
                     break
+                gap, overrun = found
                 problem = None if arc else check_record(location, offset, length)
                 if problem is not None:
                     yield ScanProblem(location, offset, problem)
@@ -241,12 +252,20 @@ def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | Sc
                 scanned.source_id = scanned.ref.record_id
                 if payloads and not arc:
                     scanned.anomalies = source_anomalies(location, offset, length)
+                if overrun:
+                    scanned.anomalies.append(
+                        f"{overrun} byte(s) of data before this record, after the Content-Length "
+                        "of the record before it (too short?)"
+                    )
                 yield scanned
-        except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as error:
-            yield ScanProblem(location, expected, f"unreadable WARC data: {error}")
+        except Exception as error:  # warcio raises whatever its parsers hit in corrupt data
+            # A cut-off record makes warcio fail in many ways: say so when that is the cause.
+            size = location_size(location)
+            cut = check_record(location, expected, size - expected) if expected < size else None
+            yield ScanProblem(location, expected, cut or f"unreadable WARC data: {error}")
             return
     size = location_size(location)
-    if expected != size and _gap(location, expected, size) is None:
+    if expected != size and _gap(location, expected, size) != (size - expected, 0):
         yield ScanProblem(location, expected, "not a WARC record here (truncated or corrupt file)")
 
 

@@ -26,6 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.warc.content_encoding import zstd
+from spiders.warc_source import ScannedRecord, ScanProblem, scan
 from tests.cli import archive_env, scrapy
 from tests.newsite import NewsSite, Page, article_html, crawl, db_rows, news_site
 
@@ -254,3 +255,55 @@ def test_arc_and_arc_gz_import_where_they_lie(tmp_path: Path) -> None:
     assert reason.startswith("not a .warc") and reason.endswith("not imported")
     verify(archive)
     reindex_keeps_captures(archive)
+
+
+def test_verify_tells_source_anomalies_from_later_changes(tmp_path: Path) -> None:
+    data = warcio_records(gzip=False, count=2)
+    # The first record's body differs from its digests when imported (as the writer left it).
+    source = tmp_path / "odd.warc"
+    source.write_bytes(data.replace(b"Report 0", b"Rapport0", 1))
+    archive = tmp_path / "archive"
+    crawl("warc", archive, "-a", f"path={source}")
+    assert_every_record_kept(archive, source)
+    out = verify(archive)
+    assert "the source file was like this at import: payload digest mismatch" in out
+    # Then the second record changes: that is a problem, the first stays a note.
+    changed = source.read_bytes().replace(b"Report 1", b"Rapport1", 1)
+    source.write_bytes(changed)
+    result = scrapy("verify", env=archive_env(archive))
+    assert result.code == 1
+    second = min(o for o, _ in records_read(source) if o > 0)
+    problems = [line for line in result.out.splitlines() if line.startswith("PROBLEM")]
+    assert problems and all(f"{source}:{second}:" in line for line in problems)
+
+
+def test_a_copy_of_an_imported_file_imports_too(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "crawl.warc.gz", tmp_path / "b" / "crawl.warc.gz"
+    for path in (first, second):
+        path.parent.mkdir()
+    first.write_bytes(warcio_records(gzip=True, count=2))
+    shutil.copy(first, second)
+    archive = tmp_path / "archive"
+    crawl("warc", archive, "-a", f"path={first}")
+    result = crawl("warc", archive, "-a", f"path={second}")
+    assert_every_record_kept(archive, first, second)
+    assert "occurs more than once" in result.err
+    verify(archive)
+    reindex_keeps_captures(archive)
+
+
+@pytest.mark.parametrize("gzip_records", [True, False])
+def test_a_file_cut_anywhere_ends_in_one_problem(tmp_path: Path, gzip_records: bool) -> None:
+    data = warcio_records(gzip=gzip_records, count=3)
+    whole = len(records_read_bytes(data))
+    cut = tmp_path / "cut.warc"
+    for end in range(1, len(data) - 4, 41):
+        cut.write_bytes(data[:end])
+        results = list(scan(str(cut)))
+        kept = [r for r in results if isinstance(r, ScannedRecord)]
+        assert len(kept) < whole and isinstance(results[-1], ScanProblem), end
+        assert not [r for r in results[:-1] if isinstance(r, ScanProblem)], end
+
+
+def records_read_bytes(data: bytes) -> list[str]:
+    return [record.rec_type for record in ArchiveIterator(io.BytesIO(data))]

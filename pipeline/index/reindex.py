@@ -161,8 +161,11 @@ def item_from_metadata(
     if fields.get("failure") is not None:
         item.fail(str(fields.get("stage") or "unknown"), str(fields["failure"]))
         return item, None
-    if source is not None and source.ref.record_type == "revisit" and source.ref.refers_to:
-        item.revisit_of = replace(source.ref, record_id=source.ref.refers_to)
+    # The original the crawl or import resolved (an imported revisit may name it by URI and
+    # date, or by digest only), else the one the revisit names.
+    original = fields.get("revisit_of") or (source.ref.refers_to if source else None)
+    if source is not None and source.ref.record_type == "revisit" and original:
+        item.revisit_of = replace(source.ref, record_id=str(original))
         return item, None
     if not fields.get("indexed") or conversion is None:
         item.index_as_article = False

@@ -39,6 +39,8 @@ def _inflate(data: bytes, wbits: int) -> bytes:
         rest = inflater.unused_data
         inflater = zlib.decompressobj(wbits)
         out.append(inflater.decompress(rest, MAX_DECODED_BYTES))
+    if not inflater.eof:
+        raise zlib.error("the compressed data ends early (truncated or corrupt)")
     return b"".join(out)
 
 
@@ -47,11 +49,15 @@ def _gzip(data: bytes) -> bytes:
 
 
 def _deflate(data: bytes) -> bytes:
-    # "deflate" is meant to be zlib-wrapped; many servers send raw deflate.
+    # "deflate" is meant to be zlib-wrapped; many servers send raw deflate, some nothing at all.
     try:
         return _inflate(data, zlib.MAX_WBITS)
     except zlib.error:
+        pass
+    try:
         return _inflate(data, -zlib.MAX_WBITS)
+    except zlib.error:
+        return data
 
 
 def _brotli(data: bytes) -> bytes:
@@ -71,6 +77,10 @@ DECODERS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
+# Codings whose data starts with a signature: a body without it was not encoded so.
+MAGIC = {"gzip": b"\x1f\x8b", "x-gzip": b"\x1f\x8b", "zstd": b"\x28\xb5\x2f\xfd"}
+
+
 def content_codings(value: str | None) -> list[str]:
     """The codings of a Content-Encoding value, in the order they were applied."""
     codings = [part.strip().lower() for part in (value or "").split(",")]
@@ -87,6 +97,11 @@ def decode_content(value: str | None, data: bytes) -> bytes:
     if not codings or any(coding not in DECODERS for coding in codings):
         return data
     for coding in reversed(codings):
+        magic = MAGIC.get(coding)
+        if magic is not None and not data.startswith(magic):
+            # Servers label plain bodies gzip (or zstd) too; browsers and warcio read them as
+            # they are, and so does this.
+            continue
         try:
             data = DECODERS[coding](data)
         except Exception as error:  # zlib.error, brotli.error, zstd.ZstdError alike

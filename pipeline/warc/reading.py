@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import io
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -314,9 +315,8 @@ def _arc_record_at(fh: BinaryIO, path: Path, offset: int, size: int, name: str) 
         fh.seek(offset)
         data = fh.readline(_FIRST_CHUNK)
         declared = data.rstrip().rsplit(b" ", 1)[-1]
-        if not declared.isdigit():
-            raise WarcReadError(path, offset, f"not an ARC record header: {data[:60]!r}")
-        data += fh.read(int(declared))
+        # A length that is no number (-1, abc) is an empty block, as warcio reads it.
+        data += fh.read(int(declared)) if declared.isdigit() else b""
         length = len(data)
     warc, block = arc_as_warc(data, path, offset, name)
     ref = _ref(warc, path, offset, length, name)
@@ -328,12 +328,13 @@ def arc_as_warc(data: bytes, path: Path, offset: int, name: str) -> tuple[Status
     Archive-length, then the block)."""
     line, _, rest = data.partition(b"\n")
     parts = line.decode("latin-1").rstrip().rsplit(" ", 4)
-    if len(parts) != 5 or not parts[4].isdigit() or len(parts[2]) < 14:
+    if len(parts) != 5 or len(parts[2]) < 14 or not parts[2][:14].isdigit():
         raise WarcReadError(path, offset, f"not an ARC record header: {line[:60]!r}")
     uri, ip, stamp, content_type, declared = parts
-    block = rest[: int(declared)]
+    block = rest[: int(declared)] if declared.isdigit() else b""
     kind = "warcinfo" if uri.startswith("filedesc://") else "response"
-    if kind == "response" and uri.lower().startswith(("http:", "https:")):
+    is_http = uri.lower().startswith(("http:", "https:")) and block.startswith(b"HTTP/")
+    if kind == "response" and is_http:
         content_type = "application/http;msgtype=response"
     when = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}Z"
     headers = [
@@ -348,6 +349,16 @@ def arc_as_warc(data: bytes, path: Path, offset: int, name: str) -> tuple[Status
     return StatusAndHeaders("", headers, protocol="WARC/1.0"), block
 
 
+_BLANK_LINE = re.compile(rb"\n\r*\n")
+
+
+def header_end(data: bytes) -> int:
+    """Where the block starts: after the first blank line (CRLF as the WARC standard has it,
+    or LF, or the CR CR LF some writers produced); -1 if there is none."""
+    found = _BLANK_LINE.search(data)
+    return found.end() if found else -1
+
+
 def _plain_record(fh: BinaryIO, path: Path, offset: int, size: int) -> tuple[bytes, int]:
     """The bytes of an uncompressed record at ``offset`` (an external ``.warc`` file) and its
     length: header, block and the CRLF CRLF after it when present.
@@ -357,14 +368,14 @@ def _plain_record(fh: BinaryIO, path: Path, offset: int, size: int) -> tuple[byt
     """
     fh.seek(offset)
     head = b""
-    while (end := head.find(_END_OF_RECORD)) < 0:
+    while (end := header_end(head)) < 0:
         chunk = fh.read(_FIRST_CHUNK)
         if not chunk or len(head) > MAX_RECORD_BYTES:
             raise WarcReadError(path, offset, "truncated WARC header")
         head += chunk
-    header = head[: end + 4]
+    header = head[:end]
     declared = 0
-    for line in header.split(b"\r\n"):
+    for line in header.split(b"\n"):
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length" and value.strip().isdigit():
             declared = int(value)
