@@ -37,7 +37,7 @@ def one_run(
 ) -> tuple[WorkerRun, list[str], list[int]]:
     """``count`` workers (0: one crawl without Redis); (run, problems, articles per worker)."""
     pages = len(served.site.articles)
-    budget = str(pages + len(hub_paths()) + 50)
+    budget = str(3 * (pages + len(hub_paths())))  # max_pages counts per worker
     spider_args = {"url": served.base + "/", "max_depth": "3", "max_pages": budget}
     before = served.article_hits()
     with (

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import weakref
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from scrapy.utils.job import job_dir
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from pipeline.archive_lock import ArchiveBusyError, ArchiveLock
 from pipeline.config import ArchiveConfig, archive_config
@@ -45,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 _RUNTIMES: weakref.WeakKeyDictionary[Crawler, ArchiveRuntime] = weakref.WeakKeyDictionary()
 _RUNTIMES_LOCK = threading.Lock()
+# PostgreSQL's deadlock_detected and serialization_failure: another transaction won, try again.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+CLOSE_ATTEMPTS = 5
 
 
 class ArchiveStartError(Exception):
@@ -78,6 +82,8 @@ class ArchiveRuntime:
         self.stored_events: dict[str, asyncio.Event] = {}
         # What this job archived in earlier runs (JOBDIR only): served from the archive.
         self.archived_pages: dict[str, ArchivedPage] = {}
+        # What this job's earlier runs ended as failure rows: not tried again (JOBDIR only).
+        self.failed_earlier: set[str] = set()
         self.recovered: Counter[str] = Counter()
         self.start_error: str | None = None
         self.close_error: str | None = None  # the database failed while the crawl closed
@@ -157,6 +163,7 @@ class ArchiveRuntime:
         if job_crawls:
             with factory() as session:
                 self.archived_pages = archived_pages(session, job_crawls)
+                self.failed_earlier = queries.failure_uris_of_crawls(session, job_crawls)
             logger.info("archive: resuming a job: %d pages archived", len(self.archived_pages))
         self.index_writer = IndexWriterProcess(
             self.config.db_url, crawl_id=self.crawl_id, policy=self.policy
@@ -231,7 +238,7 @@ class ArchiveRuntime:
         if self.writer is not None:
             self.writer.close()
         try:
-            self._index_failed_and_finish(stats)
+            self._finish_despite_deadlocks(stats)
         except SQLAlchemyError as error:
             # The database failed under the crawl: `scrapy crawl` prints this line, exit code 1.
             logger.debug("closing crawl %s failed", self.crawl_id, exc_info=True)
@@ -243,6 +250,20 @@ class ArchiveRuntime:
             logger.error("archive: %s", self.close_error)
         finally:
             self.release()
+
+    def _finish_despite_deadlocks(self, stats: dict[str, Any]) -> None:
+        """Several workers on one PostgreSQL index (scale-out): a deadlock with another worker's
+        batch is transient, so the end of the crawl is tried again before it gives up."""
+        for attempt in range(1, CLOSE_ATTEMPTS + 1):
+            try:
+                self._index_failed_and_finish(stats)
+                return
+            except OperationalError as error:
+                transient = getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+                if not transient or attempt == CLOSE_ATTEMPTS:
+                    raise
+                logger.warning("archive: closing crawl %s: %s; again", self.crawl_id, error.orig)
+                time.sleep(0.5 * attempt)
 
     def _index_failed_and_finish(self, stats: dict[str, Any]) -> None:
         if self.session_factory is not None and self.index_errors:
