@@ -12,7 +12,7 @@ import pytest
 
 from bench.archive_audit import audit_archive
 from bench.crawl_run import archive_env
-from bench.loopback_site import build_site, hub_paths, serve
+from bench.loopback_site import Route, Site, build_site, hub_paths, serve
 from bench.scale_workers import (
     REDIS_TEST_ENV,
     captures_per_crawl,
@@ -25,6 +25,9 @@ from pipeline.frontier import REQUEUED_MARK, Frontier, frontier_name
 from tests.pgdb import fresh_postgres_database
 
 ARTICLES = 300
+# Articles also served under a second URL, linked from a hub of their own: both workers fetch
+# the two copies at about the same time, and the same text must end as one document.
+COPIES = 60
 TIMEOUT_S = 150
 
 
@@ -45,8 +48,41 @@ def redis_test_url() -> str:
 
 
 def site_args(base: str, articles: int) -> dict[str, str]:
-    budget = str(articles + len(hub_paths()) + 50)
+    # max_pages counts per worker: each worker admits the links it finds, many of them the same.
+    budget = str(3 * (articles + COPIES + len(hub_paths())))
     return {"url": base + "/", "max_depth": "3", "max_pages": budget}
+
+
+def with_copies(site: Site, count: int) -> Site:
+    """The site with its first ``count`` articles served again under /copies/, and a hub."""
+    routes = dict(site.routes)
+    copies = [f"/copies{page.path}" for page in site.articles[:count]]
+    for page, path in zip(site.articles, copies, strict=False):
+        routes[path] = Route(site.routes[page.path].body, gzipped=True)
+    links = [*hub_paths(), "/copies/"]
+    routes["/copies/"] = Route(link_page(copies))
+    routes["/"] = Route(link_page(links))
+    return Site(site.text_source, site.articles, routes)
+
+
+def link_page(paths: list[str]) -> bytes:
+    items = "".join(f'<li><a href="{path}">{path}</a></li>' for path in paths)
+    head = "<!DOCTYPE html><html><head><title>Hub</title></head>"
+    return f"{head}<body><ul>{items}</ul></body></html>".encode()
+
+
+def index_rows(db_url: str) -> tuple[int, set[str]]:
+    """(documents, URIs with a capture row) in the index."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            documents = connection.execute(text("SELECT count(*) FROM documents")).scalar_one()
+            linked = connection.execute(text("SELECT DISTINCT uri FROM captures")).scalars()
+            return int(documents), set(linked)
+    finally:
+        engine.dispose()
 
 
 def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Path) -> None:
@@ -60,21 +96,28 @@ def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Pa
         env["ARCHIVE_REDIS_WORKER_TIMEOUT"] = "6"  # the killed worker is noticed sooner
 
         # 1. Two workers started together share the crawl.
-        first = build_site(ARTICLES, seed=3)
+        first = with_copies(build_site(ARTICLES, seed=3), COPIES)
         with serve(first) as served:
             run = run_workers(
                 2, site_args(served.base, ARTICLES), env, tmp_path / "run1", timeout=TIMEOUT_S
             )
             hits = served.article_hits()
-            urls = served.article_urls
+            urls, base = served.article_urls, served.base
         report = run.logs_tail()
         assert run.codes() == [0, 0], report
         assert hits == [1] * ARTICLES, f"articles fetched other than once: {report}"
-        audit = audit_archive(archive, db_url, urls, env)
+        # Articles served once: one response record and one document each.
+        single = urls[COPIES:]
+        audit = audit_archive(archive, db_url, single, env)
         summary = "\n".join(audit.report_lines()) + "\n" + report
-        assert audit.indexed_once == ARTICLES, summary
-        assert audit.warc_once == ARTICLES, summary
+        assert audit.indexed_once == audit.warc_once == len(single), summary
         assert audit.verify_code == 0, summary
+        # Articles served twice (same bytes, often fetched by both workers at once): still one
+        # document each, whichever URL came first, and both URLs captured.
+        documents, linked = index_rows(db_url)
+        copies = [served_url.replace(f"{base}/", f"{base}/copies/") for served_url in urls[:COPIES]]
+        assert documents == ARTICLES, summary
+        assert set(urls) | set(copies) <= linked, summary
         shares = captures_per_crawl(db_url, set(urls))
         assert len(shares) == 2 and sum(shares) == ARTICLES, f"{shares}\n{summary}"
         assert min(shares) >= ARTICLES * 0.2, f"one worker did too little: {shares}\n{report}"
@@ -99,10 +142,10 @@ def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Pa
         assert min(hits2) >= 1, report2
         # Only what the killed worker had in flight (32 requests at most) may be fetched again.
         assert sum(hits2) - ARTICLES <= 32, f"{sum(hits2)} fetches\n{report2}"
-        audit2 = audit_archive(archive, db_url, urls + urls2, env)
+        audit2 = audit_archive(archive, db_url, single + urls2, env)
         summary2 = "\n".join(audit2.report_lines()) + "\n" + report2
         assert audit2.lost == [] and audit2.doubled_documents == [], summary2
-        assert audit2.indexed_once == 2 * ARTICLES, summary2
+        assert audit2.indexed_once == len(single) + ARTICLES, summary2
         assert audit2.open_files == [] and audit2.verify_code == 0, summary2
         assert "is gone" in run2.workers[1].log(), "the live worker never requeued the dead one's"
         assert redis_keys(redis_url, prefix) == [], "a finished crawl leaves its frontier behind"
