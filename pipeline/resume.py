@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.core.scheduler import Scheduler
 from scrapy.dupefilters import RFPDupeFilter
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.job import job_dir
@@ -44,6 +44,11 @@ JOB_FILE = "newsvault-job.json"
 META_FROM_ARCHIVE = "archive_from_archive"
 # Framing headers describe the stored bytes, not the decoded body handed to the spider.
 _FRAMING = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+
+
+class FailedEarlier(IgnoreRequest):
+    """The request ended as a failure row in an earlier run of this job: it is not tried again
+    (its errback makes no second row). A new job, or a crawl without JOBDIR, tries it again."""
 
 
 class JobFileError(Exception):
@@ -155,6 +160,8 @@ class ResumeFromArchiveMiddleware:
         self.runtime.open(self.crawler.spider)
         page = self.runtime.archived_pages.get(request.url)
         if page is None:
+            if request.url in self.runtime.failed_earlier:
+                raise FailedEarlier(f"{request.url} failed in an earlier run of this job")
             return None
         response = serve_from_archive(self.runtime, request, page)
         if response is not None and self.crawler.stats is not None:

@@ -11,6 +11,7 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from pipeline.items import ArchiveItem
+from pipeline.resume import FailedEarlier
 from pipeline.spider_arguments import SpiderArgumentError
 from spiders.base import META_FILENAME, archive_item, error_item, failure_item
 from spiders.local_files import check_pattern, local_entries
@@ -64,5 +65,7 @@ class FilesSpider(scrapy.Spider):
     def parse(self, response: Response) -> ArchiveItem:
         return archive_item(response)
 
-    def on_error(self, failure: Failure) -> ArchiveItem:
+    def on_error(self, failure: Failure) -> ArchiveItem | None:
+        if failure.check(FailedEarlier):
+            return None  # its failure row is in the index already
         return error_item(failure)

@@ -20,6 +20,7 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from pipeline.items import ArchiveItem
+from pipeline.resume import FailedEarlier
 from pipeline.spider_arguments import SpiderArgumentError
 from spiders.base import archive_item, error_item, failure_item
 
@@ -201,7 +202,9 @@ class ErrbackMixin:
     """``on_error`` as a spider method: JOBDIR can only store requests whose callbacks and
     errbacks are methods of the spider, others stay in memory and are lost on interruption."""
 
-    def on_error(self, failure: Failure) -> ArchiveItem:
+    def on_error(self, failure: Failure) -> ArchiveItem | None:
+        if failure.check(FailedEarlier):
+            return None  # its failure row is in the index already
         return error_item(failure)
 
 

@@ -347,3 +347,11 @@ def source_payload_digests(session: Session) -> Iterator[str]:
         .execution_options(yield_per=10_000)
     )
     yield from (digest for digest in session.scalars(statement) if digest)
+
+
+def failure_uris_of_crawls(session: Session, crawl_ids: Sequence[int]) -> set[str]:
+    """URIs of the inputs the given crawls ended as failure rows."""
+    if not crawl_ids:
+        return set()
+    statement = select(Failure.uri).where(Failure.crawl_id.in_(list(crawl_ids))).distinct()
+    return set(session.scalars(statement))
