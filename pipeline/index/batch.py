@@ -10,9 +10,10 @@ every item in it: their WARC records are written, so the next crawl's start-up r
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.index.deciding import IndexPolicy
@@ -20,6 +21,9 @@ from pipeline.index.storing import index_item
 from pipeline.items import ArchiveItem
 
 logger = logging.getLogger(__name__)
+# PostgreSQL's deadlock_detected and serialization_failure: another transaction won, try again.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+BATCH_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -54,17 +58,54 @@ def index_batch(
     crawl_id: int | None,
     policy: IndexPolicy,
 ) -> list[IndexedItem]:
-    """Index ``items`` in one transaction; one result per item, in order."""
+    """Index ``items`` in one transaction; one result per item, in order.
+
+    A deadlock or serialization failure with another worker's batch (PostgreSQL) rolls the
+    whole batch back: it is decided and written again from the start, a few times.
+    """
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        try:
+            return _index_batch_once(factory, items, crawl_id, policy)
+        except TransientConflict as conflict:
+            if attempt == BATCH_ATTEMPTS:
+                error: Exception = conflict
+                break
+            logger.warning("index: batch of %d item(s): %s; again", len(items), conflict)
+            for item in items:
+                item.decision = None  # decided again against what the other batch wrote
+            time.sleep(0.1 * attempt)
+        except Exception as failure:
+            error = failure
+            break
+    logger.error("index: a batch of %d item(s) was not committed: %s", len(items), error)
+    return [_failed(f"not committed: {error}") for _ in items]
+
+
+class TransientConflict(Exception):
+    """Another transaction won a lock or serialization race; the batch may simply run again."""
+
+
+def _index_batch_once(
+    factory: sessionmaker[Session],
+    items: list[ArchiveItem],
+    crawl_id: int | None,
+    policy: IndexPolicy,
+) -> list[IndexedItem]:
     results: list[IndexedItem] = []
     try:
         with factory() as session, session.begin():
             for item in items:
                 problem = _index_one(session, item, crawl_id, policy)
                 results.append(IndexedItem.of(item) if problem is None else _failed(problem))
-    except Exception as error:
-        logger.error("index: a batch of %d item(s) was not committed: %s", len(items), error)
-        return [_failed(f"not committed: {error}") for _ in items]
+    except DBAPIError as error:  # the commit itself can lose the race too
+        if _is_transient(error):
+            raise TransientConflict(str(error.orig).strip().splitlines()[0]) from error
+        raise
     return results
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def _failed(problem: str) -> IndexedItem:
@@ -86,6 +127,12 @@ def _index_one(
             item.decision = None
             if attempt == 2:
                 return f"{type(error).__name__}: {error.orig}"
+        except DBAPIError as error:
+            if _is_transient(error):
+                raise TransientConflict(str(error.orig).strip().splitlines()[0]) from error
+            savepoint.rollback()
+            logger.error("index: %s: %s", item.url, error)
+            return f"{type(error).__name__}: {error}"
         except Exception as error:
             savepoint.rollback()
             logger.error("index: %s: %s", item.url, error)
