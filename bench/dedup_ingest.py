@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.corpus import VARIANT_KINDS, Article, load_articles, make_variant, synthetic_articles
+from bench.scratch_db import database_bytes
 from pipeline.analysis import analyse
 from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
@@ -127,14 +128,6 @@ def fresh_database(url: str | None, keep: bool) -> Iterator[str]:
         else:
             with psycopg.connect(admin, autocommit=True) as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def database_bytes(engine: Engine) -> int:
-    if engine.dialect.name == "sqlite":
-        path = Path(str(engine.url.database))
-        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
-    with engine.connect() as connection:
-        return int(connection.scalar(text("SELECT pg_database_size(current_database())")) or 0)
 
 
 def with_hot_name(article: Article, rng: random.Random, hot: list[str]) -> Article:

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -31,3 +32,12 @@ def scratch_database(kind: str, folder: Path, server: str = POSTGRES_SERVER) -> 
     finally:
         with psycopg.connect(admin, autocommit=True, connect_timeout=10) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_bytes(engine: Engine) -> int:
+    """Size on disk of the database (SQLite: the file with its -wal and -shm)."""
+    if engine.dialect.name == "sqlite":
+        path = Path(str(engine.url.database))
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    with engine.connect() as connection:
+        return int(connection.scalar(text("SELECT pg_database_size(current_database())")) or 0)

@@ -39,10 +39,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bench.scratch_db import database_bytes
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.models import Document
 from pipeline.db.search import count_matches, search_documents
@@ -220,14 +221,6 @@ def build_postgresql(engine: Engine, corpus: Corpus, count: int) -> None:
 def progress(done: int, total: int) -> None:
     if done % (BATCH * 10) == 0:
         print(f"  loaded {done:,} / {total:,}", flush=True)
-
-
-def database_bytes(engine: Engine) -> int:
-    if engine.dialect.name == "sqlite":
-        path = Path(str(engine.url.database))
-        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
-    with engine.connect() as connection:
-        return int(connection.scalar(text("SELECT pg_database_size(current_database())")) or 0)
 
 
 def document_count(engine: Engine) -> int:
