@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -64,20 +65,39 @@ def lsh_candidates(
     """Documents sharing a (band, hash) with ``bands``, most shared bands first."""
     if not bands:
         return []
+    params: dict[str, int] = {"limit": limit}
+    for number, (band, value) in enumerate(bands):
+        params[f"band_{number}"] = band
+        params[f"hash_{number}"] = signed64(value)
+    rows = session.execute(_lsh_candidates_statement(len(bands)), params)
+    return [(doc_id, bytes(minhash or b"")) for doc_id, minhash in rows]
+
+
+@lru_cache(maxsize=8)
+def _lsh_candidates_statement(band_count: int) -> Select[int, bytes | None]:
+    """Built once per number of bands (every document has the same): building the 32-term
+    expression took longer than running it."""
     # One OR term per band: each is an equality lookup on the (band, hash) index.
-    match = or_(*(and_(LshBand.band == b, LshBand.hash == signed64(h)) for b, h in bands))
+    match = or_(
+        *(
+            and_(
+                LshBand.band == bindparam(f"band_{number}"),
+                LshBand.hash == bindparam(f"hash_{number}"),
+            )
+            for number in range(band_count)
+        )
+    )
     shared = func.count().label("shared")
     matches = (
         select(LshBand.document_id, shared).where(match).group_by(LshBand.document_id).subquery()
     )
-    statement = (
+    return (
         select(Document.id, Document.minhash)
         .join(matches, matches.c.document_id == Document.id)
         .where(Document.minhash.is_not(None))
         .order_by(matches.c.shared.desc(), Document.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    return [(doc_id, bytes(minhash or b"")) for doc_id, minhash in session.execute(statement)]
 
 
 def add_story(
