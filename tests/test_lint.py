@@ -1,4 +1,4 @@
-"""The code base stays ruff clean (configuration in pyproject.toml)."""
+"""The code base stays ruff clean (configuration in pyproject.toml, ruff pinned) and mypy clean."""
 
 from __future__ import annotations
 
@@ -18,6 +18,20 @@ def test_ruff_check_passes() -> None:
         pytest.skip("ruff is not installed (pip install -e '.[test]')")
     result = subprocess.run(
         [ruff, "check", "--output-format", "concise", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_passes() -> None:
+    mypy = shutil.which("mypy", path=str(Path(sys.executable).parent)) or shutil.which("mypy")
+    if mypy is None:
+        pytest.skip("mypy is not installed (pip install -e '.[test]')")
+    result = subprocess.run(
+        [mypy, "--ignore-missing-imports", "pipeline", "spiders"],
         cwd=ROOT,
         capture_output=True,
         text=True,
