@@ -19,7 +19,8 @@ class ArchiveItem:
     """One input (a local file or an HTTP response) on its way to the index.
 
     Spiders fill the capture part; ExtractPipeline sets ``document`` or ``failure``;
-    DedupPipeline sets ``outcome``; StorePipeline writes the rows.
+    StorePipeline writes its derived records and hands it to the index writer, which decides
+    ``outcome`` and writes the rows.
     """
 
     url: str
