@@ -134,14 +134,18 @@ def run_workers(
 
 
 def captures_per_crawl(db_url: str, urls: set[str]) -> list[int]:
-    """How many of ``urls`` each crawl (worker) captured as a response, largest first."""
+    """How many of ``urls`` each crawl (worker) fetched, largest first: a response record, or a
+    revisit where the same bytes had come under another URL before."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(db_url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                text("SELECT crawl_id, uri FROM captures WHERE record_type = 'response'")
+                text(
+                    "SELECT crawl_id, uri FROM captures"
+                    " WHERE record_type IN ('response', 'revisit')"
+                )
             ).all()
     finally:
         engine.dispose()
