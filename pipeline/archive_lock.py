@@ -18,6 +18,10 @@ LOCK_NAME = ".crawl.lock"
 class ArchiveBusyError(Exception):
     """Another crawl is writing to this archive; the message says which process."""
 
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder  # the pid written into the lock file, or "?"
+
 
 class ArchiveLock:
     def __init__(self, path: Path, fd: int) -> None:
@@ -35,7 +39,8 @@ class ArchiveLock:
             os.close(fd)
             raise ArchiveBusyError(
                 f"another crawl (pid {holder}) is writing to the archive {archive_dir}: wait for "
-                "it to finish, or use PostgreSQL (ARCHIVE_DB_URL) to run several crawls at once"
+                "it to finish, or use PostgreSQL (ARCHIVE_DB_URL) to run several crawls at once",
+                holder,
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

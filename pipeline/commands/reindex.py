@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.archive_lock import ArchiveBusyError, ArchiveLock
 from pipeline.command_support import ArchiveCommand, CommandError
 from pipeline.db.migrate import migrate_in_transaction, upgrade_to_head
 from pipeline.db.session import make_engine, make_session_factory
@@ -39,7 +41,21 @@ class Command(ArchiveCommand):
         policy = policy_from_settings(self.settings)
         url = make_url(config.db_url)
         if url.get_backend_name() == "sqlite" and url.database:
-            state = self.rebuild_sqlite(Path(url.database), paths, policy, opts.accept_torn)
+            try:
+                # The new index file replaces the old one: never under a crawl writing to it.
+                lock = ArchiveLock.acquire(config.archive_dir)
+            except ArchiveBusyError as busy:
+                print(
+                    f"newsvault: error: a crawl (pid {busy.holder}) is writing to the archive "
+                    f"{config.archive_dir}: reindex once it has finished",
+                    file=sys.stderr,
+                )
+                self.exitcode = 1
+                return
+            try:
+                state = self.rebuild_sqlite(Path(url.database), paths, policy, opts.accept_torn)
+            finally:
+                lock.release()
         else:
             state = self.rebuild_in_one_transaction(config.db_url, paths, policy, opts.accept_torn)
         for torn in state.torn:
