@@ -7,8 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.db.base import Base, utcnow
@@ -25,6 +24,43 @@ from pipeline.db.models import (
 from pipeline.warc.ref import RecordRef
 
 MAX_STAGE_LENGTH = 32
+
+# The statements an item's indexing runs, built once on the tables and run on the session's
+# connection: building them per call, and the ORM's bulk-insert path, cost several times more
+# than the SQL itself (the index writer's main cost per document).
+_FILES = cast(Table, WarcFile.__table__)
+_CAPTURES = cast(Table, Capture.__table__)
+_DOCUMENTS = cast(Table, Document.__table__)
+_FAILURES = cast(Table, Failure.__table__)
+_FILES_NAMED = select(_FILES.c.id, _FILES.c.name, _FILES.c.size).where(
+    _FILES.c.name.in_(bindparam("names", expanding=True))
+)
+_GROW_FILE = update(_FILES).where(_FILES.c.id == bindparam("file_id")).values(size=bindparam("end"))
+_NEW_FILE = insert(_FILES).returning(_FILES.c.id)
+_CAPTURES_BY_RECORD_ID = select(
+    _CAPTURES.c.record_id, _CAPTURES.c.id, _CAPTURES.c.warc_file_id, _CAPTURES.c.offset
+).where(_CAPTURES.c.record_id.in_(bindparam("record_ids", expanding=True)))
+_LINK_UNLINKED_CAPTURES = (
+    update(_CAPTURES)
+    .where(
+        _CAPTURES.c.id.in_(bindparam("capture_ids", expanding=True)),
+        _CAPTURES.c.document_id.is_(None),
+    )
+    .values(document_id=bindparam("linked_document_id"))
+)
+_LINK_CAPTURES = (
+    update(_CAPTURES)
+    .where(_CAPTURES.c.id.in_(bindparam("capture_ids", expanding=True)))
+    .values(document_id=bindparam("linked_document_id"))
+)
+_NEW_CAPTURES = insert(_CAPTURES).returning(
+    _CAPTURES.c.record_id, _CAPTURES.c.id, sort_by_parameter_order=True
+)
+_DOCUMENT_ID_BY_TEXT_DIGEST = select(_DOCUMENTS.c.id).where(
+    _DOCUMENTS.c.text_digest == bindparam("digest")
+)
+_NEW_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
+_NEW_FAILURE = insert(_FAILURES).returning(_FAILURES.c.id)
 
 
 def start_crawl(session: Session, spider: str, args: Mapping[str, str]) -> int:
@@ -78,21 +114,17 @@ def warc_file_ids(session: Session, ends: Mapping[str, int]) -> dict[str, int]:
     A file not indexed yet gets its row (still open); a row whose size is below the end is
     grown. Two statements when every file is known, whatever the number of records.
     """
-    rows = session.execute(
-        select(WarcFile.id, WarcFile.name, WarcFile.size).where(WarcFile.name.in_(list(ends)))
-    ).all()
+    connection = session.connection()
+    rows = connection.execute(_FILES_NAMED, {"names": list(ends)}).all()
     ids: dict[str, int] = {}
     for file_id, name, size in rows:
         ids[name] = file_id
         if size < ends[name]:
-            session.execute(update(WarcFile).where(WarcFile.id == file_id).values(size=ends[name]))
+            connection.execute(_GROW_FILE, {"file_id": file_id, "end": ends[name]})
     for name, end in ends.items():
         if name not in ids:
-            ids[name] = session.execute(
-                insert(WarcFile)
-                .values(name=name, size=end, created_at=utcnow(), closed=False)
-                .returning(WarcFile.id)
-            ).scalar_one()
+            new_file = {"name": name, "size": end, "created_at": utcnow(), "closed": False}
+            ids[name] = connection.execute(_NEW_FILE, new_file).scalar_one()
     return ids
 
 
@@ -117,11 +149,8 @@ def add_captures(
         ends[name] = max(ends.get(name, 0), ref.offset + ref.length)
     file_ids = warc_file_ids(session, ends)
     ids: dict[str, int] = {}
-    existing = session.execute(
-        select(Capture.record_id, Capture.id, Capture.warc_file_id, Capture.offset).where(
-            Capture.record_id.in_(list(names))
-        )
-    ).all()
+    connection = session.connection()
+    existing = connection.execute(_CAPTURES_BY_RECORD_ID, {"record_ids": list(names)}).all()
     for record_id, capture_id, file_id, offset in existing:
         ref = next(r for r in refs if r.record_id == record_id)
         if file_id != file_ids[names[record_id]] or offset != ref.offset:
@@ -131,10 +160,9 @@ def add_captures(
             )
         ids[record_id] = capture_id
     if document_id is not None and ids:
-        session.execute(
-            update(Capture)
-            .where(Capture.id.in_(list(ids.values())), Capture.document_id.is_(None))
-            .values(document_id=document_id)
+        connection.execute(
+            _LINK_UNLINKED_CAPTURES,
+            {"capture_ids": list(ids.values()), "linked_document_id": document_id},
         )
     rows = [
         {
@@ -157,10 +185,7 @@ def add_captures(
         if ref.record_id not in ids
     ]
     if rows:
-        inserted = session.execute(
-            insert(Capture).returning(Capture.record_id, Capture.id, sort_by_parameter_order=True),
-            rows,
-        )
+        inserted = connection.execute(_NEW_CAPTURES, rows)
         ids.update({record_id: capture_id for record_id, capture_id in inserted})
     return ids
 
@@ -190,7 +215,8 @@ def document_by_text_digest(session: Session, digest: str) -> Document | None:
 
 
 def document_id_by_text_digest(session: Session, digest: str) -> int | None:
-    return session.scalar(select(Document.id).where(Document.text_digest == digest))
+    found = session.connection().execute(_DOCUMENT_ID_BY_TEXT_DIGEST, {"digest": digest})
+    return cast(int | None, found.scalar())
 
 
 def add_document(session: Session, **fields: Any) -> int:
@@ -204,7 +230,7 @@ def add_document(session: Session, **fields: Any) -> int:
     if "word_count" not in fields and isinstance(fields.get("text"), str):
         fields["word_count"] = len(fields["text"].split())
     fields.setdefault("first_seen", utcnow())
-    return session.execute(insert(Document).values(**fields).returning(Document.id)).scalar_one()
+    return cast(int, session.connection().execute(_NEW_DOCUMENT, fields).scalar_one())
 
 
 def set_capture_document(session: Session, capture_id: int, document_id: int) -> None:
@@ -214,11 +240,8 @@ def set_capture_document(session: Session, capture_id: int, document_id: int) ->
 def set_captures_document(session: Session, capture_ids: Sequence[int], document_id: int) -> None:
     if not capture_ids:
         return
-    done = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Capture).where(Capture.id.in_(list(capture_ids))).values(document_id=document_id)
-        ),
+    done = session.connection().execute(
+        _LINK_CAPTURES, {"capture_ids": list(capture_ids), "linked_document_id": document_id}
     )
     if done.rowcount != len(set(capture_ids)):
         raise LookupError(f"no capture with id among {sorted(capture_ids)}")
@@ -235,18 +258,15 @@ def add_failure(
 ) -> int:
     if not stage or len(stage) > MAX_STAGE_LENGTH:
         raise ValueError(f"failure stage must be 1 to {MAX_STAGE_LENGTH} characters: {stage!r}")
-    return session.execute(
-        insert(Failure)
-        .values(
-            crawl_id=crawl_id,
-            uri=uri,
-            stage=stage,
-            reason=reason,
-            capture_id=capture_id,
-            created_at=utcnow(),
-        )
-        .returning(Failure.id)
-    ).scalar_one()
+    failure = {
+        "crawl_id": crawl_id,
+        "uri": uri,
+        "stage": stage,
+        "reason": reason,
+        "capture_id": capture_id,
+        "created_at": utcnow(),
+    }
+    return cast(int, session.connection().execute(_NEW_FAILURE, failure).scalar_one())
 
 
 def get_document(session: Session, ident: str) -> Document | None:

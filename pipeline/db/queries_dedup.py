@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.db.models import Document, LshBand, Story, StoryKey
@@ -18,6 +17,56 @@ from pipeline.db.queries_stats import outlet_of
 MAX_KEY_LENGTH = 64
 # Bound on duplicate_of hops followed to the canonical document (chains should not exist).
 MAX_CHAIN = 16
+
+# Statements of the per-document writes and lookups, built once on the tables and run on the
+# session's connection (see the note in queries_core: building them cost more than running them).
+_DOCUMENTS = cast(Table, Document.__table__)
+_STORIES = cast(Table, Story.__table__)
+_NEW_BANDS = insert(cast(Table, LshBand.__table__))
+_STORY_KEYS = cast(Table, StoryKey.__table__)
+_NEW_STORY_KEYS = insert(_STORY_KEYS)
+_NEW_STORY = insert(_STORIES).returning(_STORIES.c.id)
+_SET_DOCUMENT_STORY = (
+    update(_DOCUMENTS)
+    .where(_DOCUMENTS.c.id == bindparam("document"))
+    .values(story_id=bindparam("story"))
+)
+_STORY_WINDOW = select(_STORIES.c.first_seen, _STORIES.c.last_seen).where(
+    _STORIES.c.id == bindparam("story")
+)
+_DOCUMENT_STORY = select(_DOCUMENTS.c.story_id).where(_DOCUMENTS.c.id == bindparam("document"))
+_LEAVE_STORY = (
+    update(_STORIES)
+    .where(_STORIES.c.id == bindparam("story"), _STORIES.c.size > 0)
+    .values(size=_STORIES.c.size - 1)
+)
+_JOIN_STORY = (
+    update(_STORIES)
+    .where(_STORIES.c.id == bindparam("story"))
+    .values(
+        size=_STORIES.c.size + 1,
+        first_seen=bindparam("window_start"),
+        last_seen=bindparam("window_end"),
+    )
+)
+_DUPLICATE_LINK = select(_DOCUMENTS.c.duplicate_of, _DOCUMENTS.c.minhash).where(
+    _DOCUMENTS.c.id == bindparam("document")
+)
+_STORY_FEATURES = select(_DOCUMENTS.c.id, _DOCUMENTS.c.story_features).where(
+    _DOCUMENTS.c.id.in_(bindparam("documents", expanding=True))
+)
+_SHARED_KEYS = func.count().label("shared")
+_STORY_CANDIDATES = (
+    select(_STORY_KEYS.c.story_id, _STORY_KEYS.c.document_id, _SHARED_KEYS)
+    .where(
+        _STORY_KEYS.c.key.in_(bindparam("keys", expanding=True)),
+        _STORY_KEYS.c.seen >= bindparam("since"),
+        _STORY_KEYS.c.seen <= bindparam("until"),
+    )
+    .group_by(_STORY_KEYS.c.story_id, _STORY_KEYS.c.document_id)
+    .order_by(_SHARED_KEYS.desc(), _STORY_KEYS.c.story_id, _STORY_KEYS.c.document_id)
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +105,7 @@ def add_lsh_bands(session: Session, document_id: int, bands: Sequence[tuple[int,
         {"document_id": document_id, "band": band, "hash": signed64(value)} for band, value in bands
     ]
     if rows:
-        session.execute(insert(LshBand), rows)
+        session.connection().execute(_NEW_BANDS, rows)
 
 
 def lsh_candidates(
@@ -69,7 +118,7 @@ def lsh_candidates(
     for number, (band, value) in enumerate(bands):
         params[f"band_{number}"] = band
         params[f"hash_{number}"] = signed64(value)
-    rows = session.execute(_lsh_candidates_statement(len(bands)), params)
+    rows = session.connection().execute(_lsh_candidates_statement(len(bands)), params)
     return [(doc_id, bytes(minhash or b"")) for doc_id, minhash in rows]
 
 
@@ -109,22 +158,17 @@ def add_story(
     lead_document_id: int,
 ) -> int:
     """A new story whose first member is its lead document (size 1, lead's story_id set)."""
-    story_id = session.execute(
-        insert(Story)
-        .values(
-            headline=headline,
-            first_seen=min(first_seen, last_seen),
-            last_seen=max(first_seen, last_seen),
-            size=1,
-            lead_document_id=lead_document_id,
-        )
-        .returning(Story.id)
-    ).scalar_one()
-    lead = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Document).where(Document.id == lead_document_id).values(story_id=story_id)
-        ),
+    connection = session.connection()
+    story = {
+        "headline": headline,
+        "first_seen": min(first_seen, last_seen),
+        "last_seen": max(first_seen, last_seen),
+        "size": 1,
+        "lead_document_id": lead_document_id,
+    }
+    story_id = cast(int, connection.execute(_NEW_STORY, story).scalar_one())
+    lead = connection.execute(
+        _SET_DOCUMENT_STORY, {"document": lead_document_id, "story": story_id}
     )
     if lead.rowcount != 1:
         raise LookupError(f"no document with id {lead_document_id}")
@@ -133,43 +177,35 @@ def add_story(
 
 def add_to_story(session: Session, story_id: int, document_id: int, seen: datetime) -> None:
     """Add a member: size + 1 and the window widened to ``seen``. Re-adding is a no-op."""
-    story = session.execute(
-        select(Story.first_seen, Story.last_seen).where(Story.id == story_id)
-    ).one_or_none()
+    connection = session.connection()
+    story = connection.execute(_STORY_WINDOW, {"story": story_id}).one_or_none()
     if story is None:
         raise LookupError(f"no story with id {story_id}")
-    previous = session.scalar(select(Document.story_id).where(Document.id == document_id))
-    if previous is None and not session.scalar(
-        select(func.count()).select_from(Document).where(Document.id == document_id)
-    ):
+    member = connection.execute(_DOCUMENT_STORY, {"document": document_id}).one_or_none()
+    if member is None:
         raise LookupError(f"no document with id {document_id}")
+    previous = member.story_id
     if previous == story_id:
         return
     if previous is not None:
-        session.execute(
-            update(Story).where(Story.id == previous, Story.size > 0).values(size=Story.size - 1)
-        )
-    session.execute(update(Document).where(Document.id == document_id).values(story_id=story_id))
-    session.execute(
-        update(Story)
-        .where(Story.id == story_id)
-        .values(
-            size=Story.size + 1,
-            first_seen=min(story.first_seen, seen),
-            last_seen=max(story.last_seen, seen),
-        )
-    )
+        connection.execute(_LEAVE_STORY, {"story": previous})
+    connection.execute(_SET_DOCUMENT_STORY, {"document": document_id, "story": story_id})
+    window = {
+        "story": story_id,
+        "window_start": min(story.first_seen, seen),
+        "window_end": max(story.last_seen, seen),
+    }
+    connection.execute(_JOIN_STORY, window)
 
 
 def story_of(session: Session, document_id: int) -> int | None:
-    return session.scalar(select(Document.story_id).where(Document.id == document_id))
+    found = session.connection().execute(_DOCUMENT_STORY, {"document": document_id})
+    return cast(int | None, found.scalar())
 
 
 def duplicate_link(session: Session, document_id: int) -> tuple[int | None, bytes | None] | None:
     """(duplicate_of, minhash) of a document, without loading its text; None if there is none."""
-    row = session.execute(
-        select(Document.duplicate_of, Document.minhash).where(Document.id == document_id)
-    ).one_or_none()
+    row = session.connection().execute(_DUPLICATE_LINK, {"document": document_id}).one_or_none()
     if row is None:
         return None
     return row[0], bytes(row[1]) if row[1] is not None else None
@@ -187,7 +223,7 @@ def add_story_keys(
         for key in unique
     ]
     if rows:
-        session.execute(insert(StoryKey), rows)
+        session.connection().execute(_NEW_STORY_KEYS, rows)
 
 
 def story_candidates(
@@ -199,29 +235,19 @@ def story_candidates(
     """
     if not keys:
         return []
-    shared = func.count().label("shared")
-    statement = (
-        select(StoryKey.story_id, StoryKey.document_id, shared)
-        .where(
-            StoryKey.key.in_(list(dict.fromkeys(keys))),
-            StoryKey.seen >= since,
-            StoryKey.seen <= until,
-        )
-        .group_by(StoryKey.story_id, StoryKey.document_id)
-        .order_by(shared.desc(), StoryKey.story_id, StoryKey.document_id)
-        .limit(limit)
-    )
-    return [(story_id, doc_id, count) for story_id, doc_id, count in session.execute(statement)]
+    params = {"keys": list(dict.fromkeys(keys)), "since": since, "until": until, "limit": limit}
+    rows = session.connection().execute(_STORY_CANDIDATES, params)
+    return [(story_id, doc_id, count) for story_id, doc_id, count in rows]
 
 
 def story_features_of(session: Session, document_ids: Sequence[int]) -> dict[int, str]:
     """Stored story features (JSON) of documents, without loading their text."""
     if not document_ids:
         return {}
-    statement = select(Document.id, Document.story_features).where(
-        Document.id.in_(list(dict.fromkeys(document_ids)))
+    rows = session.connection().execute(
+        _STORY_FEATURES, {"documents": list(dict.fromkeys(document_ids))}
     )
-    return {doc_id: features for doc_id, features in session.execute(statement) if features}
+    return {doc_id: features for doc_id, features in rows if features}
 
 
 def story_members(session: Session, story_id: int) -> list[Document]:

@@ -15,6 +15,9 @@ _QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u00b4\u0060\u02
 _QUOTES.update(dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"), '"'))
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"), "-")
 _TRANSLATE = {**_QUOTES, **_DASHES}
+# str.translate looks every character up in a dict; a regex visits only those it must change,
+# several times faster on article-length text.
+_VARIANT = re.compile("[" + "".join(map(chr, sorted(_TRANSLATE))) + "]")
 
 # An apostrophe inside a word is part of it ("north korea's" -> "north koreas") so that
 # contractions and possessives stay one token on both sides of a comparison.
@@ -33,16 +36,26 @@ class _PunctuationTable(dict[int, str]):
 
 
 _PUNCTUATION = _PunctuationTable()
+# Every punctuation or symbol character is outside \w and \s, except the connector "_".
+_MAYBE_PUNCTUATION = re.compile(r"[^\w\s]|_")
+
+
+def _replace_variant(match: re.Match[str]) -> str:
+    return _TRANSLATE[ord(match.group())]
+
+
+def _replace_punctuation(match: re.Match[str]) -> str:
+    return _PUNCTUATION[ord(match.group())]
 
 
 def normalise_text(text: str) -> str:
     """NFKC, casefold, unify quotes and dashes, drop punctuation, collapse whitespace."""
     if not isinstance(text, str):
         raise TypeError(f"normalise_text expects str, got {type(text).__name__}")
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLATE)
+    folded = _VARIANT.sub(_replace_variant, unicodedata.normalize("NFKC", text).casefold())
     folded = _INNER_APOSTROPHE.sub("", folded)
     # Punctuation becomes a space, not nothing: "kim jong-un" and "kim jong un" must agree.
-    cleaned = folded.translate(_PUNCTUATION)
+    cleaned = _MAYBE_PUNCTUATION.sub(_replace_punctuation, folded)
     return _SPACES.sub(" ", cleaned).strip()
 
 

@@ -61,8 +61,16 @@ class StoryFeatures:
         return cls(terms=terms, entities=entities)
 
 
+# A regex visits only the characters to change; str.translate looks up every one (slower).
+_DASH_VARIANT = re.compile("[" + "".join(map(chr, sorted(_DASHES))) + "]")
+
+
+def _unify_dash(match: re.Match[str]) -> str:
+    return _DASHES[ord(match.group())]
+
+
 def _clean(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_DASHES)
+    return _DASH_VARIANT.sub(_unify_dash, unicodedata.normalize("NFKC", text))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -91,7 +99,13 @@ def _is_name_word(word: str, sentence_start: bool) -> bool:
     return not (sentence_start and folded in NEWS_WORDS)
 
 
-def _entities_of(text: str) -> Counter[str]:
+def _sentences(text: str) -> list[list[str]]:
+    """The words of each sentence. Sentence ends are never inside a word, so together they are
+    exactly the words of the whole text: one tokenisation serves names and content words."""
+    return [_WORD.findall(sentence) for sentence in _SENTENCE_END.split(text)]
+
+
+def _entities_of(sentences: list[list[str]]) -> Counter[str]:
     """Names: runs of capitalised words (and each word of a run), folded.
 
     A capitalised word that opens a sentence ("Meanwhile") only counts when the same word
@@ -99,9 +113,8 @@ def _entities_of(text: str) -> Counter[str]:
     """
     found: Counter[str] = Counter()
     openers: Counter[str] = Counter()
-    for sentence in _SENTENCE_END.split(text):
+    for words in sentences:
         run: list[str] = []
-        words = _WORD.findall(sentence)
         for word in [*words, ""]:
             if word and _is_name_word(word, not run and word is words[0]):
                 run.append(_fold(word))
@@ -118,9 +131,11 @@ def _entities_of(text: str) -> Counter[str]:
     return +found
 
 
-def _content_words(text: str) -> Counter[str]:
-    words = (_fold(w) for w in _WORD.findall(text))
-    return Counter(w for w in words if len(w) > 2 and w not in STOPWORDS and w not in CALENDAR)
+def _content_words(sentences: list[list[str]]) -> Counter[str]:
+    folded = (_fold(word) for words in sentences for word in words)
+    return Counter(
+        word for word in folded if len(word) > 2 and word not in STOPWORDS and word not in CALENDAR
+    )
 
 
 def story_features(title: str | None, text: str) -> StoryFeatures:
@@ -128,9 +143,10 @@ def story_features(title: str | None, text: str) -> StoryFeatures:
     body = _clean(text)
     headline = _clean(title or "")
     # Headlines are often in title case, so their capitals are not evidence of names.
-    entities = _entities_of(body)
-    counts = _content_words(body)
-    title_words = set(_content_words(headline))
+    sentences = _sentences(body)
+    entities = _entities_of(sentences)
+    counts = _content_words(sentences)
+    title_words = set(_content_words([_WORD.findall(headline)]))
     weights: dict[str, float] = {}
     for word in set(counts) | title_words:
         tf = counts.get(word, 0)
