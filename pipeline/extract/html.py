@@ -1,6 +1,7 @@
 """HTML to article text and metadata with trafilatura.
 
-trafilatura runs with its balanced defaults (include_comments=False): on 75 real pages of
+trafilatura runs with its balanced defaults (include_comments=False), in fast mode first (see
+FAST_MODE_SHARE): on 75 real pages of
 ../shared/devsets/fundus, favor_precision=True kept 0.936 of the article lines against 0.962 and
 removed 0.986 of the furniture against 0.980 (bench/extract_quality.py). The headline is chosen
 by pipeline.extract.titles, and the article lines trafilatura drops (standfirst, body chunks
@@ -26,7 +27,13 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from pipeline.extract.decode import decode_bytes, meta_charset
-from pipeline.extract.html_blocks import page_blocks, recover_lines
+from pipeline.extract.html_blocks import (
+    MAX_LINK_SHARE,
+    MIN_PROSE_WORDS,
+    Block,
+    page_blocks,
+    recover_lines,
+)
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 from pipeline.extract.titles import choose_title, loose
 
@@ -34,6 +41,10 @@ for _name in ("trafilatura", "htmldate", "justext", "courlan"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 NO_TEXT = "no article text found in HTML"
+# trafilatura's fast mode (its own extractor, no readability/jusText comparison) costs about 40 %
+# less and scored the same on the dev pages except where it found a fraction of the article;
+# below this share of the page's prose the full cascade runs (bench/extract_quality.py).
+FAST_MODE_SHARE = 0.5
 
 # meta name/property/itemprop values that state when an article was first published.
 _PUBLISHED_KEYS = frozenset(
@@ -71,8 +82,15 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     furniture = _furniture_segments(tree)
     headline = choose_title(tree)
     blocks = page_blocks(tree)
+    prose = _prose_words(blocks) + _bare_prose_words(tree)
     descriptions = _descriptions(tree)
-    result = _run_trafilatura(tree, url)
+    result = _run_trafilatura(tree, url, fast=True)
+    if _words(result.text) < FAST_MODE_SHARE * prose:
+        # The fast pass missed most of the page's prose: run the full cascade (trafilatura's
+        # comparison with readability and jusText) on a fresh tree, as the fast one is pruned.
+        fresh = _parse(html)
+        if fresh is not None:
+            result = _run_trafilatura(fresh, url, fast=False)
     title = headline or _clean(result.title)
     lines = _article_lines(result.text or "", {title, _clean(result.title)})
     lines = recover_lines(
@@ -96,13 +114,45 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     )
 
 
-def _run_trafilatura(tree: HtmlElement, url: str | None) -> Document:
+def _words(text: str | None) -> int:
+    return len(text.split()) if text else 0
+
+
+def _prose_words(blocks: list[Block]) -> int:
+    """Words in the page's paragraphs of prose (not link lists). Furniture marks are not
+    consulted: a mark on a wrapper high above the body would hide the whole article."""
+    return sum(
+        block.words
+        for block in blocks
+        if block.tag == "p" and block.link_share < MAX_LINK_SHARE and block.words >= MIN_PROSE_WORDS
+    )
+
+
+# Elements that hold paragraphs rather than being one: prose written straight into them (text
+# between <br>s, or a page whose <p> tags are missing) is article text outside any <p>.
+_CONTAINERS = frozenset({"body", "div", "article", "section", "main", "td", "center", "font"})
+
+
+def _bare_prose_words(tree: HtmlElement) -> int:
+    """Words of prose-length runs of text written straight into container elements."""
+    total = 0
+    for element in tree.iter(*_CONTAINERS):
+        pieces = [element.text, *(child.tail for child in element)]
+        for piece in pieces:
+            words = _words(piece)
+            if words >= MIN_PROSE_WORDS:
+                total += words
+    return total
+
+
+def _run_trafilatura(tree: HtmlElement, url: str | None, *, fast: bool) -> Document:
     try:
         result = bare_extraction(
             tree,
             url=url,
             include_comments=False,
             with_metadata=True,
+            fast=fast,
             target_language=None,
             # Its date is not used (see stated_date); keep htmldate's search cheap.
             date_extraction_params={"original_date": True, "extensive_search": False},
