@@ -92,6 +92,9 @@ def wire_messages(request: Request) -> tuple[WireMessage, WireMessage] | None:
         return None
     sent = request_message(bytes(exchange.sent))
     received = response_message(bytes(exchange.received), request.method)
+    # The connection may wait in the pool holding the exchange: free its bytes now.
+    exchange.sent.clear()
+    exchange.received.clear()
     if sent is None or received is None:
         return None
     return sent, received
