@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import gzip
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from pipeline.warc.reading import StoredRecord, iter_records, payload_sha1
 from tests.cli import archive_env, scrapy
@@ -58,15 +64,22 @@ BODIES = {"/robots.txt": b"", "/odd": ODD, "/chunked": chunked(CHUNKED, 1000), "
 @dataclass
 class RawServer:
     port: int
+    scheme: str = "http"
     received: dict[str, bytes] = field(default_factory=dict)  # request bytes by path
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
 
-def _serve_connection(conn: socket.socket, server: RawServer) -> None:
+def _serve_connection(conn: socket.socket, server: RawServer, tls: ssl.SSLContext | None) -> None:
     conn.settimeout(10)
     buffer = b""
+    try:
+        if tls is not None:
+            conn = tls.wrap_socket(conn, server_side=True)
+    except OSError:
+        conn.close()
+        return
     with conn:
         while True:
             while b"\r\n\r\n" not in buffer:
@@ -84,10 +97,9 @@ def _serve_connection(conn: socket.socket, server: RawServer) -> None:
             conn.sendall(HEADS[path] + BODIES[path])
 
 
-@pytest.fixture
-def raw_server() -> Iterator[RawServer]:
+def serve(tls: ssl.SSLContext | None = None) -> Iterator[RawServer]:
     listener = socket.create_server(("127.0.0.1", 0))
-    server = RawServer(listener.getsockname()[1])
+    server = RawServer(listener.getsockname()[1], "https" if tls else "http")
     stop = threading.Event()
 
     def accept() -> None:
@@ -97,7 +109,8 @@ def raw_server() -> Iterator[RawServer]:
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
-            threading.Thread(target=_serve_connection, args=(conn, server), daemon=True).start()
+            args = (conn, server, tls)
+            threading.Thread(target=_serve_connection, args=args, daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -107,6 +120,44 @@ def raw_server() -> Iterator[RawServer]:
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[RawServer]:
+    yield from serve()
+
+
+def self_signed_context(folder: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[RawServer]:
+    yield from serve(self_signed_context(tmp_path))
 
 
 def records_by(archive: Path, record_type: str) -> dict[str, StoredRecord]:
@@ -173,3 +224,26 @@ def test_the_records_pass_warcio_check_and_verify(crawled: Path) -> None:
         assert check.returncode == 0, check.stdout + check.stderr
     verify = scrapy("verify", env=archive_env(crawled))
     assert verify.code == 0, verify.out + verify.err
+
+
+def test_show_raw_reindex_and_verify_read_the_records(crawled: Path, raw_server: RawServer) -> None:
+    env = archive_env(crawled)
+    for path, body in (("/odd", ODD), ("/chunked", CHUNKED), ("/gzip", GZIP_BODY)):
+        shown = scrapy("show", "--raw", raw_server.url(path), env=env)
+        assert shown.code == 0, shown.err
+        assert shown.raw == body, path  # the payload as stored: still gzip for /gzip
+    reindex = scrapy("reindex", env=env)
+    assert reindex.code == 0, reindex.err
+    verify = scrapy("verify", env=env)
+    assert verify.code == 0, verify.out + verify.err
+
+
+def test_https_records_hold_the_http_inside_tls(tls_server: RawServer, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    crawl("urls", archive, "-a", f"url={tls_server.url('/odd')}")
+    stored = records_by(archive, "response")[tls_server.url("/odd")]
+    assert stored.http_head == HEADS["/odd"]
+    assert stored.payload == ODD
+    request = records_by(archive, "request")[tls_server.url("/odd")]
+    assert request.http_head + request.payload == tls_server.received["/odd"]
+    assert request.http_head.startswith(b"GET /odd HTTP/1.1\r\n")
