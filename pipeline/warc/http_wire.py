@@ -38,10 +38,6 @@ class WireMessage:
         found = _STATUS_LINE.match(self.head)
         return int(found.group(3)) if found else None
 
-    @property
-    def http_version(self) -> str:
-        return self.head.split(b" ", 1)[0].decode("latin-1") if self.status else "HTTP/1.1"
-
     def archived_head(self) -> bytes:
         """The head a record stores with the body de-chunked (see module docstring)."""
         if not self.chunked:
