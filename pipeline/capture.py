@@ -21,8 +21,10 @@ from w3lib.url import file_uri_to_path
 from pipeline.items import ArchiveItem
 from pipeline.resume import META_FROM_ARCHIVE
 from pipeline.runtime import ArchiveRuntime
+from pipeline.warc.http_wire import WireMessage, request_message, response_message
 from pipeline.warc.reading import payload_sha1
 from pipeline.warc.ref import RecordRef
+from pipeline.wire import META_WIRE, WireExchange
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -81,6 +83,23 @@ def lost_chunked_framing(
     return not any(name.lower() in ("content-length", "transfer-encoding") for name, _ in headers)
 
 
+def wire_messages(request: Request) -> tuple[WireMessage, WireMessage] | None:
+    """The request and response as they crossed the wire (pipeline.wire), when the exchange was
+    recorded and both frame completely; None otherwise (non-HTTP/1.1 handlers, a download
+    stopped early), and the record is built from Scrapy's Response instead."""
+    exchange: WireExchange | None = request.meta.pop(META_WIRE, None)
+    if exchange is None:
+        return None
+    sent = request_message(bytes(exchange.sent))
+    received = response_message(bytes(exchange.received), request.method)
+    # The connection may wait in the pool holding the exchange: free its bytes now.
+    exchange.sent.clear()
+    exchange.received.clear()
+    if sent is None or received is None:
+        return None
+    return sent, received
+
+
 def is_robots_request(request: Request) -> bool:
     return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")
 
@@ -118,6 +137,7 @@ class WarcCaptureExtension:
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         if request.meta.get(META_SKIP) or request.meta.get(META_FROM_ARCHIVE):
+            request.meta.pop(META_WIRE, None)
             return
         request.meta[META_FETCHED_AT] = datetime.now(UTC)
         try:
@@ -134,11 +154,14 @@ class WarcCaptureExtension:
             self.runtime.open(self.crawler.spider)
             writer = self.runtime.writer
         assert writer is not None
-        body = response.body
         is_file = request.url.startswith("file:")
+        wire = None if is_file else wire_messages(request)
+        body = wire[1].body if wire else response.body
         original = self._original_for(body, response.status, is_file)
         if is_file:
             ref = self._capture_file(writer, request, body, original)
+        elif wire:
+            ref = self._capture_wire(writer, request, response, wire, original)
         else:
             ref = self._capture_http(writer, request, response, original)
         if original is not None:
@@ -180,6 +203,33 @@ class WarcCaptureExtension:
         path = file_uri_to_path(request.url)
         content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
         return writer.write_resource(request.url, body, content_type=content_type)
+
+    def _capture_wire(
+        self,
+        writer: WarcWriter,
+        request: Request,
+        response: Response,
+        wire: tuple[WireMessage, WireMessage],
+        original: RecordRef | None,
+    ) -> RecordRef:
+        sent, received = wire
+        head = received.archived_head()
+        status = received.status or response.status
+        if original is not None:
+            ref = writer.write_wire_revisit(
+                response.url, original=original, head=head, status=status
+            )
+        else:
+            ip_address = str(response.ip_address) if response.ip_address else None
+            ref = writer.write_wire_response(
+                response.url, head=head, body=received.body, status=status, ip_address=ip_address
+            )
+        request_ref = writer.write_wire_request(
+            request.url, head=sent.head, body=sent.body, concurrent_to=ref.record_id
+        )
+        request.meta[META_REQUEST_RECORD] = request_ref
+        self._inc("records/request")
+        return ref
 
     def _capture_http(
         self, writer: WarcWriter, request: Request, response: Response, original: RecordRef | None

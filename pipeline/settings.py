@@ -92,6 +92,13 @@ ARCHIVE_REDIS_PREFIX = os.environ.get("ARCHIVE_REDIS_PREFIX", "newsvault")
 ARCHIVE_REDIS_WORKER_TIMEOUT = float(os.environ.get("ARCHIVE_REDIS_WORKER_TIMEOUT", "15"))
 SPIDER_MIDDLEWARES = {"pipeline.frontier_scrapy.FrontierSeedMiddleware": 10}
 
+# HTTP(S) through Scrapy's HTTP/1.1 handler with a tap on its connections, so WARC records hold
+# the request and response bytes as they crossed the wire (pipeline/wire.py).
+DOWNLOAD_HANDLERS = {
+    "http": "pipeline.wire.WireTapDownloadHandler",
+    "https": "pipeline.wire.WireTapDownloadHandler",
+}
+
 EXTENSIONS = {
     "scrapy.extensions.spiderstate.SpiderState": None,
     "pipeline.capture.WarcCaptureExtension": 100,

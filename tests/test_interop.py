@@ -26,6 +26,7 @@ import pytest
 from pipeline.warc.wacz import REPLAY_RECORDS, WaczError, WaczPage, write_wacz
 from tests.cli import archive_env, scrapy
 from tests.newsite import (
+    CHUNKED_PATH,
     DUPLICATE_PATH,
     GZIP_PATH,
     QUERY_PATH,
@@ -203,3 +204,5 @@ def test_pywb_replays_original_bytes_and_revisits(
     # pywb serves gzip-encoded captures decoded; the bytes are the server's once inflated.
     assert replay(wayback, site.url(GZIP_PATH)) == gzip.decompress(site.routes[GZIP_PATH].body)
     assert replay(wayback, site.url(QUERY_PATH)) == site.routes[QUERY_PATH].body
+    # Sent chunked, stored de-chunked with the Transfer-Encoding line renamed: served whole.
+    assert replay(wayback, site.url(CHUNKED_PATH)) == site.routes[CHUNKED_PATH].body

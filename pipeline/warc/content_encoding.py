@@ -6,8 +6,8 @@ zstd, so payloads are decoded here with the packages Scrapy itself installs: Goo
 Python 3.14 on). Several codings (``Content-Encoding: gzip, br``) are undone last first.
 
 warcio's table of decoders is also given working br and zstd entries (``install_in_warcio``, run
-on import): code that reads WARCs through warcio in our process, such as cdxj-indexer when a WACZ
-is exported, would otherwise fail on the first brotli response.
+on import, and in every other Python process of the environment by pipeline.warc.warcio_hook):
+warcio, cdxj-indexer and ``wacz validate`` would otherwise fail on the first brotli response.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 from isal import igzip
 from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
@@ -59,6 +59,32 @@ class Latin1Headers(StatusAndHeaders):
 
     def compute_headers_buffer(self, header_filter: Any = None) -> None:
         self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
+
+
+class WireHead(StatusAndHeaders):
+    """An HTTP head stored exactly as it crossed the wire (pipeline.warc.http_wire).
+
+    Parsed only so warcio can read its fields; what is written is ``raw``, byte for byte.
+    """
+
+    def __init__(self, raw: bytes) -> None:
+        if not raw.endswith(b"\n\n") and not raw.endswith(b"\n\r\n"):
+            raise ValueError(f"an HTTP head ends with a blank line: {raw[-20:]!r}")
+        parsed = _HEAD_PARSER.parse(io.BytesIO(raw))
+        super().__init__(parsed.statusline, parsed.headers, parsed.protocol)
+        self.raw = raw
+
+    def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        self.headers_buff = self.raw
+
+
+class _Latin1HeadParser(StatusAndHeadersParser):
+    @staticmethod
+    def decode_header(line: bytes | str) -> str:
+        return line.decode("latin-1") if isinstance(line, bytes) else line
+
+
+_HEAD_PARSER = _Latin1HeadParser([], verify=False)
 
 
 def utc_now() -> datetime:

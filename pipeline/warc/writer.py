@@ -175,6 +175,58 @@ class WarcWriter:
         ref = self._write("response", uri, date, extra, body, HTTP_RESPONSE_TYPE, http)
         return records.with_status(ref, status)
 
+    def write_wire_response(
+        self,
+        uri: str,
+        *,
+        head: bytes,
+        body: bytes,
+        status: int,
+        date: datetime | None = None,
+        ip_address: str | None = None,
+    ) -> RecordRef:
+        """A response record whose HTTP head is ``head``, byte for byte (as received)."""
+        records.check_http_uri(uri)
+        http = records.WireHead(head)
+        extra = [("WARC-IP-Address", ip_address)] if ip_address else []
+        ref = self._write("response", uri, date, extra, body, HTTP_RESPONSE_TYPE, http)
+        return records.with_status(ref, status)
+
+    def write_wire_request(
+        self,
+        uri: str,
+        *,
+        head: bytes,
+        body: bytes = b"",
+        date: datetime | None = None,
+        concurrent_to: str | None = None,
+    ) -> RecordRef:
+        """A request record whose HTTP head is ``head``, byte for byte (as sent)."""
+        records.check_http_uri(uri)
+        http = records.WireHead(head)
+        extra = (
+            [("WARC-Concurrent-To", records.check_record_id(concurrent_to))]
+            if concurrent_to
+            else []
+        )
+        return self._write("request", uri, date, extra, body, HTTP_REQUEST_TYPE, http)
+
+    def write_wire_revisit(
+        self,
+        uri: str,
+        *,
+        original: RecordRef,
+        head: bytes,
+        status: int,
+        date: datetime | None = None,
+    ) -> RecordRef:
+        """An HTTP revisit whose HTTP head is ``head``, byte for byte (as received)."""
+        records.check_http_uri(uri)
+        extra = records.revisit_extra(original)
+        http = records.WireHead(head)
+        ref = self._write("revisit", uri, date, extra, b"", HTTP_RESPONSE_TYPE, http)
+        return records.with_status(ref, status)
+
     def write_revisit(
         self,
         uri: str,
