@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml.etree import ParserError
 
+from pipeline.extract.json_ld import json_ld_nodes
+
 ARTICLE_TYPES = frozenset(
     {
         "article",
@@ -51,16 +53,10 @@ def _jsonld_types(tree: lxml.html.HtmlElement) -> set[str]:
             data = json.loads(script.text_content() or "null")
         except ValueError:
             continue  # broken JSON-LD is common; the other signals still count
-        stack = [data]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, list):
-                stack.extend(node)
-            elif isinstance(node, dict):
-                kind = node.get("@type")
-                kinds = kind if isinstance(kind, list) else [kind]
-                types.update(str(k).lower() for k in kinds if k)
-                stack.extend(node.get("@graph", []) if isinstance(node.get("@graph"), list) else [])
+        for node in json_ld_nodes(data, nested=False):
+            kind = node.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            types.update(str(k).lower() for k in kinds if k)
     return types
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
+from pipeline.extract.json_ld import json_ld_nodes
+
 # Separators between a headline and a site name, section or kicker, in titles and og:title.
 _SEPARATOR = re.compile(r"\s+[|\-–—·•»/:]\s+|\s*[|•»]\s*|:\s+|\s+[-–—]\s*")
 # Elements whose headings are navigation or other stories, not the page's headline.
@@ -105,15 +107,9 @@ def _jsonld_headlines(source: str) -> Iterator[str]:
         data = json.loads(source, strict=False)
     except ValueError:
         return
-    stack = [data]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            if isinstance(node.get("headline"), str):
-                yield _unescape(node["headline"])
-            stack.extend(v for v in node.values() if isinstance(v, list | dict))
+    for node in json_ld_nodes(data, nested=True):
+        if isinstance(node.get("headline"), str):
+            yield _unescape(node["headline"])
 
 
 def _unescape(text: str) -> str:
