@@ -69,7 +69,7 @@ class Command(ArchiveCommand):
 
     def execute(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1 or not args[0].strip():
-            raise CommandError("give exactly one document ID or URL")
+            raise CommandError("give exactly one document ID, URL or path")
         ident = args[0].strip()
         with self.session() as session:
             document = queries.get_document(session, ident)
