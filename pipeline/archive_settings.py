@@ -89,7 +89,7 @@ def size(minimum: int) -> Callable[[str], int]:
         if number is None or number != number.to_integral_value():
             raise ValueError(f"not a size: {value!r} (bytes, or 500MB, 1GB, 2GiB)")
         if number < minimum:
-            raise ValueError(f"must be at least {minimum} bytes, got {value!r}")
+            raise ValueError(f"must be at least {minimum}, got {value!r}")
         return int(number)
 
     return parse_size
@@ -237,8 +237,11 @@ def typed(name: str, value: Any) -> Any:
 def unknown_name(names: Iterable[str], where: str) -> None:
     for name in sorted(names):
         if name.startswith("ARCHIVE_") and name not in BY_NAME:
-            suggestion = closest(name, list(BY_NAME))
-            hint = f"; did you mean {suggestion}?" if suggestion else " (see README, Settings)"
+            # Compared without the prefix every name shares, which would make all look alike.
+            short = closest(
+                name.removeprefix("ARCHIVE_"), [n.removeprefix("ARCHIVE_") for n in BY_NAME]
+            )
+            hint = f"; did you mean ARCHIVE_{short}?" if short else " (see README, Settings)"
             raise SettingError(f"unknown {where} {name}{hint}")
 
 
