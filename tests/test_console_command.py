@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import __version__
 from tests.cli import PROJECT_DIR, Result
+from tests.newsite import CRAWL_SETTINGS, NewsSite, news_site, warc_records
 
 NEWSVAULT = Path(sys.executable).with_name("newsvault")
 ARTICLES = sorted((PROJECT_DIR / "tests" / "data" / "articles").glob("*.txt"))[:3]
@@ -21,6 +23,7 @@ COMMANDS = sorted(
     if path.stem != "__init__"
 )  # fmt: skip
 SPIDERS = ["feed", "files", "site", "sitemap", "urls", "warc"]
+__all__ = ["news_site"]  # a fixture, imported for pytest
 
 
 def plain_env(**settings: str) -> dict[str, str]:
@@ -168,3 +171,19 @@ def test_search_from_another_folder(crawled: Path, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     urls = [json.loads(line)["url"] for line in result.out.splitlines()]
     assert urls == [(crawled / "in" / "ecb-rates-sep2023_a.txt").as_uri()]
+
+
+def test_web_crawl_from_another_folder_sends_the_contact_url(
+    news_site: NewsSite, tmp_path: Path
+) -> None:
+    page = news_site.url("/news/2024/05/harbour-bridge.html")
+    (tmp_path / "list.txt").write_text(f"{page}\n", encoding="utf-8")
+    contact = "-s", "ARCHIVE_CONTACT_URL=https://archive.example.org/contact"
+    result = newsvault(
+        "crawl", "urls", "-a", "urls=list.txt", *CRAWL_SETTINGS, *contact, cwd=tmp_path
+    )
+    assert result.code == 0, result.err[-3000:]
+    requests = [r for r in warc_records(tmp_path / "archive") if r.rec_type == "request"]
+    assert sorted(r.uri for r in requests) == [page, news_site.url("/robots.txt")]
+    agents = {value for r in requests for name, value in r.http_headers if name == "User-Agent"}
+    assert agents == {f"newsvault/{__version__} (+https://archive.example.org/contact)"}
