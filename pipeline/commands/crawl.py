@@ -43,7 +43,7 @@ def refuse(message: str, exit_code: int) -> NoReturn:
 
 class Command(ScrapyCrawlCommand):
     def short_desc(self) -> str:
-        return "Archive with a spider (below): crawl SPIDER [-a NAME=VALUE]..."
+        return "Archive with a spider: crawl SPIDER [-a NAME=VALUE]..."
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
