@@ -15,7 +15,6 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from w3lib.url import file_uri_to_path
 
 from pipeline.items import ArchiveItem
@@ -120,8 +119,6 @@ class WarcCaptureExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
-        if not crawler.settings.getbool("ARCHIVE_CAPTURE_ENABLED", True):
-            raise NotConfigured("ARCHIVE_CAPTURE_ENABLED is off")
         extension = cls(crawler, ArchiveRuntime.for_crawler(crawler))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

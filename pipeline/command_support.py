@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,14 +12,18 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from pipeline.archive_settings import SettingError, check_settings
 from pipeline.config import ArchiveConfig, archive_config
 from pipeline.dates import parse_iso_utc
 from pipeline.db.existing import open_existing
 from pipeline.db.search import QueryError
 from pipeline.db.session import DatabaseError, make_session_factory
+from pipeline.strict_options import make_strict
 from pipeline.warc.reading import WarcReadError
 
 USAGE_EXIT = 2
@@ -29,10 +34,57 @@ class CommandError(Exception):
     """A bad input to a command: printed as one line, exit code 2."""
 
 
+def command_name(command: ScrapyCommand) -> str:
+    """The name Scrapy gives a command: its module's."""
+    return type(command).__module__.rsplit(".", 1)[-1]
+
+
+def add_archive_options(
+    command: ScrapyCommand, parser: argparse.ArgumentParser, *, words: bool = False
+) -> None:
+    """Strict options (pipeline/strict_options.py) and ``--archive DIR``, for every command.
+
+    ``words``: the arguments are search words, which may start with "-" (exclusions)."""
+    make_strict(parser, command_name(command), words_may_start_with_dash=words)
+    parser.add_argument(
+        "--archive",
+        metavar="DIR",
+        help="the archive folder (default: $ARCHIVE_DIR, else ./archive)",
+    )
+
+
+def apply_archive_options(settings: BaseSettings, opts: argparse.Namespace) -> None:
+    """``--archive`` and every ARCHIVE_* setting, typed and checked before anything is opened.
+
+    Raises UsageError (one line, exit 2) for an unknown setting or an unusable value."""
+    if opts.archive:
+        settings.set("ARCHIVE_DIR", opts.archive, priority="cmdline")
+    try:
+        check_settings(settings, os.environ)
+    except SettingError as error:
+        raise UsageError(str(error), print_help=False) from None
+
+
 class ArchiveCommand(ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+    # Commands that take arguments (IDs, words) check them themselves; the others refuse any.
+    takes_arguments: ClassVar[bool] = False
+    # Search words may start with "-" (an exclusion): never read as unknown options.
+    arguments_are_words: ClassVar[bool] = False
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        add_archive_options(self, parser, words=self.arguments_are_words)
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        apply_archive_options(self.settings, opts)
+        if args and not self.takes_arguments:
+            name = command_name(self)
+            raise UsageError(f"{name} takes no arguments, got {shown(args)}", print_help=False)
 
     def config(self) -> ArchiveConfig:
         assert self.settings is not None
@@ -73,6 +125,15 @@ class ArchiveCommand(ScrapyCommand):
 
     def execute(self, args: list[str], opts: argparse.Namespace) -> None:
         raise NotImplementedError
+
+
+_SHOWN_CHARS = 40
+
+
+def shown(args: list[str]) -> str:
+    """The arguments for an error message, cut short so a 10 kB argument stays one short line."""
+    text = " ".join(args)
+    return repr(text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "...")
 
 
 def parse_day(value: str | None, name: str) -> datetime | None:

@@ -6,9 +6,11 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from pipeline.archive_settings import typed
 from pipeline.db.session import default_db_url
 
 
@@ -41,18 +43,22 @@ class ArchiveConfig:
 
 
 def archive_config(settings: BaseSettings) -> ArchiveConfig:
-    archive_dir = Path(settings.get("ARCHIVE_DIR") or "archive").expanduser().resolve()
-    db_url = settings.get("ARCHIVE_DB_URL") or default_db_url(archive_dir)
+    """Typed and checked (pipeline/archive_settings.py); raises SettingError."""
+
+    def value(name: str) -> Any:
+        return typed(name, settings.get(name))
+
+    archive_dir = Path(value("ARCHIVE_DIR")).expanduser().resolve()
     return ArchiveConfig(
         archive_dir=archive_dir,
-        db_url=db_url,
-        warc_prefix=settings.get("ARCHIVE_WARC_PREFIX", "newsvault"),
-        warc_max_size=settings.getint("ARCHIVE_WARC_MAX_SIZE", 1_000_000_000),
-        operator=settings.get("ARCHIVE_OPERATOR", ""),
+        db_url=value("ARCHIVE_DB_URL") or default_db_url(archive_dir),
+        warc_prefix=value("ARCHIVE_WARC_PREFIX"),
+        warc_max_size=value("ARCHIVE_WARC_MAX_SIZE"),
+        operator=value("ARCHIVE_OPERATOR"),
         user_agent=settings.get("USER_AGENT", "newsvault"),
         robots_obey=settings.getbool("ROBOTSTXT_OBEY"),
-        max_file_size=settings.getint("ARCHIVE_MAX_FILE_SIZE", 20 * 1024 * 1024),
-        extract_workers=settings.getint("ARCHIVE_EXTRACT_WORKERS", 0),
-        near_dup_threshold=settings.getfloat("ARCHIVE_NEAR_DUP_THRESHOLD", 0.8),
-        story_window_days=settings.getint("ARCHIVE_STORY_WINDOW_DAYS", 7),
+        max_file_size=value("ARCHIVE_MAX_FILE_SIZE"),
+        extract_workers=value("ARCHIVE_EXTRACT_WORKERS"),
+        near_dup_threshold=value("ARCHIVE_NEAR_DUP_THRESHOLD"),
+        story_window_days=value("ARCHIVE_STORY_WINDOW_DAYS"),
     )

@@ -8,43 +8,27 @@ from __future__ import annotations
 
 import os
 
-from pipeline import __version__
+from pipeline.archive_settings import DEFAULT_CONTACT_URL, environment_defaults, user_agent
 
 BOT_NAME = "newsvault"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 COMMANDS_MODULE = "pipeline.commands"
 
-# Where the WARC files (ARCHIVE_DIR/warc) and the default SQLite index live.
-ARCHIVE_DIR = os.environ.get("ARCHIVE_DIR", "archive")
-# Empty means sqlite:///{ARCHIVE_DIR}/index.sqlite.
-ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "")
+# Every ARCHIVE_* setting (name, type, default, meaning: pipeline/archive_settings.py): the
+# environment variable of the same name as given, else the default. Commands type and check them
+# all, -s values included, before anything is written (check_settings).
+globals().update(environment_defaults(os.environ))
 
-# WARC output.
-ARCHIVE_WARC_PREFIX = os.environ.get("ARCHIVE_WARC_PREFIX", "newsvault")
-ARCHIVE_WARC_MAX_SIZE = int(os.environ.get("ARCHIVE_WARC_MAX_SIZE", str(1_000_000_000)))
-ARCHIVE_OPERATOR = os.environ.get("ARCHIVE_OPERATOR", "")
-ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL", "https://example.invalid/newsvault")
-
-# Local files larger than this are not read; they end as failure rows.
-ARCHIVE_MAX_FILE_SIZE = int(os.environ.get("ARCHIVE_MAX_FILE_SIZE", str(20 * 1024 * 1024)))
-
-# Extraction runs in a process pool; 0 runs it in a worker thread (tests, tiny machines).
-ARCHIVE_EXTRACT_WORKERS = int(os.environ.get("ARCHIVE_EXTRACT_WORKERS", str(os.cpu_count() or 1)))
-
-# Near-duplicates and stories (defaults measured by bench/dedup_eval.py).
-ARCHIVE_NEAR_DUP_THRESHOLD = float(os.environ.get("ARCHIVE_NEAR_DUP_THRESHOLD", "0.75"))
-ARCHIVE_STORY_THRESHOLD = float(os.environ.get("ARCHIVE_STORY_THRESHOLD", "0.30"))
-ARCHIVE_STORY_WINDOW_DAYS = int(os.environ.get("ARCHIVE_STORY_WINDOW_DAYS", "7"))
-
-USER_AGENT = f"newsvault/{__version__} (+{ARCHIVE_CONTACT_URL})"
+USER_AGENT = user_agent(os.environ.get("ARCHIVE_CONTACT_URL") or DEFAULT_CONTACT_URL)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
-DOWNLOAD_MAXSIZE = int(os.environ.get("ARCHIVE_DOWNLOAD_MAXSIZE", str(20 * 1024 * 1024)))
+# From ARCHIVE_DOWNLOAD_MAXSIZE when a command starts (check_settings).
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 2
@@ -83,13 +67,9 @@ DOWNLOADER_MIDDLEWARES = {
 SCHEDULER = "pipeline.resume.MemoryScheduler"
 DUPEFILTER_CLASS = "pipeline.resume.MemoryDupeFilter"
 
-# Scale-out (pipeline/frontier.py): with a Redis URL (redis://host:6379/0) every worker started
-# with the same command shares one frontier (scrapy-redis scheduler and duplicate filter); keys
-# start with the prefix. Unset: each crawl schedules in memory as above.
-ARCHIVE_REDIS_URL = os.environ.get("ARCHIVE_REDIS_URL", "")
-ARCHIVE_REDIS_PREFIX = os.environ.get("ARCHIVE_REDIS_PREFIX", "newsvault")
-# A worker silent this long (seconds) is dead: live workers requeue what it held.
-ARCHIVE_REDIS_WORKER_TIMEOUT = float(os.environ.get("ARCHIVE_REDIS_WORKER_TIMEOUT", "15"))
+# Scale-out (pipeline/frontier.py): with ARCHIVE_REDIS_URL every worker started with the same
+# command shares one frontier (scrapy-redis scheduler and duplicate filter). Unset: each crawl
+# schedules in memory as above.
 SPIDER_MIDDLEWARES = {"pipeline.frontier_scrapy.FrontierSeedMiddleware": 10}
 
 # HTTP(S) through Scrapy's HTTP/1.1 handler with a tap on its connections, so WARC records hold

@@ -40,6 +40,7 @@ def _read_feed(response: Response) -> FeedDocument:
 
 class FeedSpider(WebSpider):
     name = "feed"
+    summary = "an RSS, Atom, RDF or JSON feed and its pages: -a url=URL"
 
     def __init__(self, url: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

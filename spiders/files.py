@@ -19,6 +19,7 @@ from spiders.local_files import check_pattern, local_entries
 
 class FilesSpider(scrapy.Spider):
     name = "files"
+    summary = "local files: -a path=DIR_OR_GLOB (default seeds/)"
     custom_settings: dict[str, Any] | None = {  # noqa: RUF012 - Scrapy's own declaration
         "ROBOTSTXT_OBEY": False,
         "AUTOTHROTTLE_ENABLED": False,

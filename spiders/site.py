@@ -33,6 +33,7 @@ from spiders.web_common import (
 
 class SiteSpider(WebSpider):
     name = "site"
+    summary = "a bounded crawl of one site: -a url=URL [-a max_depth=2 -a max_pages=100 ...]"
 
     def __init__(
         self,

@@ -47,6 +47,7 @@ def _read_sitemap(response: Response) -> SitemapDocument:
 
 class SitemapSpider(WebSpider):
     name = "sitemap"
+    summary = "a sitemap or robots.txt: -a url=URL [-a since=DATE -a until=DATE]"
 
     def __init__(
         self,

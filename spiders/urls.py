@@ -23,6 +23,7 @@ from spiders.web_common import (
 
 class UrlsSpider(WebSpider):
     name = "urls"
+    summary = "a list of pages: -a urls=FILE or -a url=URL"
 
     def __init__(self, urls: str | None = None, url: str | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -77,6 +77,7 @@ def _index_as_article(ref: RecordRef, content_type: str | None, body: bytes) -> 
 
 class WarcImportSpider(scrapy.Spider):
     name = "warc"
+    summary = "import WARC, ARC and WACZ files: -a path=FILE_OR_DIR [-a copy=true]"
     custom_settings = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012 (Scrapy's own attribute)
 
     def __init__(self, path: str = "", copy: str = "false", *args: Any, **kwargs: Any) -> None:

@@ -108,6 +108,15 @@ UNUSABLE = [
         "same_host: expected true or false, got 'maybe'",
     ),
     (["sitemap", "-a", "url=sitemap.xml"], "url: not an absolute http(s) URL: 'sitemap.xml'"),
+    (
+        ["urls", "-a", "url=http://127.0.0.1:9/", "-a", "uurl=x"],
+        "unknown spider argument uurl; did you mean url? (urls takes: urls, url)",
+    ),
+    (["files", "--sinse", "2024-01-01"], "unknown option --sinse; did you mean --set?"),
+    (
+        ["files", "-s", "ARCHIVE_WARC_MAX_SIZE=1XB"],
+        "ARCHIVE_WARC_MAX_SIZE: not a size: '1XB' (bytes, or 500MB, 1GB, 2GiB)",
+    ),
 ]
 
 

@@ -22,6 +22,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.job import job_dir
 
+from pipeline.command_support import add_archive_options, apply_archive_options
 from pipeline.config import archive_config
 from pipeline.index.deciding import policy_from_settings
 from pipeline.runtime import ArchiveRuntime, ArchiveStartError
@@ -41,10 +42,19 @@ def refuse(message: str, exit_code: int) -> NoReturn:
 
 
 class Command(ScrapyCrawlCommand):
+    def short_desc(self) -> str:
+        return "Archive with a spider: crawl SPIDER [-a NAME=VALUE]..."
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        add_archive_options(self, parser)
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        assert self.settings is not None
+        apply_archive_options(self.settings, opts)
         if len(args) != 1:
-            raise UsageError("give exactly one spider name")
+            raise UsageError("give exactly one spider name", print_help=False)
         self.check_spider(args[0], opts.spargs)
         self.probe_archive()
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import re
 
-from pipeline.command_support import ArchiveCommand, CommandError, positive_int
+from pipeline.command_support import ArchiveCommand, CommandError, positive_int, shown
 from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.db.queries_dedup import DupGroup
@@ -46,13 +46,6 @@ def group_lines(group: DupGroup) -> list[str]:
 # ASCII digits only (str.isdigit accepts "²", which int() rejects) and at most 18 of them, so
 # every accepted ID fits the databases' signed 64-bit integers.
 _ID = re.compile(r"[0-9]{1,18}")
-_SHOWN_CHARS = 40
-
-
-def shown(args: list[str]) -> str:
-    """The arguments for an error message, cut short so a 10 kB argument stays one short line."""
-    text = " ".join(args)
-    return repr(text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "...")
 
 
 def document_id_arg(args: list[str], what: str = "document") -> int | None:
@@ -65,6 +58,8 @@ def document_id_arg(args: list[str], what: str = "document") -> int | None:
 
 
 class Command(ArchiveCommand):
+    takes_arguments = True
+
     def syntax(self) -> str:
         return "[ID] [--limit N] [--json]"
 

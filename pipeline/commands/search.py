@@ -52,6 +52,9 @@ def match_line(query: str, counted: MatchCount, shown: int) -> str:
 
 
 class Command(ArchiveCommand):
+    takes_arguments = True
+    arguments_are_words = True
+
     def syntax(self) -> str:
         return "[options] WORDS..."
 

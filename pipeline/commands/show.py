@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 from pipeline.command_support import ArchiveCommand, CommandError
 from pipeline.db import queries
@@ -34,9 +36,26 @@ def document_fields(document: Document) -> dict[str, object]:
     }
 
 
+def file_uris(ident: str) -> list[str]:
+    """The file:// URLs a path given on the command line may have been archived under.
+
+    `crawl files` names a file by its absolute path; a path through a symlink may also have been
+    archived under its target."""
+    if ident.isdecimal() or "://" in ident:
+        return []
+    path = Path(ident).expanduser()
+    try:
+        candidates = [Path(os.path.abspath(path)), path.absolute(), path.resolve()]
+    except (OSError, RuntimeError, ValueError):
+        return []
+    return list(dict.fromkeys(candidate.as_uri() for candidate in candidates))
+
+
 class Command(ArchiveCommand):
+    takes_arguments = True
+
     def syntax(self) -> str:
-        return "[--raw | --json] ID|URL"
+        return "[--raw | --json] ID|URL|PATH"
 
     def short_desc(self) -> str:
         return "Show a document: metadata and clean text, or --raw original bytes"
@@ -50,12 +69,15 @@ class Command(ArchiveCommand):
 
     def execute(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1 or not args[0].strip():
-            raise CommandError("give exactly one document ID or URL")
+            raise CommandError("give exactly one document ID, URL or path")
         ident = args[0].strip()
         with self.session() as session:
             document = queries.get_document(session, ident)
+            for uri in file_uris(ident):
+                if document is None:
+                    document = queries.get_document(session, uri)
             if document is None:
-                raise CommandError(f"no document with ID or URL {ident!r}")
+                raise CommandError(f"no document with ID, URL or path {ident!r}")
             if opts.raw:
                 self.print_raw(session, document)
                 return

@@ -31,6 +31,8 @@ def member_line(document: Document) -> str:
 
 
 class Command(ArchiveCommand):
+    takes_arguments = True
+
     def syntax(self) -> str:
         return "[ID] [--limit N] [--json]"
 
