@@ -76,6 +76,8 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.resume.ResumeFromArchiveMiddleware": 50,
     # Shared frontier only: a requeued request already archived is answered from the archive.
     "pipeline.frontier_scrapy.RequeuedFromArchiveMiddleware": 55,
+    # Shared frontier with ARCHIVE_REDIS_HOST_DELAY only: last before the network.
+    "pipeline.host_delay.SharedHostDelayMiddleware": 990,
 }
 
 # A job folder (JOBDIR) resumes from the archive, whatever ended the last run (pipeline/resume.py):
@@ -90,6 +92,8 @@ ARCHIVE_REDIS_URL = os.environ.get("ARCHIVE_REDIS_URL", "")
 ARCHIVE_REDIS_PREFIX = os.environ.get("ARCHIVE_REDIS_PREFIX", "newsvault")
 # A worker silent this long (seconds) is dead: live workers requeue what it held.
 ARCHIVE_REDIS_WORKER_TIMEOUT = float(os.environ.get("ARCHIVE_REDIS_WORKER_TIMEOUT", "15"))
+# Seconds between two requests to one host over all workers (0: off, each worker's own limits).
+ARCHIVE_REDIS_HOST_DELAY = float(os.environ.get("ARCHIVE_REDIS_HOST_DELAY", "0"))
 SPIDER_MIDDLEWARES = {"pipeline.frontier_scrapy.FrontierSeedMiddleware": 10}
 
 EXTENSIONS = {
