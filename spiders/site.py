@@ -18,7 +18,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from w3lib.url import canonicalize_url
 
-from pipeline.frontier import ADMITTED, OVER_BUDGET
+from pipeline.frontier import OVER_BUDGET
 from pipeline.frontier_scrapy import SharedPageBudget
 from spiders.web_common import (
     META_DEPTH,
@@ -90,12 +90,14 @@ class SiteSpider(WebSpider):
                 fresh[key] = url
         shared = self._shared_budget()
         if shared is not None:
-            # Every key asked is remembered: its answer never changes during the crawl.
+            # A URL another worker admitted is requested again all the same: that worker may
+            # have died before queueing it; the frontier's duplicate filter drops the second.
+            # Each answer is remembered: it never changes during the crawl.
             answers = shared.admit(list(fresh))
             budget["seen"].update(fresh)
             over = sum(1 for answer in answers if answer == OVER_BUDGET)
             admitted = [url for url, answer in zip(fresh.values(), answers, strict=True)
-                        if answer == ADMITTED]  # fmt: skip
+                        if answer != OVER_BUDGET]  # fmt: skip
         else:
             room = max(self.max_pages - len(budget["seen"]), 0)
             admitted = list(fresh.values())[:room]

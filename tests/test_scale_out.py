@@ -54,8 +54,9 @@ def redis_test_url() -> str:
 
 
 def site_args(base: str, site: Site) -> dict[str, str]:
-    # max_pages counts the pages of all workers together: exactly the pages the site has.
-    return {"url": base + "/", "max_depth": "3", "max_pages": str(len(site.routes))}
+    # max_pages counts the pages of all workers together; at depth 3 articles' links to
+    # furniture pages (404s) are admitted too, so the budget leaves room for them.
+    return {"url": base + "/", "max_depth": "3", "max_pages": str(3 * len(site.routes))}
 
 
 def last_crawl(env: dict[str, str]) -> dict[str, Any]:
@@ -155,7 +156,8 @@ def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Pa
         assert crawl["finished"] == max(r["finished"] for r in rows), crawl
         assert sum(r["pages"] for r in rows) == fetches, crawl
         assert sum(r["documents"] for r in rows) == ARTICLES, crawl
-        assert sum(r["failures"] for r in rows) == 0, crawl
+        # Every page of the site once; the rest were articles' links to absent pages (404s).
+        assert sum(r["failures"] for r in rows) == fetches - len(first.routes), crawl
 
         # 2. A second crawl (another site): worker 0 is killed halfway, worker 1 finishes it.
         second = build_site(ARTICLES, seed=11)
