@@ -37,7 +37,7 @@ def one_run(
 ) -> tuple[WorkerRun, list[str], list[int]]:
     """``count`` workers (0: one crawl without Redis); (run, problems, articles per worker)."""
     pages = len(served.site.articles)
-    budget = str(3 * (pages + len(hub_paths())))  # max_pages counts per worker
+    budget = str(3 * len(served.site.routes))  # all workers' pages, with room for 404 links
     spider_args = {"url": served.base + "/", "max_depth": "3", "max_pages": budget}
     before = served.article_hits()
     with (

@@ -131,6 +131,13 @@ def seconds(value: str) -> float:
     return number
 
 
+def seconds_or_off(value: str) -> float:
+    number = _number(value)
+    if number < 0:
+        raise ValueError(f"must be 0 (off) or more seconds, got {value.strip()}")
+    return number
+
+
 def database_url(value: str) -> str:
     if not value.strip():
         return ""  # the archive folder's index.sqlite
@@ -208,6 +215,8 @@ SETTINGS: tuple[Setting, ...] = (
             "prefix of the frontier's Redis keys"),
     Setting("ARCHIVE_REDIS_WORKER_TIMEOUT", seconds, 15.0, "`15`",
             "seconds without a heartbeat after which a worker counts as dead"),
+    Setting("ARCHIVE_REDIS_HOST_DELAY", seconds_or_off, 0.0, "`0` (off)",
+            "seconds between two requests to one host over all workers of a shared frontier"),
     Setting("ARCHIVE_LOG_LEVEL", log_level, "INFO", "`INFO`",
             "how much a crawl logs: `DEBUG`, `INFO`, `WARNING`, `ERROR` (`-L LEVEL` too)"),
 )  # fmt: skip

@@ -128,9 +128,9 @@ class WarcCaptureExtension:
     def spider_opened(self, spider: Spider) -> None:
         self.runtime.open(spider)
 
-    def spider_closed(self, spider: Spider) -> None:
+    def spider_closed(self, spider: Spider, reason: str = "finished") -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        self.runtime.close(stats)
+        self.runtime.close(stats, reason)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         if request.meta.get(META_SKIP) or request.meta.get(META_FROM_ARCHIVE):

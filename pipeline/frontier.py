@@ -60,6 +60,24 @@ redis.call('DEL', KEYS[1])
 return #entries / 2
 """
 
+# Page budget shared by all workers: each URL digest is admitted once, while fewer than the limit.
+_ADMIT = """
+local limit = tonumber(ARGV[1])
+local answers = {}
+for i = 2, #ARGV do
+  if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 then
+    answers[#answers + 1] = 0
+  elseif redis.call('SCARD', KEYS[1]) >= limit then
+    answers[#answers + 1] = -1
+  else
+    redis.call('SADD', KEYS[1], ARGV[i])
+    answers[#answers + 1] = 1
+  end
+end
+return answers
+"""
+ADMITTED, ADMITTED_BEFORE, OVER_BUDGET = 1, 0, -1
+
 
 class FrontierError(Exception):
     """Redis cannot be reached or used; the message says where."""
@@ -110,6 +128,14 @@ class FrontierKeys:
         return f"{self.name}:crawls"
 
     @property
+    def crawl(self) -> str:  # the first worker's crawl id: the crawl all workers make together
+        return f"{self.name}:crawl"
+
+    @property
+    def admitted(self) -> str:  # page budget (max_pages): digests of the URLs admitted so far
+        return f"{self.name}:admitted"
+
+    @property
     def seeded(self) -> str:
         return f"{self.name}:seeded"
 
@@ -131,7 +157,16 @@ class FrontierKeys:
         return f"{self.name}:reaping:{worker}"
 
     def all_fixed(self) -> list[str]:
-        return [self.queue, self.seen, self.workers, self.crawls, self.seeded, self.seeding]
+        return [
+            self.queue,
+            self.seen,
+            self.workers,
+            self.crawls,
+            self.crawl,
+            self.admitted,
+            self.seeded,
+            self.seeding,
+        ]
 
 
 @dataclass(frozen=True)
@@ -160,6 +195,7 @@ class Frontier:
         self._enqueue = server.register_script(_ENQUEUE)
         self._pop = server.register_script(_POP)
         self._requeue = server.register_script(_REQUEUE)
+        self._admit = server.register_script(_ADMIT)
         self._tokens = 0
 
     # -- queue ---------------------------------------------------------------------------------
@@ -195,16 +231,32 @@ class Frontier:
     def inflight_count(self, worker: str | None = None) -> int:
         return int(self.server.hlen(self.keys.inflight(worker or self.worker)))
 
+    def admit(self, keys: list[str], limit: int) -> list[int]:
+        """Count ``keys`` (canonical URLs) against the crawl's page budget, across all workers:
+        per key ADMITTED (now, by this call), ADMITTED_BEFORE (by any worker) or OVER_BUDGET."""
+        if not keys:
+            return []
+        digests = [hashlib.sha1(key.encode("utf-8")).hexdigest() for key in keys]
+        answers = self._admit(keys=[self.keys.admitted], args=[limit, *digests])
+        return [int(answer) for answer in answers]
+
+    def admitted_count(self) -> int:
+        return int(self.server.scard(self.keys.admitted))
+
     # -- workers -------------------------------------------------------------------------------
 
-    def register(self, crawl_id: int | None) -> None:
+    def register(self, crawl_id: int | None) -> int | None:
+        """Announce this worker; the shared crawl id: the first registered worker's crawl id."""
         info = {"host": socket.gethostname(), "pid": os.getpid(), "crawl_id": crawl_id}
         pipe = self.server.pipeline()
         pipe.hset(self.keys.workers, self.worker, json.dumps(info))
         if crawl_id is not None:
             pipe.sadd(self.keys.crawls, crawl_id)
+            pipe.set(self.keys.crawl, crawl_id, nx=True)
         pipe.set(self.keys.alive(self.worker), "1", px=self.timeout_ms)
-        pipe.execute()
+        pipe.get(self.keys.crawl)
+        shared = pipe.execute()[-1]
+        return None if shared is None else int(shared)
 
     def heartbeat(self) -> None:
         self.server.set(self.keys.alive(self.worker), "1", px=self.timeout_ms)

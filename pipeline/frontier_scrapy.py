@@ -10,6 +10,7 @@
   dead workers (their WARC files are recovered into the index first when they ran on this host,
   then their in-flight requests are requeued), and the end of the crawl: a worker closes only
   when the frontier is seeded and empty and no worker holds a request.
+- ``SharedPageBudget``: a spider's page budget (``max_pages``) counted in Redis for all workers.
 - ``RequeuedFromArchiveMiddleware``: a requeued request whose URL a worker of this frontier
   already archived is answered from the WARC files (parsed again for links, not indexed again).
 """
@@ -32,6 +33,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
+from pipeline.db.queries_crawls import join_shared_crawl, mark_crawl_died
 from pipeline.frontier import REQUEUED_MARK, Frontier, WorkerInfo, connect, frontier_name
 from pipeline.index.recover import recover_archive
 from pipeline.resume import ArchivedPage, archived_pages, serve_from_archive
@@ -63,6 +65,25 @@ _LINKS_LOCK = threading.Lock()
 
 def redis_url(settings: BaseSettings) -> str:
     return str(settings.get("ARCHIVE_REDIS_URL") or "").strip()
+
+
+class SharedPageBudget:
+    """A page budget that counts what every worker of the frontier admitted: ``max_pages=N``
+    schedules N pages in total, however many workers share the crawl."""
+
+    def __init__(self, frontier: Frontier, limit: int) -> None:
+        self.frontier = frontier
+        self.limit = limit
+
+    @classmethod
+    def for_crawler(cls, crawler: Crawler, limit: int) -> SharedPageBudget | None:
+        """None without a shared frontier: the spider counts its own pages."""
+        if not redis_url(crawler.settings) or crawler.spider is None:
+            return None
+        return cls(FrontierLink.for_crawler(crawler).frontier(crawler.spider), limit)
+
+    def admit(self, keys: list[str]) -> list[int]:
+        return self.frontier.admit(keys, self.limit)
 
 
 class FrontierLink:
@@ -237,7 +258,13 @@ class FrontierExtension:
 
     def spider_opened(self, spider: Spider) -> None:
         self.frontier = self.link.frontier(spider)
-        self.frontier.register(self.runtime.crawl_id)
+        crawl_id = self.runtime.crawl_id
+        shared = self.frontier.register(crawl_id)
+        if crawl_id is not None and shared is not None:
+            # Every worker's crawl row names the first worker's: `scrapy stats` shows one crawl.
+            with self.runtime.session() as session, session.begin():
+                join_shared_crawl(session, crawl_id, shared)
+            logger.info("frontier: crawl %s is worker of crawl %s", crawl_id, shared)
         self.beat.start(HEARTBEAT_INTERVAL_S, now=False)
         # An idle worker asks the shared frontier for work at each engine heartbeat (5 s in
         # Scrapy, no setting): once a second, a worker waiting for another's links starts soon.
@@ -301,6 +328,8 @@ class FrontierExtension:
         if same_host:  # its .open WARC files can be closed and indexed from here
             await self.recover_after(dead.worker)
         count = frontier.requeue(dead.worker)
+        if dead.crawl_id is not None:
+            await asyncio.to_thread(self.mark_died, dead.crawl_id)
         frontier.forget(dead.worker)
         self.crawler.stats.inc_value("archive/frontier/requeued", count)
         logger.warning(
@@ -308,6 +337,13 @@ class FrontierExtension:
             dead.worker,
             count,
         )
+
+    def mark_died(self, crawl_id: int) -> None:
+        try:
+            with self.runtime.session() as session, session.begin():
+                mark_crawl_died(session, crawl_id)
+        except SQLAlchemyError as error:  # only the label in `scrapy stats` is missing
+            logger.error("frontier: cannot mark crawl %s as died: %s", crawl_id, error)
 
     async def recover_after(self, worker: str) -> None:
         """Index what the dead worker archived; retried when the index was busy (a deadlock

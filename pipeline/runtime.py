@@ -232,13 +232,13 @@ class ArchiveRuntime:
         if stats is not None:
             count_item(stats, item)
 
-    def close(self, stats: dict[str, Any]) -> None:
+    def close(self, stats: dict[str, Any], reason: str = "finished") -> None:
         if self.index_writer is not None:
             self.index_writer.close()
         if self.writer is not None:
             self.writer.close()
         try:
-            self._finish_despite_deadlocks(stats)
+            self._finish_despite_deadlocks(stats, reason)
         except SQLAlchemyError as error:
             # The database failed under the crawl: `scrapy crawl` prints this line, exit code 1.
             logger.debug("closing crawl %s failed", self.crawl_id, exc_info=True)
@@ -251,12 +251,12 @@ class ArchiveRuntime:
         finally:
             self.release()
 
-    def _finish_despite_deadlocks(self, stats: dict[str, Any]) -> None:
+    def _finish_despite_deadlocks(self, stats: dict[str, Any], reason: str) -> None:
         """Several workers on one PostgreSQL index (scale-out): a deadlock with another worker's
         batch is transient, so the end of the crawl is tried again before it gives up."""
         for attempt in range(1, CLOSE_ATTEMPTS + 1):
             try:
-                self._index_failed_and_finish(stats)
+                self._index_failed_and_finish(stats, reason)
                 return
             except OperationalError as error:
                 transient = getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
@@ -265,7 +265,7 @@ class ArchiveRuntime:
                 logger.warning("archive: closing crawl %s: %s; again", self.crawl_id, error.orig)
                 time.sleep(0.5 * attempt)
 
-    def _index_failed_and_finish(self, stats: dict[str, Any]) -> None:
+    def _index_failed_and_finish(self, stats: dict[str, Any], reason: str) -> None:
         if self.session_factory is not None and self.index_errors:
             # Items the index writer failed are in this crawl's WARC files: index them now.
             own = [self.config.warc_dir / name for name in self.writer.files] if self.writer else []
@@ -279,7 +279,7 @@ class ArchiveRuntime:
                     size = path.stat().st_size if path.exists() else 0
                     queries.upsert_warc_file(session, name, size, closed=True)
                 if self.crawl_id is not None:
-                    queries.finish_crawl(session, self.crawl_id, stats)
+                    queries.finish_crawl(session, self.crawl_id, stats, reason)
 
 
 def count_item(stats: Stats, item: ArchiveItem) -> None:

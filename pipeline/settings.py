@@ -60,6 +60,8 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.resume.ResumeFromArchiveMiddleware": 50,
     # Shared frontier only: a requeued request already archived is answered from the archive.
     "pipeline.frontier_scrapy.RequeuedFromArchiveMiddleware": 55,
+    # Shared frontier with ARCHIVE_REDIS_HOST_DELAY only: last before the network.
+    "pipeline.host_delay.SharedHostDelayMiddleware": 990,
 }
 
 # A job folder (JOBDIR) resumes from the archive, whatever ended the last run (pipeline/resume.py):

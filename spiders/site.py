@@ -4,7 +4,8 @@
 Every fetched page is archived; only pages whose content and metadata make them articles are
 indexed as articles (spiders.article_signals), hubs and tag pages are captured only. ``url`` may
 list several start URLs separated by spaces or commas. The page budget lives in ``self.state``
-so a crawl resumed with JOBDIR keeps counting where it stopped.
+so a crawl resumed with JOBDIR keeps counting where it stopped; with a shared frontier
+(``ARCHIVE_REDIS_URL``) it lives in Redis, so all workers together admit ``max_pages`` pages.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from w3lib.url import canonicalize_url
 
+from pipeline.frontier import OVER_BUDGET
+from pipeline.frontier_scrapy import SharedPageBudget
 from spiders.web_common import (
     META_DEPTH,
     ArgumentError,
@@ -78,24 +81,44 @@ class SiteSpider(WebSpider):
         self.state.setdefault("seen", set())
         return self.state
 
-    def _admit(self, url: str) -> bool:
+    def _admit(self, urls: list[str]) -> list[str]:
+        """The URLs of ``urls`` the page budget admits (each URL once, ``max_pages`` in all)."""
         budget = self._budget()
-        key = canonicalize_url(url)
-        if key in budget["seen"]:
-            return False
-        if len(budget["seen"]) >= self.max_pages:
-            self.crawler.stats.inc_value("archive/site/over_page_limit")
-            return False
-        budget["seen"].add(key)
-        return True
+        fresh: dict[str, str] = {}
+        for url in urls:
+            key = canonicalize_url(url)
+            if key not in budget["seen"] and key not in fresh:
+                fresh[key] = url
+        shared = self._shared_budget()
+        if shared is not None:
+            # A URL another worker admitted is requested again all the same: that worker may
+            # have died before queueing it; the frontier's duplicate filter drops the second.
+            # Each answer is remembered: it never changes during the crawl.
+            answers = shared.admit(list(fresh))
+            budget["seen"].update(fresh)
+            over = sum(1 for answer in answers if answer == OVER_BUDGET)
+            admitted = [url for url, answer in zip(fresh.values(), answers, strict=True)
+                        if answer != OVER_BUDGET]  # fmt: skip
+        else:
+            room = max(self.max_pages - len(budget["seen"]), 0)
+            admitted = list(fresh.values())[:room]
+            over = len(fresh) - len(admitted)
+            budget["seen"].update(list(fresh)[:room])
+        if over:
+            self.crawler.stats.inc_value("archive/site/over_page_limit", over)
+        return admitted
+
+    def _shared_budget(self) -> SharedPageBudget | None:
+        if not hasattr(self, "shared_budget"):
+            self.shared_budget = SharedPageBudget.for_crawler(self.crawler, self.max_pages)
+        return self.shared_budget
 
     async def start(self) -> AsyncIterator[Any]:
         if self.argument_error:
             yield self.rejected(self.archive_args["url"] or "", self.argument_error)
             return
-        for url in self.start_urls_checked:
-            if self._admit(url):
-                yield self.request(url, self.parse, meta={META_DEPTH: 0})
+        for url in self._admit(self.start_urls_checked):
+            yield self.request(url, self.parse, meta={META_DEPTH: 0})
 
     @follows_redirects
     def parse(self, response: Response) -> SpiderOutput:
@@ -104,8 +127,10 @@ class SiteSpider(WebSpider):
         depth = int(response.meta.get(META_DEPTH, 0))
         if item.failure or depth >= self.max_depth or not isinstance(response, HtmlResponse):
             return
-        for link in self.links.extract_links(response):
-            if self.same_host and urlsplit(link.url).netloc.lower() not in self.hosts:
-                continue
-            if self._admit(link.url):
-                yield self.request(link.url, self.parse, meta={META_DEPTH: depth + 1})
+        found = [
+            link.url
+            for link in self.links.extract_links(response)
+            if not self.same_host or urlsplit(link.url).netloc.lower() in self.hosts
+        ]
+        for url in self._admit(found):
+            yield self.request(url, self.parse, meta={META_DEPTH: depth + 1})

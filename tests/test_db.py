@@ -69,6 +69,42 @@ def test_crawl_lifecycle(session_factory: Factory) -> None:
         q.finish_crawl(s, crawl_id + 99, {})
 
 
+def test_scaled_out_crawl_is_one_crawl_with_per_worker_counts(session_factory: Factory) -> None:
+    with session_factory() as s, s.begin():
+        q.start_crawl(s, "files", {})  # an earlier crawl of one process: not part of it
+        first = q.start_crawl(s, "site", {"url": "http://127.0.0.1:9/"})
+        second = q.start_crawl(s, "site", {"url": "http://127.0.0.1:9/"})
+        for crawl_id in (first, second):
+            q.join_shared_crawl(s, crawl_id, first)
+        a, b, c = doc(s, 1), doc(s, 2), doc(s, 3)
+        q.add_capture(s, ref(1), crawl_id=first, document_id=a)
+        q.add_capture(s, ref(2), crawl_id=second, document_id=b)
+        q.add_capture(s, ref(3), crawl_id=second, document_id=a)  # same text, after first's
+        q.add_capture(s, ref(4, "revisit"), crawl_id=first, document_id=b)
+        q.add_capture(s, ref(5), crawl_id=first, document_id=c)
+        q.add_capture(s, ref(6, "conversion"), crawl_id=first, document_id=c)  # not a page
+        q.add_failure(s, crawl_id=second, uri="http://127.0.0.1:9/x", stage="fetch", reason="404")
+    with session_factory() as s:
+        crawl = q.last_crawl(s)
+    assert crawl is not None and crawl.id == first and crawl.scaled_out
+    assert crawl.finished is None  # no worker has ended
+    counts = [(w.crawl_id, w.pages, w.documents, w.revisits, w.failures) for w in crawl.workers]
+    assert counts == [(first, 3, 2, 1, 0), (second, 2, 1, 0, 1)]
+    assert [w.outcome for w in crawl.workers] == [None, None]
+    assert all(w.pid is not None and w.host for w in crawl.workers)
+
+    with session_factory() as s, s.begin():
+        q.finish_crawl(s, second, {}, "finished")
+        assert q.mark_crawl_died(s, first)
+        assert not q.mark_crawl_died(s, second)  # it ended by itself
+    with session_factory() as s:
+        crawl = q.last_crawl(s)
+    assert crawl is not None
+    assert [w.outcome for w in crawl.workers] == ["died", "finished"]
+    assert crawl.workers[0].finished is None
+    assert crawl.finished == crawl.workers[1].finished is not None
+
+
 def test_captures_and_warc_files(session_factory: Factory) -> None:
     with session_factory() as s, s.begin():
         crawl_id = q.start_crawl(s, "files", {})

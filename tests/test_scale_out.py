@@ -5,16 +5,20 @@ killed with SIGKILL in the middle of a second crawl, the other finishing: nothin
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.archive_audit import audit_archive
-from bench.crawl_run import archive_env
+from bench.crawl_run import archive_env, scrapy_output
 from bench.loopback_site import Route, Site, build_site, hub_paths, serve
 from bench.scale_workers import (
     REDIS_TEST_ENV,
+    WorkerRun,
     captures_per_crawl,
     redis_keys,
     redis_prefix,
@@ -24,11 +28,13 @@ from bench.scale_workers import (
 from pipeline.frontier import REQUEUED_MARK, Frontier, frontier_name
 from tests.pgdb import fresh_postgres_database
 
-ARTICLES = 300
+ARTICLES = 600
 # Articles also served under a second URL, linked from a hub of their own: both workers fetch
 # the two copies at about the same time, and the same text must end as one document.
 COPIES = 60
-TIMEOUT_S = 150
+TIMEOUT_S = 300
+# The page budget of the max_pages test: far fewer pages than the site has.
+BUDGET = 100
 
 
 def redis_test_url() -> str:
@@ -47,10 +53,29 @@ def redis_test_url() -> str:
     return url
 
 
-def site_args(base: str, articles: int) -> dict[str, str]:
-    # max_pages counts per worker: each worker admits the links it finds, many of them the same.
-    budget = str(3 * (articles + COPIES + len(hub_paths())))
-    return {"url": base + "/", "max_depth": "3", "max_pages": budget}
+def site_args(base: str, site: Site) -> dict[str, str]:
+    # max_pages counts the pages of all workers together; at depth 3 articles' links to
+    # furniture pages (404s) are admitted too, so the budget leaves room for them.
+    return {"url": base + "/", "max_depth": "3", "max_pages": str(3 * len(site.routes))}
+
+
+def last_crawl(env: dict[str, str]) -> dict[str, Any]:
+    code, out = scrapy_output(["stats", "--json"], env, timeout=120)
+    assert code == 0, out
+    crawl: dict[str, Any] = json.loads(out)["last_crawl"]
+    return crawl
+
+
+def iso(json_time: str) -> str:
+    """`stats --json` writes times as str(datetime); the text lines use ISO 8601."""
+    return datetime.fromisoformat(json_time).isoformat()
+
+
+def worker_rows(crawl: dict[str, Any], run: WorkerRun) -> list[dict[str, Any]]:
+    """The crawl's worker rows in the order of ``run.workers`` (matched by pid)."""
+    by_pid = {row["pid"]: row for row in crawl["workers"]}
+    assert sorted(by_pid) == sorted(w.process.pid for w in run.workers), crawl
+    return [by_pid[w.process.pid] for w in run.workers]
 
 
 def with_copies(site: Site, count: int) -> Site:
@@ -99,9 +124,10 @@ def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Pa
         first = with_copies(build_site(ARTICLES, seed=3), COPIES)
         with serve(first) as served:
             run = run_workers(
-                2, site_args(served.base, ARTICLES), env, tmp_path / "run1", timeout=TIMEOUT_S
+                2, site_args(served.base, first), env, tmp_path / "run1", timeout=TIMEOUT_S
             )
             hits = served.article_hits()
+            fetches = served.total_hits()
             urls, base = served.article_urls, served.base
         report = run.logs_tail()
         assert run.codes() == [0, 0], report
@@ -122,13 +148,23 @@ def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Pa
         assert len(shares) == 2 and sum(shares) == ARTICLES, f"{shares}\n{summary}"
         assert min(shares) >= ARTICLES * 0.2, f"one worker did too little: {shares}\n{report}"
         assert redis_keys(redis_url, prefix) == [], "a finished crawl leaves its frontier behind"
+        # `scrapy stats`: one crawl of two workers, whose pages add up to what the server sent.
+        crawl = last_crawl(env)
+        rows = worker_rows(crawl, run)
+        assert crawl["scaled_out"] is True and crawl["id"] == min(r["crawl_id"] for r in rows)
+        assert [r["outcome"] for r in rows] == ["finished", "finished"], crawl
+        assert crawl["finished"] == max(r["finished"] for r in rows), crawl
+        assert sum(r["pages"] for r in rows) == fetches, crawl
+        assert sum(r["documents"] for r in rows) == ARTICLES, crawl
+        # Every page of the site once; the rest were articles' links to absent pages (404s).
+        assert sum(r["failures"] for r in rows) == fetches - len(first.routes), crawl
 
         # 2. A second crawl (another site): worker 0 is killed halfway, worker 1 finishes it.
         second = build_site(ARTICLES, seed=11)
         with serve(second) as served2:
             run2 = run_workers(
                 2,
-                site_args(served2.base, ARTICLES),
+                site_args(served2.base, second),
                 env,
                 tmp_path / "run2",
                 timeout=TIMEOUT_S,
@@ -149,6 +185,54 @@ def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Pa
         assert audit2.open_files == [] and audit2.verify_code == 0, summary2
         assert "is gone" in run2.workers[1].log(), "the live worker never requeued the dead one's"
         assert redis_keys(redis_url, prefix) == [], "a finished crawl leaves its frontier behind"
+        # The second crawl is a crawl of its own: the killed worker died, the other finished.
+        crawl2 = last_crawl(env)
+        killed, finished = worker_rows(crawl2, run2)
+        assert crawl2["id"] > crawl["id"], crawl2
+        assert (killed["outcome"], finished["outcome"]) == ("died", "finished"), crawl2
+        assert killed["finished"] is None and crawl2["finished"] == finished["finished"], crawl2
+        assert killed["documents"] + finished["documents"] == ARTICLES, crawl2
+
+
+def test_max_pages_counts_the_pages_of_all_workers(tmp_path: Path) -> None:
+    """`-a max_pages=N` with two workers: N pages requested in total (the server counts), each
+    once; `scrapy stats` shows the two workers of one crawl, their pages adding up to N."""
+    redis_url = redis_test_url()
+    with (
+        fresh_postgres_database("nv_budget") as db_url,
+        redis_prefix(redis_url) as prefix,
+    ):
+        env = worker_env(archive_env(tmp_path / "archive", db_url, workers=1), redis_url, prefix)
+        site = build_site(ARTICLES, seed=5)
+        with serve(site) as served:
+            args = {"url": served.base + "/", "max_depth": "3", "max_pages": str(BUDGET)}
+            run = run_workers(2, args, env, tmp_path / "run", timeout=TIMEOUT_S)
+            fetches, hits = served.total_hits(), served.article_hits()
+        report = run.logs_tail()
+        assert run.codes() == [0, 0], report
+        assert fetches == BUDGET, f"{fetches} pages requested\n{report}"
+        assert max(hits) == 1, report
+        assert redis_keys(redis_url, prefix) == [], "a finished crawl leaves its frontier behind"
+        crawl = last_crawl(env)
+        rows = worker_rows(crawl, run)
+        assert sum(row["pages"] for row in rows) == BUDGET, crawl
+        assert sum(row["documents"] for row in rows) == sum(hits), crawl
+        code, out = scrapy_output(["stats"], env, timeout=120)
+        assert code == 0, out
+        lines = out.splitlines()
+        head = f"last crawl                {crawl['id']}: "
+        heads = [line for line in lines if line.startswith(head)]
+        span = f"{iso(crawl['started'])} .. {iso(crawl['finished'])}"
+        assert heads == [f"{head}{span}, 2 worker(s)"], out
+        for row in sorted(rows, key=lambda r: r["crawl_id"]):
+            at = lines.index(
+                f"  worker crawl {row['crawl_id']}  {row['host']} pid {row['pid']}  "
+                f"{iso(row['started'])} .. {iso(row['finished'])}  finished"
+            )
+            assert lines[at + 1] == (
+                f"    pages {row['pages']}  documents {row['documents']}  "
+                f"revisits {row['revisits']}  failures {row['failures']}"
+            ), out
 
 
 def frontier_pair(redis_url: str, prefix: str) -> tuple[Frontier, Frontier]:

@@ -8,6 +8,7 @@ import json
 
 from pipeline.command_support import ArchiveCommand
 from pipeline.db.queries import archive_stats
+from pipeline.db.queries_crawls import DIED, FINISHED, CrawlWorker, LastCrawl
 from pipeline.db.queries_stats import ArchiveStats
 
 TOP_SOURCES = 20
@@ -36,12 +37,38 @@ def stats_lines(stats: ArchiveStats) -> list[str]:
     lines.append(f"WARC files                {len(stats.warc_files)}  ({stats.warc_bytes:,} bytes)")
     lines += [f"  {name}  {size:,}" for name, size in stats.warc_files]
     if stats.last_crawl is not None:
-        crawl = stats.last_crawl
-        finished = crawl.finished.isoformat() if crawl.finished else "not finished"
-        lines.append(
-            f"last crawl                {crawl.id}: {crawl.started.isoformat()} .. {finished}"
-        )
+        lines += last_crawl_lines(stats.last_crawl)
     return lines
+
+
+def last_crawl_lines(crawl: LastCrawl) -> list[str]:
+    finished = crawl.finished.isoformat() if crawl.finished else "not finished"
+    line = f"last crawl                {crawl.id}: {crawl.started.isoformat()} .. {finished}"
+    if not crawl.scaled_out:
+        return [line]
+    lines = [f"{line}, {len(crawl.workers)} worker(s)"]
+    for worker in crawl.workers:
+        lines += worker_lines(worker)
+    return lines
+
+
+def worker_state(worker: CrawlWorker) -> str:
+    if worker.outcome is None:
+        return "not finished (running, or killed with no worker left to notice)"
+    if worker.outcome in (FINISHED, DIED):
+        return worker.outcome
+    return f"stopped ({worker.outcome})"
+
+
+def worker_lines(worker: CrawlWorker) -> list[str]:
+    """Two lines: who and when, then what the worker added to the index."""
+    ended = worker.finished.isoformat() if worker.finished else "-"
+    return [
+        f"  worker crawl {worker.crawl_id}  {worker.host or '?'} pid {worker.pid or '?'}  "
+        f"{worker.started.isoformat()} .. {ended}  {worker_state(worker)}",
+        f"    pages {worker.pages}  documents {worker.documents}  "
+        f"revisits {worker.revisits}  failures {worker.failures}",
+    ]
 
 
 class Command(ArchiveCommand):

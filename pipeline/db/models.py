@@ -43,6 +43,12 @@ class Crawl(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stats: Mapped[str | None] = mapped_column(Text)  # JSON object
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    # Scale-out: the crawl row of the first worker of the shared frontier, on every worker's row.
+    shared_crawl_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Scrapy's finish reason ("finished", "shutdown", ...), or "died" (found dead by a worker).
+    outcome: Mapped[str | None] = mapped_column(String(32))
 
 
 class WarcFile(Base):

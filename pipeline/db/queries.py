@@ -32,6 +32,13 @@ from pipeline.db.queries_core import (
     warc_file_ids,
     warc_file_name,
 )
+from pipeline.db.queries_crawls import (
+    CrawlWorker,
+    LastCrawl,
+    join_shared_crawl,
+    last_crawl,
+    mark_crawl_died,
+)
 from pipeline.db.queries_dedup import (
     DupGroup,
     DupMember,
@@ -51,10 +58,11 @@ from pipeline.db.queries_dedup import (
     story_members,
     story_of,
 )
-from pipeline.db.queries_stats import ArchiveStats, LastCrawl, archive_stats, outlet_of, url_host
+from pipeline.db.queries_stats import ArchiveStats, archive_stats, outlet_of, url_host
 
 __all__ = [
     "ArchiveStats",
+    "CrawlWorker",
     "DupGroup",
     "DupMember",
     "LastCrawl",
@@ -81,9 +89,12 @@ __all__ = [
     "finish_crawl",
     "get_document",
     "iter_documents",
+    "join_shared_crawl",
+    "last_crawl",
     "list_failures",
     "list_stories",
     "lsh_candidates",
+    "mark_crawl_died",
     "original_capture_by_payload_digest",
     "outlet_of",
     "set_capture_document",

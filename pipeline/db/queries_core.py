@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any, cast
@@ -64,19 +66,28 @@ _NEW_FAILURE = insert(_FAILURES).returning(_FAILURES.c.id)
 
 
 def start_crawl(session: Session, spider: str, args: Mapping[str, str]) -> int:
-    crawl = Crawl(spider=spider, args=json.dumps(dict(args), sort_keys=True), started_at=utcnow())
+    crawl = Crawl(
+        spider=spider,
+        args=json.dumps(dict(args), sort_keys=True),
+        started_at=utcnow(),
+        host=socket.gethostname(),
+        pid=os.getpid(),
+    )
     session.add(crawl)
     session.flush()
     return crawl.id
 
 
-def finish_crawl(session: Session, crawl_id: int, stats: Mapping[str, Any]) -> None:
+def finish_crawl(
+    session: Session, crawl_id: int, stats: Mapping[str, Any], outcome: str = "finished"
+) -> None:
     crawl = session.get(Crawl, crawl_id)
     if crawl is None:
         raise LookupError(f"no crawl with id {crawl_id}")
     # Scrapy stats hold datetimes; str() keeps them readable instead of failing the dump.
     crawl.stats = json.dumps(dict(stats), sort_keys=True, default=str)
     crawl.finished_at = utcnow()
+    crawl.outcome = outcome[:32]
     session.flush()
 
 

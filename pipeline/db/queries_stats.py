@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, NamedTuple
+from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -14,18 +14,12 @@ from sqlalchemy.orm import Session
 from pipeline.db.models import (
     SOURCE_RECORD_TYPES,
     Capture,
-    Crawl,
     Document,
     Failure,
     Story,
     WarcFile,
 )
-
-
-class LastCrawl(NamedTuple):
-    id: int
-    started: datetime
-    finished: datetime | None
+from pipeline.db.queries_crawls import LastCrawl, last_crawl
 
 
 @dataclass(frozen=True)
@@ -114,11 +108,6 @@ def _links(session: Session) -> tuple[int, int]:
     return links, twice
 
 
-def _last_crawl(session: Session) -> LastCrawl | None:
-    crawl = session.scalar(select(Crawl).order_by(Crawl.started_at.desc(), Crawl.id.desc()))
-    return None if crawl is None else LastCrawl(crawl.id, crawl.started_at, crawl.finished_at)
-
-
 def archive_stats(session: Session) -> ArchiveStats:
     captures = _grouped(session, Capture.record_type)
     failures_by_stage = _grouped(session, Failure.stage)
@@ -143,6 +132,6 @@ def archive_stats(session: Session) -> ArchiveStats:
         by_day=_by_day(session),
         warc_files=warc_files,
         warc_bytes=sum(size for _name, size in warc_files),
-        last_crawl=_last_crawl(session),
+        last_crawl=last_crawl(session),
         second_sightings=twice,
     )
