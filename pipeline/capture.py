@@ -102,7 +102,8 @@ class WarcCaptureExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
         if not crawler.settings.getbool("ARCHIVE_CAPTURE_ENABLED", True):
-            raise NotConfigured("ARCHIVE_CAPTURE_ENABLED is off")
+            # Capture off: ordinary, so no message (Scrapy logs one as a warning).
+            raise NotConfigured
         extension = cls(crawler, ArchiveRuntime.for_crawler(crawler))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -162,6 +163,7 @@ class WarcCaptureExtension:
             revisit_of=request.meta.get(META_REVISIT_OF),
             index_as_article=False,
         )
+        self._inc("inputs/robots_txt")  # an input of its own in the summary's count
         task = asyncio.get_running_loop().create_task(self.runtime.store(item, self.crawler.stats))
         self.robots_tasks.add(task)
         task.add_done_callback(self.robots_tasks.discard)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, cast
 
@@ -309,6 +310,29 @@ def list_failures(session: Session, *, crawl_id: int | None = None) -> list[Fail
     if crawl_id is not None:
         statement = statement.where(Failure.crawl_id == crawl_id)
     return list(session.scalars(statement))
+
+
+def failures_matching(
+    session: Session,
+    *,
+    stage: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[Failure]:
+    """Failure rows, newest first; ``since`` and ``until`` bound ``created_at``, inclusive."""
+    statement = select(Failure).order_by(Failure.created_at.desc(), Failure.id.desc())
+    if stage is not None:
+        statement = statement.where(Failure.stage == stage)
+    if since is not None:
+        statement = statement.where(Failure.created_at >= since)
+    if until is not None:
+        statement = statement.where(Failure.created_at <= until)
+    return list(session.scalars(statement.limit(limit)))
+
+
+def failure_stages(session: Session) -> list[str]:
+    return list(session.scalars(select(Failure.stage).distinct().order_by(Failure.stage)))
 
 
 def count_rows(session: Session) -> dict[str, int]:
