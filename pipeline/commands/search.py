@@ -10,6 +10,7 @@ from pipeline.command_support import ArchiveCommand, CommandError, day_range, po
 from pipeline.db.queries_stats import outlet_of
 from pipeline.db.search import MatchCount, SearchHit, count_matches, search_documents
 from pipeline.db.search_settings import RANK_CANDIDATES
+from pipeline.json_output import iso_time, iso_time_or_none
 
 
 def hit_json(hit: SearchHit) -> dict[str, object]:
@@ -18,8 +19,8 @@ def hit_json(hit: SearchHit) -> dict[str, object]:
         "url": hit.url,
         "title": hit.title,
         "site": hit.site,
-        "published": hit.published.isoformat() if hit.published else None,
-        "first_seen": hit.first_seen.isoformat(),
+        "published": iso_time_or_none(hit.published),
+        "first_seen": iso_time(hit.first_seen),
         "score": round(hit.score, 4),
         "snippet": hit.snippet,
         "duplicate_of": hit.duplicate_of,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from pipeline.db.models import (
     Failure,
     WarcFile,
 )
+from pipeline.db.search_filters import search_filters
 from pipeline.warc.ref import RecordRef
 
 MAX_STAGE_LENGTH = 32
@@ -300,8 +302,29 @@ def all_captures(session: Session, *, batch: int = 1000) -> Iterator[tuple[Captu
     yield from ((capture, name) for capture, name in session.execute(statement))
 
 
-def iter_documents(session: Session, *, batch: int = 500) -> Iterator[Document]:
+@dataclass(frozen=True)
+class DocumentSelection:
+    """Which documents an export takes: days inclusive on coalesce(published, first_seen)
+    (as search), a site name or host (as search), one story."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    site: str | None = None
+    story_id: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        row = list(search_filters(self.site, self.since, self.until, collapse=False).row)
+        if self.story_id is not None:
+            row.append(Document.story_id == self.story_id)
+        return row
+
+
+def iter_documents(
+    session: Session, *, batch: int = 500, selection: DocumentSelection | None = None
+) -> Iterator[Document]:
     statement = select(Document).order_by(Document.id).execution_options(yield_per=batch)
+    if selection is not None:
+        statement = statement.where(*selection.conditions())
     yield from session.scalars(statement)
 
 
