@@ -8,6 +8,7 @@ process group) ends cleanly and counts what it did not process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -275,12 +276,9 @@ def slow_site() -> Iterator[str]:
         server.server_close()
 
 
-def test_stopped_crawl_counts_what_it_did_not_process(slow_site: str, tmp_path: Path) -> None:
-    archive = tmp_path / "archive"
-    urls = tmp_path / "urls.txt"
-    urls.write_text("".join(f"{slow_site}/{n}.html\n" for n in range(100)), "utf-8")
-    env = {**archive_env(archive, workers=None), "ARCHIVE_PROGRESS_INTERVAL": "0.2"}
-    command = [str(SCRAPY), "crawl", "urls", "-a", f"urls={urls}", *CRAWL_SETTINGS]
+def interrupted(command: list[str], env: dict[str, str], fetched: int) -> Result:
+    """Run a crawl, send SIGINT to its process group once ``fetched`` pages are fetched (as
+    Ctrl-C in a terminal does), and wait for its clean end."""
     process = subprocess.Popen(
         command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,
@@ -288,14 +286,24 @@ def test_stopped_crawl_counts_what_it_did_not_process(slow_site: str, tmp_path: 
     assert process.stdout is not None and process.stderr is not None
     out: list[str] = []
     deadline = time.monotonic() + 120
-    for raw in process.stdout:  # until robots.txt and 10 pages are fetched
+    for raw in process.stdout:
         out.append(raw.decode())
         match = PROGRESS.match(out[-1].rstrip("\n"))
-        if (match and int(match.group(1)) >= 11) or time.monotonic() > deadline:
+        if (match and int(match.group(1)) >= fetched) or time.monotonic() > deadline:
             break
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+    with contextlib.suppress(ProcessLookupError):  # ended already: the test then says so
+        os.killpg(process.pid, signal.SIGINT)
     rest, err = process.communicate(timeout=120)
-    result = Result(process.returncode, "".join(out) + rest.decode(), err.decode(), b"")
+    return Result(process.returncode, "".join(out) + rest.decode(), err.decode(), b"")
+
+
+def test_stopped_crawl_counts_what_it_did_not_process(slow_site: str, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{slow_site}/{n}.html\n" for n in range(100)), "utf-8")
+    env = {**archive_env(archive, workers=None), "ARCHIVE_PROGRESS_INTERVAL": "0.2"}
+    command = [str(SCRAPY), "crawl", "urls", "-a", f"urls={urls}", *CRAWL_SETTINGS]
+    result = interrupted(command, env, fetched=11)  # robots.txt and 10 pages
     assert result.code == 0, result.err[-3000:]
     assert "Traceback" not in result.err, result.err[-3000:]
     header, rows = summary(result.out)
@@ -307,3 +315,25 @@ def test_stopped_crawl_counts_what_it_did_not_process(slow_site: str, tmp_path: 
     held = index_counts(archive, 1)
     assert rows["documents added"] == held["documents added"] == held["sources"] - 1
     assert rows["not processed"] == 101 - held["sources"]
+
+
+def test_stopped_files_crawl_adds_up(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    seeds = sorted(SEEDS.iterdir())
+    for number in range(300):
+        text = seeds[number % len(seeds)].read_text("utf-8")
+        (folder / f"{number:03}.txt").write_text(f"Report number {number}.\n{text}", "utf-8")
+    archive = tmp_path / "archive"
+    env = {**archive_env(archive, workers=None), "ARCHIVE_PROGRESS_INTERVAL": "0.2"}
+    command = [str(SCRAPY), "crawl", "files", "-a", f"path={folder}"]
+    result = interrupted(command, env, fetched=20)
+    assert result.code == 0 and "Traceback" not in result.err, result.err[-3000:]
+    header, rows = summary(result.out)
+    assert re.fullmatch(r"newsvault: crawl 1 \(files\) stopped \(interrupted\) after .*", header)
+    assert_adds_up(rows)
+    assert rows["inputs seen"] == 300
+    held = index_counts(archive, 1)
+    assert rows["documents added"] == held["documents added"] == held["sources"]
+    # What was fetched is processed before the end: often every file, sometimes not.
+    assert rows.get("not processed", 0) == 300 - held["sources"]
