@@ -4,20 +4,23 @@ results they promise."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.session import make_engine
 from tests.cli import PROJECT_DIR, archive_env, scrapy
+from tests.conftest import PG_ENV, PG_SKIP_REASON
+from tests.pgdb import fresh_postgres_database
 
 README = (PROJECT_DIR / "README.md").read_text("utf-8")
 SEEDS = PROJECT_DIR / "seeds"
@@ -86,11 +89,22 @@ def example_queries() -> list[str]:
     return re.findall(r"```sql\n(.+?)\n```", schema_section(), re.S)
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+@dataclass(frozen=True)
+class Crawled:
+    url: str  # the index database
+
+    def run(self, sql: str) -> list[tuple[Any, ...]]:
+        engine = make_engine(self.url)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(sql))]
+        finally:
+            engine.dispose()
+
+
+def crawl_inbox(root: Path, db_url: str | None) -> Crawled:
     """The seeds, the first seed's text in other bytes (a BOM), its bytes under another name,
     and a copy with one word changed (a near-duplicate), crawled twice."""
-    root = tmp_path_factory.mktemp("schema")
     inbox = root / "inbox"
     shutil.copytree(SEEDS, inbox)
     data = FIRST_SEED.read_bytes()
@@ -101,31 +115,44 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (inbox / "edited.txt").write_text(" ".join(words), "utf-8")
     archive = root / "archive"
     for _ in range(2):
-        result = scrapy("crawl", "files", "-a", f"path={inbox}", env=archive_env(archive))
+        env = archive_env(archive, db_url)
+        result = scrapy("crawl", "files", "-a", f"path={inbox}", env=env)
         assert result.code == 0, result.err[-2000:]
-    yield archive
+    return Crawled(db_url or f"sqlite:///{archive / 'index.sqlite'}")
 
 
-def run(archive: Path, sql: str) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(archive / "index.sqlite")) as db:
-        return list(db.execute(sql))
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def crawled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Crawled]:
+    root = tmp_path_factory.mktemp("schema")
+    if request.param == "postgresql":
+        if not os.environ.get(PG_ENV, "").strip():
+            pytest.skip(PG_SKIP_REASON)
+        with fresh_postgres_database() as url:
+            yield crawl_inbox(root, url)
+    else:
+        yield crawl_inbox(root, None)
 
 
-def test_three_example_queries_run_as_described(archive: Path) -> None:
+def test_three_example_queries_run_as_described(crawled: Crawled) -> None:
+    run = crawled.run
     per_outlet, sightings, near_duplicates = example_queries()
-    assert run(archive, per_outlet) == [("local", 5)]
-    first = run(archive, "select document_id from captures where uri like '%/000_%'")[0][0]
-    edited = run(archive, "select document_id from captures where uri like '%/edited.txt'")[0][0]
-    rows = run(archive, sightings)
+    assert run(per_outlet) == [("local", 5)]
+    first = run("select document_id from captures where uri like '%/000_%'")[0][0]
+    edited = run("select document_id from captures where uri like '%/edited.txt'")[0][0]
+    rows = run(sightings)
     kinds = Counter((row[0], row[2]) for row in rows)
     # The first seed: its file and the BOM copy (same text), the copy's bytes and every second
     # sighting are revisits; each other document: one resource and one revisit.
     assert kinds[(first, "resource")] == 2 and kinds[(first, "revisit")] == 4
-    assert {doc for doc, _ in kinds} == {row[0] for row in run(archive, "select id from documents")}
+    assert {doc for doc, _ in kinds} == {row[0] for row in run("select id from documents")}
     assert all(kinds[(doc, "resource")] == 1 for doc, _ in kinds if doc != first)
     assert [row[2] for row in rows if row[0] == first][:2] == ["resource", "resource"]
-    [(copy_id, _title, similarity, canonical, story)] = run(archive, near_duplicates)
+    [(copy_id, _title, similarity, canonical, story)] = run(near_duplicates)
     assert (copy_id, canonical) == (edited, first)
     assert isinstance(similarity, float) and 0.75 <= similarity < 1.0
     headline = "select headline from stories s join documents d on d.story_id = s.id where d.id = "
-    assert story == run(archive, f"{headline}{first}")[0][0]
+    assert story == run(f"{headline}{first}")[0][0]
