@@ -217,8 +217,11 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds without a heartbeat after which a worker counts as dead"),
     Setting("ARCHIVE_REDIS_HOST_DELAY", seconds_or_off, 0.0, "`0` (off)",
             "seconds between two requests to one host over all workers of a shared frontier"),
-    Setting("ARCHIVE_LOG_LEVEL", log_level, "INFO", "`INFO`",
-            "how much a crawl logs: `DEBUG`, `INFO`, `WARNING`, `ERROR` (`-L LEVEL` too)"),
+    Setting("ARCHIVE_LOG_LEVEL", log_level, "WARNING", "`WARNING`",
+            "the level of Scrapy's log on stderr (`-L` overrides it); the crawl's own lines print "
+            "at any level"),
+    Setting("ARCHIVE_PROGRESS_INTERVAL", seconds_or_off, 5.0, "`5`",
+            "seconds between a crawl's progress lines; `0` prints none"),
 )  # fmt: skip
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 

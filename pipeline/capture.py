@@ -182,6 +182,7 @@ class WarcCaptureExtension:
             revisit_of=request.meta.get(META_REVISIT_OF),
             index_as_article=False,
         )
+        self._inc("inputs/robots_txt")  # an input of its own in the summary's count
         task = asyncio.get_running_loop().create_task(self.runtime.store(item, self.crawler.stats))
         self.robots_tasks.add(task)
         task.add_done_callback(self.robots_tasks.discard)

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -136,13 +136,35 @@ def shown(args: list[str]) -> str:
     return repr(text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "...")
 
 
-def parse_day(value: str | None, name: str) -> datetime | None:
+def parse_day(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO date or date-time (UTC unless it says otherwise). Bounds are inclusive: with
+    ``end_of_day`` (an ``--until``) a plain date means the last instant of that day."""
     if value is None:
         return None
     try:
-        return parse_iso_utc(value)
+        parsed = parse_iso_utc(value)
     except ValueError:
         raise CommandError(f"{name}: not a date: {value!r} (use YYYY-MM-DD)") from None
+    if end_of_day and is_plain_date(value):
+        return parsed + timedelta(days=1) - timedelta(microseconds=1)
+    return parsed
+
+
+def is_plain_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def day_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """``--since`` and ``--until`` of a command, both days included; since after until is bad."""
+    start = parse_day(since, "--since")
+    end = parse_day(until, "--until", end_of_day=True)
+    if start is not None and end is not None and start > end:
+        raise CommandError(f"--since {since} is after --until {until}")
+    return start, end
 
 
 def positive_int(value: str) -> int:

@@ -209,7 +209,8 @@ class FrontierSeedMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierSeedMiddleware:
         if not redis_url(crawler.settings):
-            raise NotConfigured("no ARCHIVE_REDIS_URL")
+            # no ARCHIVE_REDIS_URL: ordinary, so no message (Scrapy logs one as a warning).
+            raise NotConfigured
         return cls(crawler)
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -238,7 +239,8 @@ class FrontierExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierExtension:
         if not redis_url(crawler.settings):
-            raise NotConfigured("no ARCHIVE_REDIS_URL")
+            # no ARCHIVE_REDIS_URL: ordinary, so no message (Scrapy logs one as a warning).
+            raise NotConfigured
         extension = cls(crawler, FrontierLink.for_crawler(crawler))
         connect_signal = crawler.signals.connect
         connect_signal(extension.spider_opened, signal=signals.spider_opened)
@@ -420,7 +422,8 @@ class RequeuedFromArchiveMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequeuedFromArchiveMiddleware:
         if not redis_url(crawler.settings):
-            raise NotConfigured("no ARCHIVE_REDIS_URL")
+            # no ARCHIVE_REDIS_URL: ordinary, so no message (Scrapy logs one as a warning).
+            raise NotConfigured
         return cls(crawler, FrontierLink.for_crawler(crawler))
 
     def process_request(self, request: Request) -> Response | None:

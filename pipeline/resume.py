@@ -151,7 +151,8 @@ class ResumeFromArchiveMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ResumeFromArchiveMiddleware:
         if not job_dir(crawler.settings):
-            raise NotConfigured("no JOBDIR: every crawl fetches afresh")
+            # No JOBDIR, every crawl fetches afresh: ordinary, so no message (Scrapy would warn).
+            raise NotConfigured
         from pipeline.runtime import ArchiveRuntime
 
         return cls(crawler, ArchiveRuntime.for_crawler(crawler))
@@ -161,6 +162,8 @@ class ResumeFromArchiveMiddleware:
         page = self.runtime.archived_pages.get(request.url)
         if page is None:
             if request.url in self.runtime.failed_earlier:
+                if self.crawler.stats is not None:
+                    self.crawler.stats.inc_value("archive/resume/failed_earlier")
                 raise FailedEarlier(f"{request.url} failed in an earlier run of this job")
             return None
         response = serve_from_archive(self.runtime, request, page)

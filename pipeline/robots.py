@@ -84,7 +84,8 @@ class RobotsTxtMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
-            raise NotConfigured("ROBOTSTXT_OBEY is off")
+            # ROBOTSTXT_OBEY is off: ordinary, so no message (Scrapy logs one as a warning).
+            raise NotConfigured
         self.crawler = crawler
         self._default_useragent: str = crawler.settings["USER_AGENT"]
         self._robotstxt_useragent: str | None = crawler.settings["ROBOTSTXT_USER_AGENT"]

@@ -38,7 +38,9 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # An archiving crawl needs no remote code-execution console.
 REMOTE_CONTROL_ENABLED = False
-LOG_LEVEL = os.environ.get("ARCHIVE_LOG_LEVEL", "INFO")
+# Scrapy's own log: warnings and errors unless -L INFO / -L DEBUG (or ARCHIVE_LOG_LEVEL); the
+# crawl's start, progress and summary lines (pipeline/summary.py) are printed whatever the level.
+LOG_LEVEL = os.environ.get("ARCHIVE_LOG_LEVEL", "WARNING")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

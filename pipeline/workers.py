@@ -18,9 +18,10 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,12 @@ class WorkerDiedError(Exception):
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: SIGKILL this process when its parent dies (Linux), checked once."""
+    """Worker initializer: SIGKILL this process when its parent dies (Linux), checked once.
+
+    Ctrl-C in a terminal signals the whole process group: the parent stops the crawl cleanly
+    and still needs its workers to finish what is in flight, so they ignore SIGINT.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -52,6 +58,28 @@ def _watch_parent(parent_pid: int) -> None:
     while os.getppid() == parent_pid:
         time.sleep(1.0)
     os._exit(1)
+
+
+@contextmanager
+def children_ignore_sigint() -> Iterator[None]:
+    """Processes started inside ignore SIGINT from their first instruction.
+
+    Ctrl-C reaches the whole process group; a worker still importing when it came would die
+    with a traceback before its initializer could ignore it. Meanwhile SIGINT is blocked in
+    this process, not ignored: one that comes is delivered to the restored handler after (on
+    Linux a blocked signal stays pending whatever its disposition). Only the main thread may
+    set signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 class ExtractionPool:
@@ -96,7 +124,9 @@ class ExtractionPool:
         loop = asyncio.get_running_loop()
         executor, generation = self._current()
         try:
-            return await loop.run_in_executor(executor, function, *args)
+            with children_ignore_sigint():  # a spawn pool starts workers as tasks come
+                pending = loop.run_in_executor(executor, function, *args)
+            return await pending
         except BrokenProcessPool:
             self._replace(generation)
         # A worker died under this task or under another one: run it alone to tell which.
@@ -104,7 +134,9 @@ class ExtractionPool:
             if self._quarantine is None:
                 self._quarantine = self._new_executor(1)
             try:
-                return await loop.run_in_executor(self._quarantine, function, *args)
+                with children_ignore_sigint():
+                    pending = loop.run_in_executor(self._quarantine, function, *args)
+                return await pending
             except BrokenProcessPool:
                 self._quarantine.shutdown(wait=False, cancel_futures=True)
                 self._quarantine = None

@@ -46,8 +46,10 @@ class FilesSpider(scrapy.Spider):
             self.logger.error("files: %s", error)
             yield failure_item(self.path, "input", str(error))
             return
-        self.crawler.stats.set_value("archive/files_seen", len(entries))
+        # Listed and handed over: what a stopped crawl had not started (pipeline/crawl_counts.py).
+        self.crawler.stats.set_value("archive/inputs/listed", len(entries))
         for entry in entries:
+            self.crawler.stats.inc_value("archive/inputs/taken")
             uri = entry.path.as_uri()
             if entry.refusal is not None:
                 self.logger.warning("files: refused %s: %s", entry.path, entry.refusal)

@@ -51,7 +51,11 @@ class UrlsSpider(WebSpider):
             self.logger.error("urls: give -a urls=FILE or -a url=URL")
             yield input_failure("", "no input: give -a urls=FILE or -a url=URL")
             return
-        for entry in self._entries():
+        entries = list(self._entries())
+        # Listed and handed over: what a stopped crawl had not started (pipeline/crawl_counts.py).
+        self.crawler.stats.set_value("archive/inputs/listed", len(entries))
+        for entry in entries:
+            self.crawler.stats.inc_value("archive/inputs/taken")
             if isinstance(entry, ArchiveItem):
                 yield entry
             else:

@@ -158,7 +158,7 @@ class WarcImportSpider(scrapy.Spider):
                 item.filename = location
                 yield item
                 continue
-            stats.inc_value("archive/files_seen")  # the summary's "inputs seen": records read
+            stats.inc_value("archive/import/records_read")
             if scanned.slack:
                 stats.inc_value("archive/import/slack_warnings")
                 self.logger.warning(

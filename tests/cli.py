@@ -20,10 +20,15 @@ class Result:
     raw: bytes
 
 
-def archive_env(archive_dir: Path, db_url: str | None = None) -> dict[str, str]:
+def archive_env(
+    archive_dir: Path, db_url: str | None = None, *, workers: int | None = 0
+) -> dict[str, str]:
+    """The environment of a crawl into ``archive_dir``; ``workers=None`` keeps the default
+    extraction pool (one process per core), 0 extracts in a thread."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
     env["ARCHIVE_DIR"] = str(archive_dir)
-    env["ARCHIVE_EXTRACT_WORKERS"] = "0"
+    if workers is not None:
+        env["ARCHIVE_EXTRACT_WORKERS"] = str(workers)
     if db_url:
         env["ARCHIVE_DB_URL"] = db_url
     return env

@@ -108,7 +108,9 @@ def test_check_types_settings_in_place_and_derives_scrapy_settings() -> None:
     )
     check_settings(settings, {})
     assert settings["ARCHIVE_WARC_MAX_SIZE"] == 2_000_000_000
-    assert settings["USER_AGENT"] == f"newsvault/{__version__} (+https://archive.example.org/contact)"
+    assert (
+        settings["USER_AGENT"] == f"newsvault/{__version__} (+https://archive.example.org/contact)"
+    )
     assert settings["DOWNLOAD_MAXSIZE"] == 1_000_000
     assert settings["LOG_LEVEL"] == "WARNING"
     # A Scrapy setting given itself wins over the one derived from ours.

@@ -1,4 +1,7 @@
-"""End to end: `scrapy crawl files` on the seeds, then every query command, as subprocesses."""
+"""End to end: `scrapy crawl files` on the seeds, then every query command, as subprocesses.
+
+Crawls here run with the default extraction pool (one process per core), as users run them.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ def crawled(
 
 
 def crawl_seeds(archive: Path, db_url: str | None) -> Crawled:
-    env = archive_env(archive, db_url)
+    env = archive_env(archive, db_url, workers=None)  # the default extraction pool
     first = scrapy("crawl", "files", "-a", f"path={SEEDS}", env=env)
     assert first.code == 0, first.err[-3000:]
     return Crawled(archive, env, db_url or default_db_url(archive), first)
@@ -171,7 +174,7 @@ def test_verify_passes_after_crawl(crawled: Crawled) -> None:
 
 
 def recrawl_and_rebuild(archive: Path, db_url: str | None) -> None:
-    env = archive_env(archive, db_url)
+    env = archive_env(archive, db_url, workers=None)
     url = db_url or default_db_url(archive)
     assert scrapy("crawl", "files", "-a", f"path={SEEDS}", env=env).code == 0
     before = db_counts(url)
@@ -225,7 +228,7 @@ def test_query_commands_on_missing_and_corrupt_database(tmp_path: Path) -> None:
 
 def test_truncated_warc_is_reported(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
-    env = archive_env(archive)
+    env = archive_env(archive, workers=None)
     assert scrapy("crawl", "files", "-a", f"path={SEEDS}", env=env).code == 0
     warc = next((archive / "warc").glob("*.warc.gz"))
     data = warc.read_bytes()
@@ -263,7 +266,7 @@ def test_bad_local_files_end_as_failures(tmp_path: Path) -> None:
     outside.write_text("secret notes outside the root\n", encoding="utf-8")
     (folder / "escape.txt").symlink_to(outside)
     (folder / "report.pdf").write_bytes(b"%PDF-1.4 binary")
-    env = archive_env(tmp_path / "archive")
+    env = archive_env(tmp_path / "archive", workers=None)
     env["ARCHIVE_MAX_FILE_SIZE"] = "1000000"
     result = scrapy("crawl", "files", "-a", f"path={folder}", env=env)
     assert result.code == 0, result.err[-2000:]

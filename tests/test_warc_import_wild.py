@@ -102,7 +102,12 @@ def test_capture_http_brotli_and_zstd(news_site: NewsSite, tmp_path: Path) -> No
     result = crawl("warc", archive, "-a", f"path={source}")
     assert titles(archive) == {"Harbour reopens", "Bridge repaired", "Tram line opens"}
     assert_every_record_kept(archive, source)
-    assert "inputs seen             6" in result.out
+    assert "inputs seen             3" in result.out  # the responses; requests join them
+    lines = result.out.splitlines()
+    assert (
+        "  WARC records read       6  (requests kept with their response: 3, indexed before: 0)"
+        in lines
+    )
     verify(archive)
     reindex_keeps_captures(archive)
     for path in (archive / "warc").glob("*.warc.gz"):

@@ -6,10 +6,11 @@ import argparse
 import json
 from itertools import groupby
 
-from pipeline.command_support import ArchiveCommand, CommandError, parse_day, positive_int
+from pipeline.command_support import ArchiveCommand, CommandError, day_range, positive_int
 from pipeline.db.queries_stats import outlet_of
 from pipeline.db.search import MatchCount, SearchHit, count_matches, search_documents
 from pipeline.db.search_settings import RANK_CANDIDATES
+from pipeline.json_output import iso_time, iso_time_or_none
 
 
 def hit_json(hit: SearchHit) -> dict[str, object]:
@@ -18,8 +19,8 @@ def hit_json(hit: SearchHit) -> dict[str, object]:
         "url": hit.url,
         "title": hit.title,
         "site": hit.site,
-        "published": hit.published.isoformat() if hit.published else None,
-        "first_seen": hit.first_seen.isoformat(),
+        "published": iso_time_or_none(hit.published),
+        "first_seen": iso_time(hit.first_seen),
         "score": round(hit.score, 4),
         "snippet": hit.snippet,
         "duplicate_of": hit.duplicate_of,
@@ -71,7 +72,7 @@ class Command(ArchiveCommand):
         super().add_options(parser)
         parser.add_argument("--site", help="only documents from this site name or host")
         parser.add_argument("--since", help="published or first seen on/after YYYY-MM-DD")
-        parser.add_argument("--until", help="published or first seen before YYYY-MM-DD")
+        parser.add_argument("--until", help="published or first seen on/before YYYY-MM-DD")
         parser.add_argument("--limit", type=positive_int, default=20, help="at most N results")
         parser.add_argument("--json", action="store_true", help="JSON Lines output")
         parser.add_argument("--all", action="store_true", help="show near-duplicate copies too")
@@ -81,8 +82,7 @@ class Command(ArchiveCommand):
         query = " ".join(args)
         if not query.strip():
             raise CommandError("empty search query: give one or more words")
-        since = parse_day(opts.since, "--since")
-        until = parse_day(opts.until, "--until")
+        since, until = day_range(opts.since, opts.until)
         collapse = not opts.all
         with self.session() as session:
             hits = search_documents(

@@ -12,6 +12,7 @@ from pipeline.command_support import ArchiveCommand, CommandError
 from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.db.queries_refs import capture_warc_name
+from pipeline.json_output import iso_time, iso_time_or_none
 from pipeline.warc.reading import read_record
 
 
@@ -21,7 +22,7 @@ def document_fields(document: Document) -> dict[str, object]:
         "url": document.url,
         "title": document.title,
         "author": document.author,
-        "published": document.published.isoformat() if document.published else None,
+        "published": iso_time_or_none(document.published),
         "site": document.site,
         "language": document.language,
         "description": document.description,
@@ -29,7 +30,7 @@ def document_fields(document: Document) -> dict[str, object]:
         "source_kind": document.source_kind,
         "word_count": document.word_count,
         "text_digest": document.text_digest,
-        "first_seen": document.first_seen.isoformat(),
+        "first_seen": iso_time(document.first_seen),
         "duplicate_of": document.duplicate_of,
         "similarity": document.similarity,
         "story_id": document.story_id,
@@ -85,7 +86,7 @@ class Command(ArchiveCommand):
             captures = [
                 {
                     "record_type": c.record_type,
-                    "date": c.date.isoformat(),
+                    "date": iso_time(c.date),
                     "uri": c.uri,
                     "record_id": c.record_id,
                     "warc": f"{capture_warc_name(session, c)}:{c.offset}",

@@ -3,16 +3,43 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
 from pipeline.command_support import ArchiveCommand
 from pipeline.db.queries import archive_stats
 from pipeline.db.queries_crawls import DIED, FINISHED, CrawlWorker, LastCrawl
 from pipeline.db.queries_stats import ArchiveStats
+from pipeline.json_output import iso_day, iso_time, iso_time_or_none
 
 TOP_SOURCES = 20
 LAST_DAYS = 14
+
+
+def stats_json(stats: ArchiveStats) -> dict[str, object]:
+    """The documented shape (README, "JSON output"): named fields, ISO 8601 times and days."""
+    crawl = stats.last_crawl
+    return {
+        "documents": stats.documents,
+        "near_duplicates": stats.near_duplicates,
+        "stories": stats.stories,
+        "second_sightings": stats.second_sightings,
+        "captures": dict(sorted(stats.captures.items())),
+        "revisits": stats.revisits,
+        "same_text_links": stats.same_text_links,
+        "failures": stats.failures,
+        "failures_by_stage": dict(sorted(stats.failures_by_stage.items())),
+        "by_source": [{"source": s, "documents": n} for s, n in stats.by_source],
+        "by_day": [{"day": iso_day(day), "documents": n} for day, n in stats.by_day],
+        "warc_files": [{"name": name, "bytes": size} for name, size in stats.warc_files],
+        "warc_bytes": stats.warc_bytes,
+        "last_crawl": None
+        if crawl is None
+        else {
+            "id": crawl.id,
+            "started": iso_time(crawl.started),
+            "finished": iso_time_or_none(crawl.finished),
+        },
+    }
 
 
 def stats_lines(stats: ArchiveStats) -> list[str]:
@@ -83,6 +110,6 @@ class Command(ArchiveCommand):
         with self.session() as session:
             stats = archive_stats(session)
         if opts.json:
-            print(json.dumps(dataclasses.asdict(stats), default=str, ensure_ascii=False))
+            print(json.dumps(stats_json(stats), ensure_ascii=False))
             return
         print("\n".join(stats_lines(stats)))

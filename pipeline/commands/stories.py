@@ -10,6 +10,7 @@ from pipeline.commands.dupes import document_id_arg
 from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.db.queries_dedup import StoryRow
+from pipeline.json_output import iso_time, iso_time_or_none
 
 
 def _day(document: Document) -> str:
@@ -19,7 +20,9 @@ def _day(document: Document) -> str:
 def member_json(document: Document) -> str:
     row = {
         "id": document.id, "title": document.title, "site": document.site,
-        "date": _day(document), "url": document.url, "duplicate_of": document.duplicate_of,
+        "date": _day(document), "published": iso_time_or_none(document.published),
+        "first_seen": iso_time(document.first_seen), "url": document.url,
+        "duplicate_of": document.duplicate_of,
     }  # fmt: skip
     return json.dumps(row, ensure_ascii=False)
 
@@ -63,8 +66,8 @@ class Command(ArchiveCommand):
             if as_json:
                 row = {
                     "id": story.story_id, "headline": story.headline, "outlets": story.outlets,
-                    "first_seen": story.first_seen.isoformat(),
-                    "last_seen": story.last_seen.isoformat(), "size": story.size,
+                    "first_seen": iso_time(story.first_seen),
+                    "last_seen": iso_time(story.last_seen), "size": story.size,
                 }  # fmt: skip
                 print(json.dumps(row, ensure_ascii=False))
                 continue

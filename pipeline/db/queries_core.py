@@ -6,10 +6,12 @@ import json
 import os
 import socket
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.db.base import Base, utcnow
@@ -23,6 +25,7 @@ from pipeline.db.models import (
     Failure,
     WarcFile,
 )
+from pipeline.db.search_filters import search_filters
 from pipeline.warc.ref import RecordRef
 
 MAX_STAGE_LENGTH = 32
@@ -330,8 +333,29 @@ def all_captures(session: Session, *, batch: int = 1000) -> Iterator[tuple[Captu
     yield from ((capture, name) for capture, name in session.execute(statement))
 
 
-def iter_documents(session: Session, *, batch: int = 500) -> Iterator[Document]:
+@dataclass(frozen=True)
+class DocumentSelection:
+    """Which documents an export takes: days inclusive on coalesce(published, first_seen)
+    (as search), a site name or host (as search), one story."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    site: str | None = None
+    story_id: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        row = list(search_filters(self.site, self.since, self.until, collapse=False).row)
+        if self.story_id is not None:
+            row.append(Document.story_id == self.story_id)
+        return row
+
+
+def iter_documents(
+    session: Session, *, batch: int = 500, selection: DocumentSelection | None = None
+) -> Iterator[Document]:
     statement = select(Document).order_by(Document.id).execution_options(yield_per=batch)
+    if selection is not None:
+        statement = statement.where(*selection.conditions())
     yield from session.scalars(statement)
 
 
@@ -340,6 +364,29 @@ def list_failures(session: Session, *, crawl_id: int | None = None) -> list[Fail
     if crawl_id is not None:
         statement = statement.where(Failure.crawl_id == crawl_id)
     return list(session.scalars(statement))
+
+
+def failures_matching(
+    session: Session,
+    *,
+    stage: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[Failure]:
+    """Failure rows, newest first; ``since`` and ``until`` bound ``created_at``, inclusive."""
+    statement = select(Failure).order_by(Failure.created_at.desc(), Failure.id.desc())
+    if stage is not None:
+        statement = statement.where(Failure.stage == stage)
+    if since is not None:
+        statement = statement.where(Failure.created_at >= since)
+    if until is not None:
+        statement = statement.where(Failure.created_at <= until)
+    return list(session.scalars(statement.limit(limit)))
+
+
+def failure_stages(session: Session) -> list[str]:
+    return list(session.scalars(select(Failure.stage).distinct().order_by(Failure.stage)))
 
 
 def count_rows(session: Session) -> dict[str, int]:

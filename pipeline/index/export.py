@@ -1,9 +1,10 @@
-"""Documents with their metadata as JSON Lines or CSV."""
+"""Documents with their metadata as JSON Lines, a JSON array or CSV, to a file or stdout."""
 
 from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -12,19 +13,22 @@ from sqlalchemy.orm import Session
 
 from pipeline.db import queries
 from pipeline.db.models import Document
+from pipeline.db.queries_core import DocumentSelection
+from pipeline.json_output import iso_time
 
 EXPORT_FIELDS = (
     "id", "url", "title", "author", "published", "site", "language", "description",
     "canonical_url", "source_kind", "word_count", "text_digest", "first_seen", "duplicate_of",
     "similarity", "story_id", "text",
 )  # fmt: skip
+TEXT_FORMATS = ("jsonl", "json", "csv")
 
 
 def document_row(document: Document) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for name in EXPORT_FIELDS:
         value = getattr(document, name)
-        row[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        row[name] = iso_time(value) if name in ("published", "first_seen") and value else value
     return row
 
 
@@ -33,6 +37,17 @@ def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
+    return count
+
+
+def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """One JSON array, an element a line: streamed, never held whole in memory."""
+    count = 0
+    out.write("[")
+    for row in rows:
+        out.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
     return count
 
 
@@ -46,13 +61,25 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     return count
 
 
-def export_documents(session: Session, path: Path, fmt: str) -> int:
-    """Write to a temporary name and rename, so a failed export leaves no half file."""
+WRITERS = {"jsonl": write_jsonl, "json": write_json_array, "csv": write_csv}
+
+
+def export_documents(
+    session: Session, path: Path | None, fmt: str, selection: DocumentSelection | None = None
+) -> int:
+    """Write to ``path`` (None: stdout). A file is written under a temporary name and renamed,
+    so a failed export leaves no half file."""
+    documents = queries.iter_documents(session, selection=selection)
+    rows = (document_row(document) for document in documents)
+    write = WRITERS[fmt]
+    if path is None:
+        count = write(rows, sys.stdout)
+        sys.stdout.flush()
+        return count
     scratch = path.with_name(f".{path.name}.partial")
-    rows = (document_row(document) for document in queries.iter_documents(session))
     try:
         with scratch.open("w", encoding="utf-8", newline="") as out:
-            count = write_csv(rows, out) if fmt == "csv" else write_jsonl(rows, out)
+            count = write(rows, out)
         scratch.replace(path)
     except BaseException:
         scratch.unlink(missing_ok=True)

@@ -27,6 +27,7 @@ from typing import Any
 from pipeline.index.batch import IndexedItem, index_batch
 from pipeline.index.deciding import IndexPolicy
 from pipeline.items import ArchiveItem
+from pipeline.workers import children_ignore_sigint
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,8 @@ class IndexWriterProcess:
             name="newsvault-index",
             daemon=True,
         )
-        self._process.start()
+        with children_ignore_sigint():
+            self._process.start()
         self._reader = threading.Thread(
             target=self._read_results,
             args=(self._process, self._results),

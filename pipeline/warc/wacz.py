@@ -29,9 +29,12 @@ from pipeline.warc.reading import (
     iter_records,
     warc_files,
 )
+from pipeline.warc.wacz_selection import copy_records, document_captures
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from pipeline.db.queries_core import DocumentSelection
 
 WACZ_VERSION = "1.1.1"
 PAGES_PATH = "pages/pages.jsonl"
@@ -234,34 +237,53 @@ def location_size(location: str) -> int:
         return wacz.getinfo(member).file_size
 
 
-def export_wacz(session: Session, warc_dir: Path, output: Path | str) -> WaczResult:
+def export_wacz(
+    session: Session,
+    warc_dir: Path,
+    output: Path | str,
+    selection: DocumentSelection | None = None,
+) -> WaczResult:
     """Package the archive an index describes: our WARC files (plus imported external WARCs that
     documents come from) and one page per document, with its title and text.
 
     Files still ``.open`` (a crawl running, or killed) are packaged under their final name, up to
-    their last complete record.
+    their last complete record. With a ``selection`` only its documents are pages, and only
+    their records are packaged, copied into one WARC file.
     """
     from pipeline.db import queries
     from pipeline.db.models import WarcFile
 
+    selective = selection is not None and bool(selection.conditions())
     target = Path(output)
     # Beside the output: copies of .open files can be large, and need its disk anyway.
     with tempfile.TemporaryDirectory(prefix=".wacz-", dir=target.parent) as scratch:
-        warcs = _archive_warcs(warc_dir, Path(scratch))
+        warcs = {} if selective else _archive_warcs(warc_dir, Path(scratch))
         pages: list[WaczPage] = []
-        for document in list(queries.iter_documents(session)):
+        chosen: list[int] = []
+        for document in list(queries.iter_documents(session, selection=selection)):
             capture = queries.source_capture(session, document.id)
             if capture is None:
                 continue
             warc_file = session.get(WarcFile, capture.warc_file_id)
             name = warc_file.name if warc_file is not None else ""
             external = Path(name)
-            if external.is_absolute() and external.is_file() and name.endswith(WARC_SUFFIXES):
+            if selective:
+                chosen.append(document.id)
+            elif external.is_absolute() and external.is_file() and name.endswith(WARC_SUFFIXES):
                 warcs.setdefault(external.name, external)
             elif name not in warcs:
                 continue  # inside a WACZ or gone: not packaged, so not listed as a page
             when = capture.date if capture.date.tzinfo else capture.date.replace(tzinfo=UTC)
             pages.append(WaczPage(capture.uri, when, document.title, document.text))
+        if selective:
+            if not chosen:
+                raise WaczError("no documents match the filters: nothing to export")
+            part = Path(scratch) / f"{target.stem}-selection.warc.gz"
+            try:
+                copy_records(session, warc_dir, document_captures(session, chosen), part)
+            except (OSError, WaczError) as error:
+                raise WaczError(f"cannot copy the selected records: {error}") from error
+            warcs[part.name] = part
         if not warcs:
             raise WaczError(f"no WARC files in {warc_dir}: nothing to export")
         return write_wacz(target, list(warcs.values()), pages)
