@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipeline.command_support import ArchiveCommand, CommandError
 from pipeline.index.export import export_documents
+from pipeline.output_target import check_output_target, replacing
 
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".wacz": "wacz"}
 
@@ -31,8 +32,8 @@ class Command(ArchiveCommand):
         fmt = "wacz" if opts.wacz else opts.format or FORMATS.get(path.suffix.lower())
         if fmt is None:
             raise CommandError(f"cannot tell the format of {path.name}: use .jsonl, .csv or .wacz")
-        if not path.parent.is_dir():
-            raise CommandError(f"no such folder: {path.parent}")
+        config = self.config()
+        path = check_output_target(path, config.archive_dir, config.db_url)
         if fmt == "wacz":
             self.export_wacz(path)
             return
@@ -45,7 +46,8 @@ class Command(ArchiveCommand):
 
         with self.session() as session:
             try:
-                result = export_wacz(session, self.config().warc_dir, path)
+                with replacing(path) as scratch:
+                    result = export_wacz(session, self.config().warc_dir, scratch)
             except WaczError as error:
                 raise CommandError(str(error)) from None
         print(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.db import queries
 from pipeline.db.models import Document
+from pipeline.output_target import replacing
 
 EXPORT_FIELDS = (
     "id", "url", "title", "author", "published", "site", "language", "description",
@@ -47,14 +48,10 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def export_documents(session: Session, path: Path, fmt: str) -> int:
-    """Write to a temporary name and rename, so a failed export leaves no half file."""
-    scratch = path.with_name(f".{path.name}.partial")
+    """Write to a scratch file and rename, so a failed export leaves no half file.
+
+    ``path`` has passed `check_output_target`.
+    """
     rows = (document_row(document) for document in queries.iter_documents(session))
-    try:
-        with scratch.open("w", encoding="utf-8", newline="") as out:
-            count = write_csv(rows, out) if fmt == "csv" else write_jsonl(rows, out)
-        scratch.replace(path)
-    except BaseException:
-        scratch.unlink(missing_ok=True)
-        raise
-    return count
+    with replacing(path) as scratch, scratch.open("w", encoding="utf-8", newline="") as out:
+        return write_csv(rows, out) if fmt == "csv" else write_jsonl(rows, out)
