@@ -9,6 +9,7 @@ index lacks are indexed, before anything new is written.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import threading
 import time
@@ -51,6 +52,7 @@ _RUNTIMES_LOCK = threading.Lock()
 # PostgreSQL's deadlock_detected and serialization_failure: another transaction won, try again.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 CLOSE_ATTEMPTS = 5
+UNWRITABLE_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 class ArchiveStartError(Exception):
@@ -127,7 +129,7 @@ class ArchiveRuntime:
             if self.redis_url:
                 connect(self.redis_url).close()
         except (ArchiveBusyError, DatabaseError, OSError, FrontierError) as error:
-            self.start_error = self._full_disk_line(error) or str(error)
+            self.start_error = self._full_disk_line(error) or self._unwritable_line(error)
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
             self.start_error = self._full_disk_line(error) or f"database error: {reason}"
@@ -135,6 +137,14 @@ class ArchiveRuntime:
             return
         self.release()
         raise ArchiveStartError(self.start_error)
+
+    def _unwritable_line(self, error: BaseException) -> str:
+        if isinstance(error, OSError) and error.errno in UNWRITABLE_ERRNOS:
+            return (
+                f"the archive folder {self.config.archive_dir} is not writable "
+                f"({error.strerror}): a crawl needs to write there"
+            )
+        return str(error)
 
     def _full_disk_line(self, error: BaseException) -> str | None:
         """The one line for a crawl that cannot start on a full disk, else None."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -44,6 +45,11 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
+def read_only_url(path: Path) -> str:
+    """A SQLite URL that reads ``path`` as an immutable file: no -wal or -shm file is made."""
+    return f"sqlite:///file:{quote(str(path.absolute()))}?immutable=1&uri=true"
+
+
 def make_engine(url: str) -> Engine:
     parsed = parse_url(url)
     # PostgreSQL: a pooled connection the server ended (restart, failover, pg_terminate_backend)
@@ -68,8 +74,9 @@ def _configure_sqlite(engine: Engine) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            # WAL lets query commands read while a crawl writes.
-            cursor.execute("PRAGMA journal_mode = WAL")
+            # WAL lets query commands read while a crawl writes (an immutable file stays as is).
+            if "immutable=1" not in str(engine.url):
+                cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
