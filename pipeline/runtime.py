@@ -139,6 +139,10 @@ class ArchiveRuntime:
         raise ArchiveStartError(self.start_error)
 
     def _unwritable_line(self, error: BaseException) -> str:
+        if isinstance(error, FileExistsError | NotADirectoryError) and not (
+            self.config.archive_dir.is_dir()
+        ):
+            return f"the archive folder {self.config.archive_dir} is a file, not a folder"
         if isinstance(error, OSError) and error.errno in UNWRITABLE_ERRNOS:
             return (
                 f"the archive folder {self.config.archive_dir} is not writable "
