@@ -32,7 +32,7 @@ def open_existing(url: str) -> Engine:
             # WAL needs its -shm file beside the database: in a folder that cannot take it,
             # read the file as it is (a crawl cannot be writing to it there either).
             url = read_only_url(path)
-    engine = make_engine(url)
+    engine = make_engine(url, set_wal=False)
     try:
         _check_revision(engine, parsed)
     except BaseException:
