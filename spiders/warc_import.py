@@ -128,9 +128,16 @@ class WarcImportSpider(scrapy.Spider):
             yield input_failure(str(path), reason)
         self.crawler.stats.set_value("archive/import/files", len(inputs))
         index = RecordIndex()
+        broken: dict[str, ScanProblem] = {}
         for location in all_locations:
+            found: list[ScannedRecord] = []
             for scanned in scan(location, payloads=False):
                 if isinstance(scanned, ScannedRecord):
+                    found.append(scanned)
+                elif self.copy:
+                    broken[location] = scanned
+            if location not in broken:
+                for scanned in found:
                     index.add(scanned)
         index.finish()
         if not self.copy and all_locations:
@@ -144,8 +151,24 @@ class WarcImportSpider(scrapy.Spider):
         self.crawler.stats.set_value("archive/import/duplicate_ids", len(index.duplicates))
         attached = index.attached_requests()
         for location in all_locations:
+            if location in broken:
+                yield self._not_copied(broken[location])
+                continue
             for item in self._items(location, index, attached):
                 yield item
+
+    def _not_copied(self, problem: ScanProblem) -> ArchiveItem:
+        """copy=true is all-or-nothing per file: a file with a broken record is not copied at
+        all (no part of it in our WARC files, no rows), it is a failure row."""
+        reason = (
+            f"offset {problem.offset}: {problem.reason}; not copied (copy=true copies a file "
+            "whole or not at all)"
+        )
+        self.logger.warning("warc: %s: %s", problem.location, reason)
+        self.crawler.stats.inc_value("archive/files_seen")
+        item = input_failure(problem.location, reason)
+        item.filename = problem.location
+        return item
 
     def _items(
         self, location: str, index: RecordIndex, attached: set[str]
