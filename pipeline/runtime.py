@@ -37,7 +37,7 @@ from pipeline.index.recover import recover_archive, recover_own_files
 from pipeline.items import ArchiveItem
 from pipeline.resume import ArchivedPage, Job, archived_pages
 from pipeline.warc.ref import RecordRef
-from pipeline.warc.writer import WarcWriter
+from pipeline.warc.writer import WarcWriteError, WarcWriter
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -119,6 +119,7 @@ class ArchiveRuntime:
             return
         try:
             self.config.archive_dir.mkdir(parents=True, exist_ok=True)
+            self.config.warc_dir.mkdir(exist_ok=True)
             if parse_url(self.config.db_url).get_backend_name() == "sqlite":
                 # One SQLite file takes one writer: a second crawl is refused, not interleaved.
                 self.lock = ArchiveLock.acquire(self.config.archive_dir)
@@ -139,10 +140,9 @@ class ArchiveRuntime:
         raise ArchiveStartError(self.start_error)
 
     def _unwritable_line(self, error: BaseException) -> str:
-        if isinstance(error, FileExistsError | NotADirectoryError) and not (
-            self.config.archive_dir.is_dir()
-        ):
-            return f"the archive folder {self.config.archive_dir} is a file, not a folder"
+        for folder in (self.config.archive_dir, self.config.warc_dir):
+            if isinstance(error, FileExistsError | NotADirectoryError) and not folder.is_dir():
+                return f"the archive folder {folder} is a file, not a folder"
         if isinstance(error, OSError) and error.errno in UNWRITABLE_ERRNOS:
             return (
                 f"the archive folder {self.config.archive_dir} is not writable "
@@ -295,14 +295,20 @@ class ArchiveRuntime:
 
     def stop_if_disk_full(self, error: BaseException) -> None:
         """A full disk fails every later item alike: stop the crawl once, with one line."""
-        if not is_disk_full(error):
-            return
-        if self.fatal_error is None:
+        if is_disk_full(error):
             reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            self.fatal_error = (
+            self.stop_crawl(
                 f"the disk is full under {self.config.archive_dir} ({reason}): the crawl stopped; "
                 "what it archived is kept: free some space and run it again"
             )
+        elif isinstance(error, WarcWriteError):
+            # The WARC files cannot be written (not the input's fault): every item would fail.
+            self.stop_crawl(f"{error}: the crawl stopped; what it archived is kept")
+
+    def stop_crawl(self, line: str) -> None:
+        """Stop the crawl once; `scrapy crawl` prints ``line`` and exits 1."""
+        if self.fatal_error is None:
+            self.fatal_error = line
             logger.error("archive: %s", self.fatal_error)
         engine = self.crawler.engine if self.crawler is not None else None
         if engine is None or engine.spider is None or self.stop_task is not None:

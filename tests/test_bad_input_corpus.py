@@ -520,3 +520,14 @@ def test_the_seeded_archive_holds_its_three_documents(seeded: Path, archive: Pat
     assert seed_urls(archive) == expected
     verify = scrapy("verify", env=archive_env(archive))
     assert verify.code == 0, verify.out + verify.err
+
+
+def test_warc_folder_is_a_file(archive: Path) -> None:
+    """Every item would fail to write its WARC records: refused at start instead (it once ran
+    on with a failure row per input and exit 0)."""
+    shutil.rmtree(archive / "warc")
+    (archive / "warc").write_text("not a folder\n", encoding="utf-8")
+    before = snapshot(archive)
+    crawl = scrapy("crawl", "files", "-a", f"path={SEED_ARTICLES[0]}", env=archive_env(archive))
+    assert one_error_line(crawl, 1) == f"the archive folder {archive}/warc is a file, not a folder"
+    assert snapshot(archive) == before
