@@ -130,3 +130,10 @@ def unseen(entry: LocalEntry, seen: set[Path]) -> Iterator[LocalEntry]:
     if entry.path not in seen:
         seen.add(entry.path)
         yield entry
+
+
+def path_text(path: Path) -> str:
+    """A file name as text that can be stored: bytes that are not UTF-8 (an old Latin-1 or
+    Shift-JIS name) become ``\\xNN`` escapes instead of surrogates, which JSON and the
+    database refuse. The file:// URI keeps the exact bytes (percent-encoded)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
