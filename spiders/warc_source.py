@@ -168,6 +168,22 @@ def check_record(location: str, offset: int, length: int) -> str | None:
     return None
 
 
+def check_arc_record(location: str, offset: int, length: int) -> str | None:
+    """Why the ARC record at ``offset`` is incomplete (its header line's length is not all
+    there; warcio reads a cut-off ARC record as a shorter one), or None when it is whole."""
+    head, total, problem = _record_bytes(location, offset, length)
+    if problem is not None:
+        return problem
+    line_end = head.find(b"\n")
+    fields = head[:line_end].split() if line_end >= 0 else []
+    if not fields or not fields[-1].isdigit():
+        return "truncated ARC header"
+    declared, have = int(fields[-1]), total - (line_end + 1)
+    if have < declared:
+        return f"truncated record: length {declared} but only {have} bytes"
+    return None
+
+
 def read_bounded(stream: BinaryIO, limit: int) -> tuple[bytes, bool]:
     """Up to ``limit`` bytes of ``stream`` in chunks, and whether there was more (then the
     bytes are dropped: a record over the limit is not read at all)."""
@@ -297,7 +313,8 @@ def scan(
                 if found is None or record.format != "warc":
                     break
                 gap, overrun = found
-                problem = None if arc else check_record(location, offset, length)
+                check = check_arc_record if arc else check_record
+                problem = check(location, offset, length)
                 if problem is not None:
                     yield ScanProblem(location, offset, problem)
                     return
