@@ -23,10 +23,12 @@ from pipeline.dates import bound
 from pipeline.db.existing import open_existing
 from pipeline.db.search import QueryError
 from pipeline.db.session import DatabaseError, make_session_factory
+from pipeline.output_target import OutputTargetError, OutputWriteError
 from pipeline.strict_options import make_strict
 from pipeline.warc.reading import WarcReadError
 
 USAGE_EXIT = 2
+WRITE_FAILED_EXIT = 1
 logger = logging.getLogger(__name__)
 
 
@@ -102,8 +104,11 @@ class ArchiveCommand(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
             self.execute(args, opts)
-        except (CommandError, DatabaseError, QueryError, WarcReadError) as error:
+        except (CommandError, DatabaseError, QueryError, WarcReadError, OutputTargetError) as error:
             self.fail(str(error))
+        except OutputWriteError as error:
+            self.fail(str(error))
+            self.exitcode = WRITE_FAILED_EXIT
         except sa_exc.DatabaseError as error:
             self.fail(f"database error: {str(error.orig).splitlines()[0] if error.orig else error}")
         except OverflowError:

@@ -282,3 +282,46 @@ def test_two_short_lines_have_no_language() -> None:
     document = text_document(text)
     assert len(document.text) < MIN_CHARS
     assert document.language is None
+
+
+def test_japanese_article_keeps_its_body_and_drops_its_furniture() -> None:
+    """CJK lines have no spaces between words: the body must still read as article text."""
+    lines = (DATA / "cjk" / "ja-harbor-bridge.txt").read_text(encoding="utf-8").splitlines()
+    cleaned = clean_plain_text("\n".join(lines))
+    assert cleaned.title == lines[1]
+    assert cleaned.lines == tuple(lines[2:8])  # the dateline and the five paragraphs
+    assert cleaned.removed == (
+        (lines[0], "breadcrumb"),
+        (lines[8], "related-article link"),
+        (lines[9], "related-article link"),
+        (lines[10], "share prompt"),
+        (lines[11], "copyright notice"),
+    )
+
+
+def test_concurrent_cleaning_shares_the_feature_cache_safely() -> None:
+    """Extraction threads share one feature cache: pages of many new lines, cleaned at once,
+    give what each gives alone (the cache once grew under a reader: IndexError)."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.extract import text
+
+    pages = [
+        "\n".join(
+            [f"Council votes on bridge number {n}"]
+            + [f"Paragraph {p} of report {n} says the works near pier {p * n} go on as planned."
+               for p in range(60)]
+        )
+        for n in range(150)
+    ]  # fmt: skip
+    alone = [clean_plain_text(page) for page in pages]
+    text._FEATURES.clear()  # every line new again: the cache grows while threads read it
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(clean_plain_text, pages))
+    finally:
+        sys.setswitchinterval(interval)
+    assert together == alone

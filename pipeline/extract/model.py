@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 class ExtractionError(ValueError):
@@ -31,6 +32,8 @@ class ExtractedDocument:
     encoding: str | None = None
     removed: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
-    @property
+    @cached_property
     def word_count(self) -> int:
+        # Cached in the instance, so a count taken in the extraction worker travels back with
+        # the pickled document instead of splitting a long text again on the reactor thread.
         return len(self.text.split())
