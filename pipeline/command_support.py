@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.archive_settings import SettingError, check_settings
 from pipeline.config import ArchiveConfig, archive_config
-from pipeline.dates import parse_iso_utc
+from pipeline.dates import bound
 from pipeline.db.existing import open_existing
 from pipeline.db.search import QueryError
 from pipeline.db.session import DatabaseError, make_session_factory
@@ -142,25 +142,15 @@ def shown(args: list[str]) -> str:
 
 
 def parse_day(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
-    """An ISO date or date-time (UTC unless it says otherwise). Bounds are inclusive: with
-    ``end_of_day`` (an ``--until``) a plain date means the last instant of that day."""
+    """A --since (or, with ``end_of_day``, an --until) bound by the one rule of pipeline.dates:
+    a calendar date (YYYY-MM-DD, YYYY-MM, YYYY) covers that whole period in UTC, both ends
+    included; a date-time is that instant (UTC unless it says otherwise)."""
     if value is None:
         return None
     try:
-        parsed = parse_iso_utc(value)
+        return bound(value, end=end_of_day)
     except ValueError:
         raise CommandError(f"{name}: not a date: {value!r} (use YYYY-MM-DD)") from None
-    if end_of_day and is_plain_date(value):
-        return parsed + timedelta(days=1) - timedelta(microseconds=1)
-    return parsed
-
-
-def is_plain_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value.strip())
-    except ValueError:
-        return False
-    return True
 
 
 def day_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:

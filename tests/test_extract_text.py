@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.extract.furniture import RULES_PATH
+from pipeline.extract.language import MIN_CHARS
 from pipeline.extract.model import ExtractionError
 from pipeline.extract.text import clean_plain_text, text_document
 
@@ -248,6 +249,39 @@ def test_rules_are_kinds_not_the_seeds_strings() -> None:
     rules = RULES_PATH.read_text(encoding="utf-8").casefold()
     for literal in ("newsweek", "press tv", "14.8", "roku", "koreas", "brendan", "kcna via"):
         assert literal not in rules, literal
+
+
+GERMAN = (
+    "Straßenbahn bis zum Hafen\n\n"
+    "Der Stadtrat hat am Dienstagabend mit großer Mehrheit beschlossen, die Straßenbahnlinie "
+    "bis zum neuen Hafenviertel zu verlängern.\n\nNach Angaben der Verkehrsbetriebe werden auf "
+    "der neuen Strecke fünf Haltestellen entstehen, und die Bauarbeiten beginnen im Frühjahr.\n"
+)
+FRENCH = (
+    "Le tramway jusqu'au port\n\n"
+    "Le conseil municipal a voté mardi soir la prolongation de la ligne de tramway jusqu'au "
+    "nouveau quartier du port.\n\nSelon la régie des transports, cinq nouvelles stations seront "
+    "construites sur le tracé, et les travaux commenceront au printemps.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (SEEDS.joinpath("000_45aba19d97436708.txt").read_text(encoding="utf-8"), "en"),
+        (GERMAN, "de"),
+        (FRENCH, "fr"),
+    ],
+)
+def test_plain_text_language_is_identified(text: str, language: str) -> None:
+    assert text_document(text).language == language
+
+
+def test_two_short_lines_have_no_language() -> None:
+    text = "Harbour reopens\n\nThe harbour reopened on Tuesday after repairs.\n"
+    document = text_document(text)
+    assert len(document.text) < MIN_CHARS
+    assert document.language is None
 
 
 def test_japanese_article_keeps_its_body_and_drops_its_furniture() -> None:

@@ -22,10 +22,12 @@ class ExtractedDocument:
     text: str
     title: str | None = None
     author: str | None = None
-    published: str | None = None  # ISO 8601 date, only when the source states it
+    # ISO 8601, only when the source states it: the day (2024-05-16), or the instant in UTC
+    # (2024-05-16T07:30:00+00:00) when a time of day is stated too
+    published: str | None = None
     site: str | None = None
     description: str | None = None
-    language: str | None = None
+    language: str | None = None  # ISO 639-1: declared by the page, else identified
     canonical_url: str | None = None
     encoding: str | None = None
     removed: tuple[tuple[str, str], ...] = field(default_factory=tuple)
