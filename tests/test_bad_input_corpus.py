@@ -363,8 +363,8 @@ def _expand(args: list[str], tmp: Path, archive: Path) -> list[str]:
 COMMAND_CASES = [
     (["show", "99999999999999999999"],
      "a number in the command is out of range (IDs are at most 2^63-1)"),
-    (["show", "-1"], "no document with ID or URL '-1'"),
-    (["show", "http://nowhere.example/"], "no document with ID or URL 'http://nowhere.example/'"),
+    (["show", "-1"], "no document with ID, URL or path '-1'"),
+    (["show", "http://nowhere.example/"], "no document with ID, URL or path 'http://nowhere.example/'"),
     (["search", "bank", "--since", "2024-13-45"],
      "--since: not a date: '2024-13-45' (use YYYY-MM-DD)"),
     (["search", "bank", "--until", "yesterday"],
@@ -470,11 +470,6 @@ ENVIRONMENTS = {
         "database file is corrupt: {tmp}/cut.sqlite",
         "database file is corrupt: {tmp}/cut.sqlite",
     ),
-    "unsupported-db": (
-        lambda t, a: "mysql://news@127.0.0.1/news",
-        "unsupported database 'mysql': use sqlite:/// or postgresql://",
-        "unsupported database 'mysql': use sqlite:/// or postgresql://",
-    ),
 }
 
 
@@ -493,6 +488,17 @@ def test_unusable_database(archive: Path, tmp_path: Path, name: str) -> None:
     assert snapshot(archive) == before
     if kept is not None:
         assert database.read_bytes() == kept  # another file is never written to
+
+
+def test_unsupported_database_url_is_an_unusable_setting(archive: Path) -> None:
+    """Not a database failing under the archive (exit 1) but a setting that cannot work: 2."""
+    before = snapshot(archive)
+    env = archive_env(archive, "mysql://news@127.0.0.1/news")
+    line = "ARCHIVE_DB_URL: unsupported database 'mysql': use sqlite:/// or postgresql://"
+    crawl = scrapy("crawl", "files", "-a", f"path={SEED_ARTICLES[0]}", env=env)
+    assert one_error_line(crawl, 2) == line
+    assert one_error_line(scrapy("search", "bank", env=env), 2) == line
+    assert snapshot(archive) == before
 
 
 def test_unreachable_postgresql(archive: Path) -> None:
