@@ -1,0 +1,113 @@
+"""Which document of a near-duplicate group is its canonical (the original), and why.
+
+The original is the copy the others declare with ``rel=canonical`` (most such members first),
+then the earliest published, with the fetch time only breaking ties. A copy without a stated
+publication time was published at the latest when it was fetched: its fetch time stands in for
+the publication time, and on an equal time the copy with a stated one wins. The rule depends on
+the group's members only, never on the order they arrived in, so the canonical is the same
+whichever copy a crawl (or reindex) meets first. No Scrapy imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from w3lib.url import canonicalize_url
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """A group member as the choice sees it; ``document_id`` None is the item being indexed."""
+
+    document_id: int | None
+    url: str
+    canonical_url: str | None
+    published: datetime | None
+    first_seen: datetime
+    signature: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    canonical: Claimant
+    reason: str
+
+
+def choose_canonical(claimants: Sequence[Claimant]) -> Choice:
+    """The group's canonical among ``claimants`` (at least two) and the reason it won."""
+    if len(claimants) < 2:
+        raise ValueError("a near-duplicate group has at least two members")
+    declared = _declared_counts(claimants)
+    ranked = sorted(claimants, key=lambda c: _rank(c, declared))
+    winner, runner_up = ranked[0], ranked[1]
+    return Choice(winner, _reason(winner, runner_up, declared))
+
+
+def _url_key(url: str) -> str:
+    try:
+        return canonicalize_url(url.strip())
+    except ValueError:
+        return url.strip()
+
+
+def _declared_counts(claimants: Sequence[Claimant]) -> dict[int, int]:
+    """Per claimant (by position): how many other members' rel=canonical point at its URL.
+
+    A page declaring itself canonical (most do) says nothing about the others, so it counts not.
+    """
+    by_url: dict[str, list[int]] = {}
+    for position, claimant in enumerate(claimants):
+        by_url.setdefault(_url_key(claimant.url), []).append(position)
+    counts = dict.fromkeys(range(len(claimants)), 0)
+    for position, claimant in enumerate(claimants):
+        if not claimant.canonical_url:
+            continue
+        for target in by_url.get(_url_key(claimant.canonical_url), []):
+            if target != position:
+                counts[target] += 1
+    return {id(claimant): counts[p] for p, claimant in enumerate(claimants)}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _when(claimant: Claimant) -> datetime:
+    """Published at the latest: the stated publication time, else the fetch time."""
+    return _utc(claimant.published if claimant.published is not None else claimant.first_seen)
+
+
+def _rank(claimant: Claimant, declared: dict[int, int]) -> tuple[object, ...]:
+    indexed = (1, 0) if claimant.document_id is None else (0, claimant.document_id)
+    return (
+        -declared[id(claimant)],
+        _when(claimant),
+        claimant.published is None,
+        _utc(claimant.first_seen),
+        indexed,
+    )
+
+
+def _reason(winner: Claimant, runner_up: Claimant, declared: dict[int, int]) -> str:
+    count = declared[id(winner)]
+    if count > declared[id(runner_up)]:
+        return f"rel=canonical of {count} member{'' if count == 1 else 's'}"
+    if winner.published is not None and (
+        _when(winner) < _when(runner_up) or runner_up.published is None
+    ):
+        return f"published earliest ({stamp(winner.published)})"
+    if _when(winner) < _when(runner_up) and runner_up.published is not None:
+        return f"fetched ({stamp(winner.first_seen)}) before the others were published"
+    if _utc(winner.first_seen) < _utc(runner_up.first_seen):
+        return f"fetched first ({stamp(winner.first_seen)})"
+    return "indexed first"
+
+
+def stamp(moment: datetime) -> str:
+    """2024-05-14T09:30Z, with seconds when there are any."""
+    utc = _utc(moment)
+    if utc.second or utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc.strftime("%Y-%m-%dT%H:%MZ")
