@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -58,6 +58,7 @@ _PUBLISHED_KEYS = frozenset(
 )  # fmt: skip
 _TIME_CLASS = re.compile(r"publish|posted|pubdate|entry-date|dateline", re.I)
 _ISO_DAY = re.compile(r"\s*(\d{4})-?(\d{2})-?(\d{2})(?:$|[T\s])")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _TEXT_FORMATS = ("%d %B %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y", "%b %d, %Y", "%Y/%m/%d")
 _WORD = re.compile(r"[^\W_]")
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*$")
@@ -78,6 +79,7 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
         raise ExtractionError(NO_TEXT)
     # Read our facts first: trafilatura prunes the tree it is given.
     published, language = stated_date(tree), page_language(tree)
+    published_time = stated_time(tree)
     canonical = canonical_url(tree, url)
     furniture = _furniture_segments(tree)
     headline = choose_title(tree)
@@ -106,6 +108,7 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
         title=title,
         author=_clean(result.author),
         published=published,
+        published_time=published_time,
         site=_clean(result.sitename),
         description=_clean(result.description),
         language=language,
@@ -217,6 +220,26 @@ def stated_date(tree: HtmlElement) -> str | None:
         day = parse_day(value)
         if day is not None:
             return day.isoformat()
+    return None
+
+
+def stated_time(tree: HtmlElement) -> str | None:
+    """The moment of first publication (ISO 8601, UTC) when the value ``stated_date`` read
+    states a time of day as well, or None. It tells copies of one day apart (which is the
+    original); ``published`` stays the calendar day as written."""
+    for value in _date_values(tree):
+        if parse_day(value) is None:
+            continue
+        text = value.strip()
+        if not _ISO_TIME.match(text):
+            return None
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat()
     return None
 
 

@@ -22,6 +22,7 @@ class ExtractedDocument:
     title: str | None = None
     author: str | None = None
     published: str | None = None  # ISO 8601 date, only when the source states it
+    published_time: str | None = None  # ISO 8601 UTC moment, when the stated date has a time
     site: str | None = None
     description: str | None = None
     language: str | None = None

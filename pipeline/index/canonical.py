@@ -1,9 +1,10 @@
 """Which document of a near-duplicate group is its canonical (the original), and why.
 
 The original is the copy the others declare with ``rel=canonical`` (most such members first),
-then the earliest published, with the fetch time only breaking ties. A copy without a stated
-publication time was published at the latest when it was fetched: its fetch time stands in for
-the publication time, and on an equal time the copy with a stated one wins. The rule depends on
+then the earliest published, with the fetch time only breaking ties. Copies are compared by the
+latest moment they can have been published: the stated time; for a stated day without a time,
+the end of that day; for a copy stating no date, its fetch time (it existed by then). On an equal
+moment the more precise statement wins (time, then day, then nothing). The rule depends on
 the group's members only, never on the order they arrived in, so the canonical is the same
 whichever copy a crawl (or reindex) meets first. No Scrapy imports.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from w3lib.url import canonicalize_url
 
@@ -24,7 +25,8 @@ class Claimant:
     document_id: int | None
     url: str
     canonical_url: str | None
-    published: datetime | None
+    published: datetime | None  # the stated calendar day (midnight UTC)
+    published_time: datetime | None  # the stated moment, when a time of day is stated
     first_seen: datetime
     signature: bytes | None = None
 
@@ -74,9 +76,21 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _precision(claimant: Claimant) -> int:
+    """0 a stated moment, 1 a stated day, 2 no stated date."""
+    if claimant.published_time is not None:
+        return 0
+    return 1 if claimant.published is not None else 2
+
+
 def _when(claimant: Claimant) -> datetime:
-    """Published at the latest: the stated publication time, else the fetch time."""
-    return _utc(claimant.published if claimant.published is not None else claimant.first_seen)
+    """The latest moment the copy can have been published."""
+    if claimant.published_time is not None:
+        return _utc(claimant.published_time)
+    if claimant.published is not None:
+        day = _utc(claimant.published).replace(hour=0, minute=0, second=0, microsecond=0)
+        return day + timedelta(days=1) - timedelta(microseconds=1)
+    return _utc(claimant.first_seen)
 
 
 def _rank(claimant: Claimant, declared: dict[int, int]) -> tuple[object, ...]:
@@ -84,25 +98,36 @@ def _rank(claimant: Claimant, declared: dict[int, int]) -> tuple[object, ...]:
     return (
         -declared[id(claimant)],
         _when(claimant),
-        claimant.published is None,
+        _precision(claimant),
         _utc(claimant.first_seen),
         indexed,
     )
+
+
+def _stated(claimant: Claimant) -> str:
+    if claimant.published_time is not None:
+        return stamp(claimant.published_time)
+    assert claimant.published is not None
+    return _utc(claimant.published).date().isoformat()
 
 
 def _reason(winner: Claimant, runner_up: Claimant, declared: dict[int, int]) -> str:
     count = declared[id(winner)]
     if count > declared[id(runner_up)]:
         return f"rel=canonical of {count} member{'' if count == 1 else 's'}"
-    if winner.published is not None and (
-        _when(winner) < _when(runner_up) or runner_up.published is None
-    ):
-        return f"published earliest ({stamp(winner.published)})"
-    if _when(winner) < _when(runner_up) and runner_up.published is not None:
-        return f"fetched ({stamp(winner.first_seen)}) before the others were published"
+    earlier = _when(winner) < _when(runner_up)
+    if _precision(winner) < 2 and (earlier or _precision(winner) < _precision(runner_up)):
+        return f"published earliest ({_stated(winner)})"
+    if earlier and _precision(runner_up) < 2:
+        return f"fetched ({fetch_stamp(winner.first_seen)}) before the others were published"
     if _utc(winner.first_seen) < _utc(runner_up.first_seen):
-        return f"fetched first ({stamp(winner.first_seen)})"
+        return f"fetched first ({fetch_stamp(winner.first_seen)})"
     return "indexed first"
+
+
+def fetch_stamp(moment: datetime) -> str:
+    """2026-12-02T01:50:07Z: fetch times to the second (as `show` prints them)."""
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def stamp(moment: datetime) -> str:

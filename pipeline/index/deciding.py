@@ -83,7 +83,15 @@ def _join_group(
     """
     group = queries.lock_group(session, match_id)
     members = [
-        Claimant(m.document_id, m.url, m.canonical_url, m.published, m.first_seen, m.minhash)
+        Claimant(
+            m.document_id,
+            m.url,
+            m.canonical_url,
+            m.published,
+            m.published_time,
+            m.first_seen,
+            m.minhash,
+        )
         for m in queries.group_members(session, group)
     ]
     choice = choose_canonical([*members, claimant])
