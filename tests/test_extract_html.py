@@ -340,3 +340,16 @@ def test_txt_file_holding_html_is_html() -> None:
     doc = extract_document(news_page().encode(), url=URL, filename="story.txt")
     assert doc.source_kind == "html"
     assert doc.text.split("\n") == PARAGRAPHS
+
+
+def test_a_stated_time_of_day_is_kept_as_the_utc_moment() -> None:
+    head = '<meta property="article:published_time" content="2023-09-21T10:30:00+02:00">'
+    doc = html_document(news_page(head=head, byline_time=False))
+    assert (doc.published, doc.published_time) == ("2023-09-21", "2023-09-21T08:30:00+00:00")
+    day_only = '<meta property="article:published_time" content="2023-09-21">'
+    doc = html_document(news_page(head=day_only, byline_time=False))
+    assert (doc.published, doc.published_time) == ("2023-09-21", None)
+    bare = '<meta property="article:published_time" content="2023-09-21T10:30">'
+    assert html_document(news_page(head=bare, byline_time=False)).published_time == (
+        "2023-09-21T10:30:00+00:00"
+    )
