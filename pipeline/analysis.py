@@ -57,6 +57,7 @@ def extract_and_analyse(
     try:
         document = extract_document(body, url=url, filename=filename, content_type=content_type)
         analysis = analyse(document)
+        document.word_count  # noqa: B018 (counted here, off the reactor thread; see the model)
     except ExtractionError as error:
         return AnalysisResult(None, None, str(error))
     except EmptyTextError:

@@ -194,7 +194,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARCHIVE_WARC_MAX_SIZE", size(1), 1_000_000_000, "`1GB`",
             "rotate to a new WARC file past this size (bytes, or `500MB`, `1GB`, `2GiB`)"),
     Setting("ARCHIVE_MAX_FILE_SIZE", size(1), 20 * 2**20, "`20MiB`",
-            "local files larger than this are not read (failure row)"),
+            "local files, and payloads of imported WARC records, larger than this are not read "
+            "(failure row)"),
     Setting("ARCHIVE_DOWNLOAD_MAXSIZE", size(0), 20 * 2**20, "`20MiB`",
             "web responses larger than this are not downloaded (failure row); `0`: no limit"),
     Setting("ARCHIVE_EXTRACT_WORKERS", whole(0), os.cpu_count() or 1, "CPU count",

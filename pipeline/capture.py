@@ -126,7 +126,7 @@ class WarcCaptureExtension:
         return extension
 
     def spider_opened(self, spider: Spider) -> None:
-        self.runtime.open(spider)
+        self.runtime.open_or_close_spider(spider)
 
     def spider_closed(self, spider: Spider, reason: str = "finished") -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
@@ -144,6 +144,7 @@ class WarcCaptureExtension:
             logger.error("archive: could not write WARC record for %s: %s", request.url, error)
             request.meta[META_CAPTURE_ERROR] = f"WARC write failed: {error}"
             self._inc("capture/errors")
+            self.runtime.stop_if_disk_full(error)
 
     def _capture(self, response: Response, request: Request) -> None:
         writer = self.runtime.writer

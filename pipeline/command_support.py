@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -19,14 +19,16 @@ from sqlalchemy.orm import Session
 
 from pipeline.archive_settings import SettingError, check_settings
 from pipeline.config import ArchiveConfig, archive_config
-from pipeline.dates import parse_iso_utc
+from pipeline.dates import bound
 from pipeline.db.existing import open_existing
 from pipeline.db.search import QueryError
 from pipeline.db.session import DatabaseError, make_session_factory
+from pipeline.output_target import OutputTargetError, OutputWriteError
 from pipeline.strict_options import make_strict
 from pipeline.warc.reading import WarcReadError
 
 USAGE_EXIT = 2
+WRITE_FAILED_EXIT = 1
 logger = logging.getLogger(__name__)
 
 
@@ -102,8 +104,11 @@ class ArchiveCommand(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
             self.execute(args, opts)
-        except (CommandError, DatabaseError, QueryError, WarcReadError) as error:
+        except (CommandError, DatabaseError, QueryError, WarcReadError, OutputTargetError) as error:
             self.fail(str(error))
+        except OutputWriteError as error:
+            self.fail(str(error))
+            self.exitcode = WRITE_FAILED_EXIT
         except sa_exc.DatabaseError as error:
             self.fail(f"database error: {str(error.orig).splitlines()[0] if error.orig else error}")
         except OverflowError:
@@ -137,25 +142,15 @@ def shown(args: list[str]) -> str:
 
 
 def parse_day(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
-    """An ISO date or date-time (UTC unless it says otherwise). Bounds are inclusive: with
-    ``end_of_day`` (an ``--until``) a plain date means the last instant of that day."""
+    """A --since (or, with ``end_of_day``, an --until) bound by the one rule of pipeline.dates:
+    a calendar date (YYYY-MM-DD, YYYY-MM, YYYY) covers that whole period in UTC, both ends
+    included; a date-time is that instant (UTC unless it says otherwise)."""
     if value is None:
         return None
     try:
-        parsed = parse_iso_utc(value)
+        return bound(value, end=end_of_day)
     except ValueError:
         raise CommandError(f"{name}: not a date: {value!r} (use YYYY-MM-DD)") from None
-    if end_of_day and is_plain_date(value):
-        return parsed + timedelta(days=1) - timedelta(microseconds=1)
-    return parsed
-
-
-def is_plain_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value.strip())
-    except ValueError:
-        return False
-    return True
 
 
 def day_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:

@@ -74,7 +74,8 @@ class SharedHostDelayMiddleware:
         settings = crawler.settings
         seconds = settings.getfloat("ARCHIVE_REDIS_HOST_DELAY", 0.0)
         if not redis_url(settings) or seconds <= 0:
-            raise NotConfigured("no ARCHIVE_REDIS_URL or no ARCHIVE_REDIS_HOST_DELAY")
+            # Off is the ordinary case: no message, which Scrapy would print as a warning.
+            raise NotConfigured
         link = FrontierLink.for_crawler(crawler)
         return cls(crawler, SharedHostDelay(link.server, link.prefix, round(seconds * 1000)))
 

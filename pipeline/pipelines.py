@@ -35,7 +35,7 @@ class ArchivePipelineBase:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.runtime.open(self.crawler.spider)
+        self.runtime.open_or_close_spider(self.crawler.spider)
 
     def inc(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:

@@ -9,6 +9,7 @@ index lacks are indexed, before anything new is written.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import threading
 import time
@@ -17,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from scrapy.exceptions import CloseSpider
 from scrapy.utils.job import job_dir
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -26,6 +28,7 @@ from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.queries_refs import capture_record_ref
 from pipeline.db.session import DatabaseError, make_engine, make_session_factory, parse_url
+from pipeline.disk_full import is_disk_full, no_space_left
 from pipeline.frontier import FrontierError, connect
 from pipeline.index.deciding import IndexPolicy, policy_from_settings
 from pipeline.index.derived import write_derived_records
@@ -34,7 +37,7 @@ from pipeline.index.recover import recover_archive, recover_own_files
 from pipeline.items import ArchiveItem
 from pipeline.resume import ArchivedPage, Job, archived_pages
 from pipeline.warc.ref import RecordRef
-from pipeline.warc.writer import WarcWriter
+from pipeline.warc.writer import WarcWriteError, WarcWriter
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -49,6 +52,7 @@ _RUNTIMES_LOCK = threading.Lock()
 # PostgreSQL's deadlock_detected and serialization_failure: another transaction won, try again.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 CLOSE_ATTEMPTS = 5
+UNWRITABLE_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 class ArchiveStartError(Exception):
@@ -89,6 +93,10 @@ class ArchiveRuntime:
         self.close_error: str | None = None  # the database failed while the crawl closed
         # The shared frontier's Redis (scale-out), checked with the index before a crawl starts.
         self.redis_url = ""
+        # The archive failed under the crawl (a full disk): the crawl stops, `scrapy crawl` exit 1.
+        self.fatal_error: str | None = None
+        self.crawler: Crawler | None = None
+        self.stop_task: asyncio.Task[None] | None = None
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> ArchiveRuntime:
@@ -100,6 +108,7 @@ class ArchiveRuntime:
                     archive_config(settings), policy_from_settings(settings), job_dir(settings)
                 )
                 runtime.redis_url = str(settings.get("ARCHIVE_REDIS_URL") or "").strip()
+                runtime.crawler = crawler
                 _RUNTIMES[crawler] = runtime
             return runtime
 
@@ -110,6 +119,7 @@ class ArchiveRuntime:
             return
         try:
             self.config.archive_dir.mkdir(parents=True, exist_ok=True)
+            self.config.warc_dir.mkdir(exist_ok=True)
             if parse_url(self.config.db_url).get_backend_name() == "sqlite":
                 # One SQLite file takes one writer: a second crawl is refused, not interleaved.
                 self.lock = ArchiveLock.acquire(self.config.archive_dir)
@@ -120,14 +130,36 @@ class ArchiveRuntime:
             if self.redis_url:
                 connect(self.redis_url).close()
         except (ArchiveBusyError, DatabaseError, OSError, FrontierError) as error:
-            self.start_error = str(error)
+            self.start_error = self._full_disk_line(error) or self._unwritable_line(error)
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-            self.start_error = f"database error: {reason}"
+            self.start_error = self._full_disk_line(error) or f"database error: {reason}"
         else:
             return
         self.release()
         raise ArchiveStartError(self.start_error)
+
+    def _unwritable_line(self, error: BaseException) -> str:
+        for folder in (self.config.archive_dir, self.config.warc_dir):
+            if isinstance(error, FileExistsError | NotADirectoryError) and not folder.is_dir():
+                return f"the archive folder {folder} is a file, not a folder"
+        if isinstance(error, OSError) and error.errno in UNWRITABLE_ERRNOS:
+            return (
+                f"the archive folder {self.config.archive_dir} is not writable "
+                f"({error.strerror}): a crawl needs to write there"
+            )
+        return str(error)
+
+    def _full_disk_line(self, error: BaseException) -> str | None:
+        """The one line for a crawl that cannot start on a full disk, else None."""
+        if not is_disk_full(error) and not no_space_left(self.config.archive_dir):
+            return None
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        return (
+            f"the disk is full under {self.config.archive_dir} "
+            f"({reason[0] if reason else type(error).__name__}): the crawl could not start; "
+            "free some space and run it again"
+        )
 
     def release(self) -> None:
         if self.engine is not None:
@@ -138,10 +170,38 @@ class ArchiveRuntime:
             self.lock = None
 
     def open(self, spider: Spider | None) -> None:
+        """Open the crawl: its row, WARC writer, recovery, index writer. Raises
+        ArchiveStartError with one line for users when the archive fails under it."""
         if self.session_factory is not None:
             return
         if self.start_error is not None:
             raise ArchiveStartError(self.start_error)
+        try:
+            self._open(spider)
+        except ArchiveStartError:
+            raise
+        except Exception as error:
+            logger.debug("opening the archive failed", exc_info=True)
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+            line = reason[0] if reason else type(error).__name__
+            full = self._full_disk_line(error)
+            if full is not None:
+                self.start_error = full
+            elif isinstance(error, SQLAlchemyError):
+                self.start_error = f"database error: {line}"
+            else:
+                self.start_error = f"cannot open the archive {self.config.archive_dir}: {line}"
+            raise ArchiveStartError(self.start_error) from error
+
+    def open_or_close_spider(self, spider: Spider | None) -> None:
+        """For Scrapy components: an archive that cannot open closes the spider (Scrapy's
+        CloseSpider from a component's start), and `scrapy crawl` prints the one line."""
+        try:
+            self.open(spider)
+        except ArchiveStartError as error:
+            raise CloseSpider("archive_failed") from error
+
+    def _open(self, spider: Spider | None) -> None:
         self.preflight()
         assert self.engine is not None
         spider_name = spider.name if spider is not None else "unknown"
@@ -218,6 +278,7 @@ class ArchiveRuntime:
         except Exception as error:
             # Whatever reached the WARC file is indexed by recovery (at close, or next start).
             self.index_errors += 1
+            self.stop_if_disk_full(error)
             logger.error("index: %s not indexed: %s", item.url, error)
             if stats is not None:
                 stats.inc_value("archive/index_errors")
@@ -231,6 +292,32 @@ class ArchiveRuntime:
             self.stories_touched.add(item.story_id)
         if stats is not None:
             count_item(stats, item)
+
+    def stop_if_disk_full(self, error: BaseException) -> None:
+        """A full disk fails every later item alike: stop the crawl once, with one line."""
+        if is_disk_full(error):
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            self.stop_crawl(
+                f"the disk is full under {self.config.archive_dir} ({reason}): the crawl stopped; "
+                "what it archived is kept: free some space and run it again"
+            )
+        elif isinstance(error, WarcWriteError):
+            # The WARC files cannot be written (not the input's fault): every item would fail.
+            self.stop_crawl(f"{error}: the crawl stopped; what it archived is kept")
+
+    def stop_crawl(self, line: str) -> None:
+        """Stop the crawl once; `scrapy crawl` prints ``line`` and exits 1."""
+        if self.fatal_error is None:
+            self.fatal_error = line
+            logger.error("archive: %s", self.fatal_error)
+        engine = self.crawler.engine if self.crawler is not None else None
+        if engine is None or engine.spider is None or self.stop_task is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the reactor's loop: the next item stops it
+            return
+        self.stop_task = loop.create_task(engine.close_spider_async(reason="archive_disk_full"))
 
     def close(self, stats: dict[str, Any], reason: str = "finished") -> None:
         if self.index_writer is not None:

@@ -14,7 +14,7 @@ from pipeline.items import ArchiveItem
 from pipeline.resume import FailedEarlier
 from pipeline.spider_arguments import SpiderArgumentError
 from spiders.base import META_FILENAME, archive_item, error_item, failure_item
-from spiders.local_files import check_pattern, local_entries
+from spiders.local_files import check_pattern, local_entries, path_text
 
 
 class FilesSpider(scrapy.Spider):
@@ -54,14 +54,14 @@ class FilesSpider(scrapy.Spider):
             if entry.refusal is not None:
                 self.logger.warning("files: refused %s: %s", entry.path, entry.refusal)
                 item = failure_item(uri, "input", entry.refusal)
-                item.filename = str(entry.path)
+                item.filename = path_text(entry.path)
                 yield item
                 continue
             yield scrapy.Request(
                 uri,
                 callback=self.parse,
                 errback=self.on_error,
-                meta={META_FILENAME: str(entry.path)},
+                meta={META_FILENAME: path_text(entry.path)},
                 dont_filter=False,
             )
 

@@ -51,7 +51,14 @@ def candidate_paths(pattern: str) -> tuple[Path, list[Path]]:
 
 def walk_folder(folder: Path) -> list[Path]:
     found: list[Path] = []
-    for current, dirs, files in os.walk(folder, followlinks=False):
+
+    def unreadable(error: OSError) -> None:
+        # A folder that cannot be listed (chmod 000) is an entry of its own, refused with its
+        # reason, instead of its files vanishing without a row.
+        if error.filename is not None:
+            found.append(Path(os.fsdecode(error.filename)))
+
+    for current, dirs, files in os.walk(folder, onerror=unreadable, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         # Symlinked folders are listed as entries, so they are checked against the root like files.
         found.extend(Path(current, d) for d in dirs if Path(current, d).is_symlink())
@@ -93,7 +100,7 @@ def refusal_reason(path: Path, root: Path, max_size: int) -> str | None:
     if not path.exists():
         return "file not found (broken symlink?)" if path.is_symlink() else "file not found"
     if path.is_dir():
-        return None
+        return _unlistable(path)
     if not path.is_file():
         return "not a regular file"
     if path.suffix.lower() not in READABLE_SUFFIXES:
@@ -106,6 +113,15 @@ def refusal_reason(path: Path, root: Path, max_size: int) -> str | None:
     if not os.access(path, os.R_OK):
         return "permission denied"
     return None
+
+
+def _unlistable(folder: Path) -> str | None:
+    """Why a folder cannot be listed, or None when it can."""
+    try:
+        with os.scandir(folder):
+            return None
+    except OSError as error:
+        return f"cannot read the folder: {error.strerror or error}"
 
 
 def local_entries(pattern: str, max_size: int) -> Iterator[LocalEntry]:
@@ -130,3 +146,10 @@ def unseen(entry: LocalEntry, seen: set[Path]) -> Iterator[LocalEntry]:
     if entry.path not in seen:
         seen.add(entry.path)
         yield entry
+
+
+def path_text(path: Path) -> str:
+    """A file name as text that can be stored: bytes that are not UTF-8 (an old Latin-1 or
+    Shift-JIS name) become ``\\xNN`` escapes instead of surrogates, which JSON and the
+    database refuse. The file:// URI keeps the exact bytes (percent-encoded)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from scrapy.http import Response
 
 from spiders.base import archive_item
-from spiders.date_window import DateWindow
+from spiders.date_window import DateWindow, crawl_window
 from spiders.sitemap_entries import (
     SitemapDocument,
     SitemapEntry,
@@ -63,10 +63,10 @@ class SitemapSpider(WebSpider):
         }
         self.start_url = url
         self.argument_error: str | None = None
-        self.window = DateWindow.parse(None, None)
+        self.window = DateWindow()
         try:
             check_http_url(url, "url")
-            self.window = DateWindow.parse(since, until)
+            self.window = crawl_window(since, until)
         except ArgumentError as error:
             self.argument_error = str(error)
 

@@ -96,6 +96,10 @@ def copy_records(
             yield scanned
             continue
         old = scanned.ref
+        if scanned.too_large:  # its payload was not read: nothing to copy
+            scanned.anomalies.append("not copied (payload over the size limit): kept where it lies")
+            yield scanned
+            continue
         try:
             new = copy_one(writer, scanned, index)
         except ValueError as error:  # the writer refuses malformed headers and ids by name

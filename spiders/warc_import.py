@@ -10,10 +10,12 @@ files become failure items with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from scrapy.settings import BaseSettings
 from sqlalchemy import select
 
 from pipeline.db.models import Capture, WarcFile
@@ -21,6 +23,7 @@ from pipeline.db.queries_core import warc_file_name
 from pipeline.index.reindex import indexed_record_ids
 from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
+from pipeline.spider_arguments import SpiderArgumentError
 from pipeline.warc.ref import RecordRef
 from pipeline.warc.wacz import WaczError
 from spiders.article_signals import judge_article
@@ -90,6 +93,19 @@ class WarcImportSpider(scrapy.Spider):
         except ArgumentError as error:
             self.argument_error = str(error)
 
+    @classmethod
+    def check_arguments(
+        cls, settings: BaseSettings, path: str = "", copy: str = "false", **_: Any
+    ) -> None:
+        """Before the crawl: a missing or empty path, or a bad copy flag, writes nothing."""
+        try:
+            parse_bool(copy, "copy")
+            if not path:
+                raise ArgumentError("path: no input: give -a path=FILE_OR_FOLDER")
+            import_inputs(path)
+        except (ArgumentError, ImportInputError) as error:
+            raise SpiderArgumentError(str(error)) from None
+
     async def start(self) -> AsyncIterator[Any]:
         try:
             if self.argument_error:
@@ -113,9 +129,16 @@ class WarcImportSpider(scrapy.Spider):
             yield input_failure(str(path), reason)
         self.crawler.stats.set_value("archive/import/files", len(inputs))
         index = RecordIndex()
+        broken: dict[str, ScanProblem] = {}
         for location in all_locations:
+            found: list[ScannedRecord] = []
             for scanned in scan(location, payloads=False):
                 if isinstance(scanned, ScannedRecord):
+                    found.append(scanned)
+                elif self.copy:
+                    broken[location] = scanned
+            if location not in broken:
+                for scanned in found:
                     index.add(scanned)
         index.finish()
         if not self.copy and all_locations:
@@ -129,14 +152,31 @@ class WarcImportSpider(scrapy.Spider):
         self.crawler.stats.set_value("archive/import/duplicate_ids", len(index.duplicates))
         attached = index.attached_requests()
         for location in all_locations:
+            if location in broken:
+                yield self._not_copied(broken[location])
+                continue
             for item in self._items(location, index, attached):
                 yield item
+
+    def _not_copied(self, problem: ScanProblem) -> ArchiveItem:
+        """copy=true is all-or-nothing per file: a file with a broken record is not copied at
+        all (no part of it in our WARC files, no rows), it is a failure row."""
+        reason = (
+            f"offset {problem.offset}: {problem.reason}; not copied (copy=true copies a file "
+            "whole or not at all)"
+        )
+        self.logger.warning("warc: %s: %s", problem.location, reason)
+        self.crawler.stats.inc_value("archive/files_seen")
+        item = input_failure(problem.location, reason)
+        item.filename = problem.location
+        return item
 
     def _items(
         self, location: str, index: RecordIndex, attached: set[str]
     ) -> Iterator[ArchiveItem]:
         records: Iterator[ScannedRecord | ScanProblem] = (
-            index.rename(s) if isinstance(s, ScannedRecord) else s for s in scan(location)
+            index.rename(s) if isinstance(s, ScannedRecord) else s
+            for s in scan(location, max_payload=self.settings.getint("ARCHIVE_MAX_FILE_SIZE"))
         )
         # Imported where they lie, records indexed by an earlier (perhaps killed) import of this
         # file are done: importing them again would only add a second set of derived records.
@@ -188,6 +228,8 @@ class WarcImportSpider(scrapy.Spider):
         return item
 
     def _item(self, scanned: ScannedRecord, index: RecordIndex) -> ArchiveItem:
+        if not scanned.ref.target_uri.strip():
+            return self._without_target(scanned)
         ref = scanned.ref
         item = ArchiveItem(
             url=ref.target_uri,
@@ -199,6 +241,16 @@ class WarcImportSpider(scrapy.Spider):
             filename=ref.warc_file,
         )
         item.source_anomalies = list(scanned.anomalies)
+        if scanned.too_large:
+            # Not read, never inflated in memory: the record stays where it lies, on record.
+            item.request_record = None
+            item.index_as_article = False
+            item.fail(
+                "input",
+                f"record too large: payload over {scanned.too_large} bytes "
+                "(ARCHIVE_MAX_FILE_SIZE), not read",
+            )
+            return item
         if ref.record_type not in SOURCE_TYPES:
             # Requests no response names, and metadata, conversion and other records: captured.
             item.request_record = None
@@ -221,6 +273,26 @@ class WarcImportSpider(scrapy.Spider):
         item.index_as_article = _index_as_article(ref, item.content_type, item.body)
         if ref.http_status is not None and ref.http_status >= 400:
             item.fail("fetch", f"HTTP {ref.http_status}")
+        return item
+
+    def _without_target(self, scanned: ScannedRecord) -> ArchiveItem:
+        """A record with an empty WARC-Target-URI: a failure row under a name made of its
+        record id (derived records need a target URI), the record kept where it lies."""
+        ref = scanned.ref
+        name = ref.record_id.strip("<>") or f"urn:newsvault:offset:{ref.offset}"
+        reason = f"empty WARC-Target-URI ({ref.record_type} record at offset {ref.offset})"
+        self.logger.warning("warc: %s: %s", ref.warc_file, reason)
+        item = ArchiveItem(
+            url=name,
+            fetched_at=ref.date,
+            capture=dataclasses.replace(ref, target_uri=name),
+            content_type=content_type_of(scanned),
+            http_status=ref.http_status,
+            filename=ref.warc_file,
+        )
+        item.source_anomalies = list(scanned.anomalies)
+        item.index_as_article = False
+        item.fail("input", reason)
         return item
 
     def _indexed_record_ids(self, location: str) -> set[str]:

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_datetime
@@ -54,6 +55,7 @@ class ScannedRecord:
     source_id: str = ""  # WARC-Record-ID as stored, when the index knows the record by another
     anomalies: list[str] = field(default_factory=list)  # how the source departs from the WARC spec
     slack: int = 0  # bytes of blank lines beyond the standard gap before this record
+    too_large: int = 0  # the payload limit it went over (payload not read), else 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def import_inputs(path: str) -> list[Path]:
     if root.is_file():
         if not root.name.lower().endswith(IMPORT_SUFFIXES):
             raise ImportInputError(f"path: {path} is not a {IMPORT_KINDS} file")
+        if root.stat().st_size == 0:
+            raise ImportInputError(f"path: {path} is empty: no records to import")
         return [root]
     found = sorted(
         p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(IMPORT_SUFFIXES)
@@ -97,45 +101,107 @@ def locations(path: Path) -> list[str]:
     return [str(path)]
 
 
-def _record_bytes(location: str, offset: int, length: int) -> tuple[bytes, str | None]:
+DEFAULT_MAX_PAYLOAD = 20 * 1024 * 1024  # ARCHIVE_MAX_FILE_SIZE's default
+# Why bounded: a record's gzip member may inflate to gigabytes (a "gzip bomb", or just a huge
+# capture); it is inflated in chunks, and only its head is kept.
+HEAD_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 20
+
+
+def _record_bytes(
+    location: str, offset: int, length: int, *, head_only: bool = False
+) -> tuple[bytes, int, str | None]:
+    """The record's first HEAD_BYTES (inflated), its whole inflated size (unless ``head_only``)
+    and why its gzip member is broken, or None."""
     with open_location(location) as fh:
         fh.seek(offset)
-        data = fh.read(length)
-    if data[:2] == b"\x1f\x8b":
+        pending = fh.read(min(length, CHUNK_BYTES))
+        remaining = length - len(pending)
+        if pending[:2] != b"\x1f\x8b":
+            total = len(pending)
+            while (
+                remaining > 0 and not head_only and (more := fh.read(min(remaining, CHUNK_BYTES)))
+            ):
+                total += len(more)
+                remaining -= len(more)
+            return pending[:HEAD_BYTES], total, None
         inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        try:
-            data = inflater.decompress(data)
-        except zlib.error as error:
-            return data, f"corrupt gzip member: {error}"
-        if not inflater.eof:
-            return data, "truncated gzip member"
-    return data, None
+        head = bytearray()
+        total = 0
+        while True:
+            try:
+                out = inflater.decompress(pending, CHUNK_BYTES)
+            except zlib.error as error:
+                return bytes(head), total, f"corrupt gzip member: {error}"
+            total += len(out)
+            if len(head) < HEAD_BYTES:
+                head += out[: HEAD_BYTES - len(head)]
+            if inflater.eof or (head_only and len(head) >= HEAD_BYTES):
+                break
+            pending = inflater.unconsumed_tail
+            if not pending:
+                pending = fh.read(min(remaining, CHUNK_BYTES)) if remaining > 0 else b""
+                remaining -= len(pending)
+                if not pending:
+                    break
+    if not inflater.eof and not head_only:
+        return bytes(head), total, "truncated gzip member"
+    return bytes(head), total, None
 
 
 def check_record(location: str, offset: int, length: int) -> str | None:
     """Why the record at ``offset`` is incomplete, or None when it is whole."""
-    data, problem = _record_bytes(location, offset, length)
+    head, total, problem = _record_bytes(location, offset, length)
     if problem is not None:
         return problem
-    head_end = header_end(data)
+    head_end = header_end(head)
     if head_end < 0:
         return "truncated WARC header"
     declared = 0
-    for line in data[:head_end].split(b"\n"):
+    for line in head[:head_end].split(b"\n"):
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length" and value.strip().isdigit():
             declared = int(value)
-    have = len(data) - head_end
+    have = total - head_end
     if have < declared:
         return f"truncated record: Content-Length {declared} but only {have} bytes"
     return None
+
+
+def check_arc_record(location: str, offset: int, length: int) -> str | None:
+    """Why the ARC record at ``offset`` is incomplete (its header line's length is not all
+    there; warcio reads a cut-off ARC record as a shorter one), or None when it is whole."""
+    head, total, problem = _record_bytes(location, offset, length)
+    if problem is not None:
+        return problem
+    line_end = head.find(b"\n")
+    fields = head[:line_end].split() if line_end >= 0 else []
+    if not fields or not fields[-1].isdigit():
+        return "truncated ARC header"
+    declared, have = int(fields[-1]), total - (line_end + 1)
+    if have < declared:
+        return f"truncated record: length {declared} but only {have} bytes"
+    return None
+
+
+def read_bounded(stream: BinaryIO, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of ``stream`` in chunks, and whether there was more (then the
+    bytes are dropped: a record over the limit is not read at all)."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(CHUNK_BYTES, limit + 1 - size)):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"", True
+    return b"".join(parts), False
 
 
 def source_anomalies(location: str, offset: int, length: int) -> list[str]:
     """How the record departs from WARC/1.1 as written: old versions, odd URIs, digests that do
     not match. Found at import, stored with the item, so ``verify`` can tell them apart from
     changes made to the file later."""
-    data, _ = _record_bytes(location, offset, min(length, 1 << 16))
+    data, _, _ = _record_bytes(location, offset, length, head_only=True)
     head = data[: max(0, header_end(data))].decode("latin-1", "replace").splitlines()
     anomalies = []
     if head and head[0].strip() not in ("WARC/1.0", "WARC/1.1"):
@@ -220,12 +286,18 @@ def _gap(location: str, start: int, end: int) -> tuple[int, int] | None:
     return None
 
 
-def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | ScanProblem]:
+def scan(
+    location: str, *, payloads: bool = True, max_payload: int = DEFAULT_MAX_PAYLOAD
+) -> Iterator[ScannedRecord | ScanProblem]:
     """Every record but warcinfo of one WARC or ARC location, in file order; a problem ends the
-    location. Blank lines between records beyond the standard gap are counted as ``slack``."""
+    location. Blank lines between records beyond the standard gap are counted as ``slack``.
+    A payload over ``max_payload`` bytes is not read: the record comes with ``too_large``."""
     arc = is_arc_location(location)
     standard = STANDARD_GAP["arc" if arc else "warc"]
     expected = 0
+    if location_size(location) == 0:
+        yield ScanProblem(location, 0, "empty file: no records")
+        return
     with open_location(location) as fh:
         compressed = fh.read(2) == b"\x1f\x8b"
         fh.seek(0)
@@ -233,13 +305,16 @@ def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | Sc
         try:
             for record in iterator:
                 # The payload first: asking for the offset reads the record to its end.
-                payload = record.raw_stream.read() if payloads else b""
+                payload, too_large = (
+                    read_bounded(record.raw_stream, max_payload) if payloads else (b"", False)
+                )
                 offset, length = iterator.get_record_offset(), iterator.get_record_length()
                 found = _gap(location, expected, offset) if offset != expected else (0, 0)
                 if found is None or record.format != "warc":
                     break
                 gap, overrun = found
-                problem = None if arc else check_record(location, offset, length)
+                check = check_arc_record if arc else check_record
+                problem = check(location, offset, length)
                 if problem is not None:
                     yield ScanProblem(location, offset, problem)
                     return
@@ -250,7 +325,8 @@ def scan(location: str, *, payloads: bool = True) -> Iterator[ScannedRecord | Sc
                 scanned = _scanned(record, _ref(record, location, offset, length), payload)
                 scanned.slack = slack
                 scanned.source_id = scanned.ref.record_id
-                if payloads and not arc:
+                scanned.too_large = max_payload if too_large else 0
+                if payloads and not arc and not too_large:
                     scanned.anomalies = source_anomalies(location, offset, length)
                 if overrun:
                     scanned.anomalies.append(

@@ -25,6 +25,9 @@ from pipeline.spider_arguments import SpiderArgumentError
 from spiders.base import archive_item, error_item, failure_item
 
 META_REDIRECTS = "archive_redirects"
+META_REDIRECT_CHAIN = "archive_redirect_chain"  # the URLs of a redirect chain so far
+# Scrapy's URLLENGTH_LIMIT default: longer URLs are dropped by its UrlLengthMiddleware.
+MAX_URL_LENGTH = 2083
 META_DEPTH = "archive_depth"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
@@ -42,9 +45,18 @@ class ArgumentError(SpiderArgumentError):
 
 def check_http_url(url: str, what: str = "url") -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ArgumentError(f"{what}: not an absolute http(s) URL: {url!r}")
+    if len(url) > MAX_URL_LENGTH:
+        # Scrapy's UrlLengthMiddleware would drop it without a trace.
+        raise ArgumentError(f"{what}: URL longer than {MAX_URL_LENGTH} characters ({len(url)})")
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ArgumentError(f"{what}: not an absolute http(s) URL: {url!r}")
+        scrapy.Request(url)  # what Scrapy refuses later (and would drop) is refused here
+    except ValueError as error:  # "Invalid IPv6 URL", a bad port, ...
+        if isinstance(error, ArgumentError):
+            raise
+        raise ArgumentError(f"{what}: not a valid URL ({error}): {url!r}") from None
     return url
 
 
@@ -143,35 +155,63 @@ def web_request(
     )
 
 
-def redirect_request(response: Response, max_hops: int) -> scrapy.Request | None:
-    """The next hop for a 3xx response with a Location, or None (not a redirect, or too many)."""
+def next_hop(
+    response: Response, max_hops: int, hosts: frozenset[str] | None = None
+) -> scrapy.Request | str | None:
+    """The next hop for a 3xx response with a Location; why it is not followed (a loop, too
+    many hops, an unusable Location, another host than ``hosts``); None if not a redirect."""
     location = response.headers.get(b"Location")
     if response.status not in REDIRECT_STATUSES or not location:
         return None
     hops = int(response.meta.get(META_REDIRECTS, 0)) + 1
     if hops > max_hops:
-        return None
-    target = urljoin(response.url, location.decode("latin-1").strip())
-    if urlsplit(target).scheme not in ("http", "https"):
-        return None
+        return f"redirect not followed: more than {max_hops} hops"
+    text = location.decode("latin-1").strip()
+    try:
+        target = check_http_url(urljoin(response.url, text), "Location")
+    except (ArgumentError, ValueError) as error:
+        return f"redirect not followed: unusable Location: {error}"
+    chain = [*response.meta.get(META_REDIRECT_CHAIN, ()), response.url]
+    if target in chain:
+        return f"redirect loop: {' -> '.join([*chain, target])}"
+    if hosts is not None and (urlsplit(target).netloc.lower() not in hosts):
+        return f"redirect to another host not followed (same_host=true): {target}"
     request = response.request
     assert request is not None
     # Only the keys the spiders set travel on: capture refs and Scrapy's per-download keys
     # belong to this hop's response.
     meta = {k: v for k, v in response.meta.items() if k in FORWARDED_META}
     meta[META_REDIRECTS] = hops
+    meta[META_REDIRECT_CHAIN] = chain
     return request.replace(url=target, meta=meta)
 
 
-def handle_redirect(response: Response, max_hops: int) -> Iterator[ArchiveItem | scrapy.Request]:
-    """A 3xx: its item (captured, not an article) and the next hop, or a failure at the limit."""
+def redirect_request(response: Response, max_hops: int) -> scrapy.Request | None:
+    """The next hop for a 3xx response with a Location, or None (not a redirect, or not
+    followed)."""
+    following = next_hop(response, max_hops)
+    return following if isinstance(following, scrapy.Request) else None
+
+
+def handle_redirect(
+    response: Response, max_hops: int, hosts: frozenset[str] | None = None
+) -> Iterator[ArchiveItem | scrapy.Request]:
+    """A 3xx: its item (captured, not an article) and the next hop, or a failure saying why the
+    chain ends there (every input ends as a document or a failure row)."""
     item = archive_item(response, index_as_article=False)
-    following = redirect_request(response, max_hops)
-    if following is None and response.headers.get(b"Location"):
-        item.fail("fetch", f"redirect not followed: more than {max_hops} hops or unusable Location")
+    following = next_hop(response, max_hops, hosts)
+    if isinstance(following, str):
+        item.fail("fetch", following)
     yield item
-    if following is not None:
+    if isinstance(following, scrapy.Request):
         yield following
+
+
+def redirect_hosts(spider: scrapy.Spider) -> frozenset[str] | None:
+    """The hosts a spider's redirects may lead to (site with same_host), None for any."""
+    if not getattr(spider, "same_host", False):
+        return None
+    return frozenset(getattr(spider, "hosts", ()))
 
 
 def is_redirect(response: Response) -> bool:
@@ -191,7 +231,8 @@ def follows_redirects(
         spider: SpiderT, response: Response, /, *args: P.args, **kwargs: P.kwargs
     ) -> SpiderOutput:
         if is_redirect(response):
-            yield from handle_redirect(response, spider.settings.getint("REDIRECT_MAX_TIMES", 20))
+            max_hops = spider.settings.getint("REDIRECT_MAX_TIMES", 20)
+            yield from handle_redirect(response, max_hops, redirect_hosts(spider))
             return
         yield from callback(spider, response, *args, **kwargs)
 

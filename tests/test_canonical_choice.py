@@ -24,10 +24,16 @@ def copy(
         document_id=document_id,
         url=f"https://news.example{path}",
         canonical_url=f"https://news.example{canonical}" if canonical else None,
-        published=datetime.fromisoformat(day).replace(tzinfo=UTC) if day else None,
-        published_time=datetime.fromisoformat(moment) if moment else None,
+        published=stated(day, moment),
         first_seen=fetched,
     )
+
+
+def stated(day: str | None, moment: str | None) -> datetime | None:
+    """``published`` as extraction stores it: the moment, else midnight UTC of the day."""
+    if moment:
+        return datetime.fromisoformat(moment)
+    return datetime.fromisoformat(day).replace(tzinfo=UTC) if day else None
 
 
 def chosen(*claimants: Claimant) -> tuple[int | None, str]:

@@ -10,8 +10,9 @@ import random
 import pytest
 
 from pipeline.extract.document import extract_document
-from pipeline.extract.html import html_document, parse_day
+from pipeline.extract.html import html_document
 from pipeline.extract.model import ExtractionError
+from pipeline.extract.stated_dates import stated_date
 
 URL = "https://herald.example.com/2023/05/01/harbour-flood-barrier"
 
@@ -112,7 +113,8 @@ def test_news_article_text_and_metadata() -> None:
     assert doc.title == TITLE
     assert TITLE not in doc.text
     assert doc.author == "Maria Jensen"
-    assert doc.published == "2023-09-21"
+    # article:published_time 2023-09-21T18:30:00+01:00: the time kept, in UTC
+    assert doc.published == "2023-09-21T17:30:00+00:00"
     assert doc.site == "The Coastal Herald"
     assert doc.description == "Councillors voted 9-2 to build a tidal barrier."
     assert doc.language == "en"
@@ -121,7 +123,7 @@ def test_news_article_text_and_metadata() -> None:
 
 def test_json_ld_news_article_gives_date_and_author() -> None:
     doc = html_document(news_page(head=JSON_LD, byline_time=False), url=URL)
-    assert doc.published == "2023-09-20"
+    assert doc.published == "2023-09-20T07:00:00+00:00"
     assert doc.author == "Maria Jensen"
     assert doc.canonical_url is None
 
@@ -140,27 +142,43 @@ def test_broken_json_ld_date_is_still_read() -> None:
 
 
 def test_time_element_in_article_is_a_stated_date() -> None:
-    assert html_document(news_page(head="")).published == "2023-09-21"
+    # <time datetime="2023-09-21T18:30">: no offset stated, taken as UTC
+    assert html_document(news_page(head="")).published == "2023-09-21T18:30:00+00:00"
+
+
+def test_published_time_with_an_offset_is_stored_in_utc() -> None:
+    head = '<meta property="article:published_time" content="2024-05-14T11:30:00+02:00">'
+    doc = html_document(news_page(head=head, byline_time=False), url=URL)
+    assert doc.published == "2024-05-14T09:30:00+00:00"
+
+
+def test_a_worded_date_in_the_pages_language() -> None:
+    head = '<meta name="date" content="16. Mai 2024, 09:30 Uhr">'
+    doc = html_document(news_page(head=head, lang="de-DE", byline_time=False), url=URL)
+    assert doc.language == "de"
+    assert doc.published == "2024-05-16T09:30:00+00:00"
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("2023-09-21T18:30:00+01:00", "2023-09-21"),
+        ("2023-09-21T18:30:00+01:00", "2023-09-21T17:30:00+00:00"),
+        ("2023-09-21T18:30:00.000-0500", "2023-09-21T23:30:00+00:00"),
         ("2023-09-21", "2023-09-21"),
         ("20230921", "2023-09-21"),
-        ("Thu, 21 Sep 2023 18:30:00 GMT", "2023-09-21"),
+        ("Thu, 21 Sep 2023 18:30:00 GMT", "2023-09-21T18:30:00+00:00"),
         ("21 September 2023", "2023-09-21"),
-        ("September 21, 2023", "2023-09-21"),
+        ("September 21, 2023 9:30 AM EDT", "2023-09-21T13:30:00+00:00"),
         ("2023-02-30", None),
         ("yesterday", None),
+        ("3 hours ago 2023", None),
+        ("May 2023", None),
         ("", None),
         ("1066-10-14", None),
     ],
 )
-def test_parse_day(value: str, expected: str | None) -> None:
-    day = parse_day(value)
-    assert (day.isoformat() if day else None) == expected
+def test_stated_date_values(value: str, expected: str | None) -> None:
+    assert stated_date(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -169,8 +187,9 @@ def test_parse_day(value: str, expected: str | None) -> None:
         ("de-DE", "", "de"),
         ("", '<meta property="og:locale" content="fr_FR">', "fr"),
         ("", '<meta http-equiv="Content-Language" content="es">', "es"),
-        ("", "", None),
-        ("not a language", "", None),
+        ("", "", "en"),  # none declared: identified from the English article text
+        ("not a language", "", "en"),
+        ("fr", "", "fr"),  # the declared language wins over the identifier
     ],
 )
 def test_language(lang: str, head: str, expected: str | None) -> None:
@@ -340,16 +359,3 @@ def test_txt_file_holding_html_is_html() -> None:
     doc = extract_document(news_page().encode(), url=URL, filename="story.txt")
     assert doc.source_kind == "html"
     assert doc.text.split("\n") == PARAGRAPHS
-
-
-def test_a_stated_time_of_day_is_kept_as_the_utc_moment() -> None:
-    head = '<meta property="article:published_time" content="2023-09-21T10:30:00+02:00">'
-    doc = html_document(news_page(head=head, byline_time=False))
-    assert (doc.published, doc.published_time) == ("2023-09-21", "2023-09-21T08:30:00+00:00")
-    day_only = '<meta property="article:published_time" content="2023-09-21">'
-    doc = html_document(news_page(head=day_only, byline_time=False))
-    assert (doc.published, doc.published_time) == ("2023-09-21", None)
-    bare = '<meta property="article:published_time" content="2023-09-21T10:30">'
-    assert html_document(news_page(head=bare, byline_time=False)).published_time == (
-        "2023-09-21T10:30:00+00:00"
-    )

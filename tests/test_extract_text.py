@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.extract.furniture import RULES_PATH
+from pipeline.extract.language import MIN_CHARS
 from pipeline.extract.model import ExtractionError
 from pipeline.extract.text import clean_plain_text, text_document
 
@@ -248,3 +249,79 @@ def test_rules_are_kinds_not_the_seeds_strings() -> None:
     rules = RULES_PATH.read_text(encoding="utf-8").casefold()
     for literal in ("newsweek", "press tv", "14.8", "roku", "koreas", "brendan", "kcna via"):
         assert literal not in rules, literal
+
+
+GERMAN = (
+    "Straßenbahn bis zum Hafen\n\n"
+    "Der Stadtrat hat am Dienstagabend mit großer Mehrheit beschlossen, die Straßenbahnlinie "
+    "bis zum neuen Hafenviertel zu verlängern.\n\nNach Angaben der Verkehrsbetriebe werden auf "
+    "der neuen Strecke fünf Haltestellen entstehen, und die Bauarbeiten beginnen im Frühjahr.\n"
+)
+FRENCH = (
+    "Le tramway jusqu'au port\n\n"
+    "Le conseil municipal a voté mardi soir la prolongation de la ligne de tramway jusqu'au "
+    "nouveau quartier du port.\n\nSelon la régie des transports, cinq nouvelles stations seront "
+    "construites sur le tracé, et les travaux commenceront au printemps.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (SEEDS.joinpath("000_45aba19d97436708.txt").read_text(encoding="utf-8"), "en"),
+        (GERMAN, "de"),
+        (FRENCH, "fr"),
+    ],
+)
+def test_plain_text_language_is_identified(text: str, language: str) -> None:
+    assert text_document(text).language == language
+
+
+def test_two_short_lines_have_no_language() -> None:
+    text = "Harbour reopens\n\nThe harbour reopened on Tuesday after repairs.\n"
+    document = text_document(text)
+    assert len(document.text) < MIN_CHARS
+    assert document.language is None
+
+
+def test_japanese_article_keeps_its_body_and_drops_its_furniture() -> None:
+    """CJK lines have no spaces between words: the body must still read as article text."""
+    lines = (DATA / "cjk" / "ja-harbor-bridge.txt").read_text(encoding="utf-8").splitlines()
+    cleaned = clean_plain_text("\n".join(lines))
+    assert cleaned.title == lines[1]
+    assert cleaned.lines == tuple(lines[2:8])  # the dateline and the five paragraphs
+    assert cleaned.removed == (
+        (lines[0], "breadcrumb"),
+        (lines[8], "related-article link"),
+        (lines[9], "related-article link"),
+        (lines[10], "share prompt"),
+        (lines[11], "copyright notice"),
+    )
+
+
+def test_concurrent_cleaning_shares_the_feature_cache_safely() -> None:
+    """Extraction threads share one feature cache: pages of many new lines, cleaned at once,
+    give what each gives alone (the cache once grew under a reader: IndexError)."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.extract import text
+
+    pages = [
+        "\n".join(
+            [f"Council votes on bridge number {n}"]
+            + [f"Paragraph {p} of report {n} says the works near pier {p * n} go on as planned."
+               for p in range(60)]
+        )
+        for n in range(150)
+    ]  # fmt: skip
+    alone = [clean_plain_text(page) for page in pages]
+    text._FEATURES.clear()  # every line new again: the cache grows while threads read it
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(clean_plain_text, pages))
+    finally:
+        sys.setswitchinterval(interval)
+    assert together == alone

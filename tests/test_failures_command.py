@@ -100,7 +100,7 @@ def test_json_lines(archive: Path) -> None:
         (("--stage", "fetchh"), "unknown stage 'fetchh'"),
         (("--since", "14.05.2024"), "--since: not a date"),
         (("--since", "2024-05-15", "--until", "2024-05-14"), "is after --until"),
-        (("extra",), "unexpected arguments: extra"),
+        (("extra",), "failures takes no arguments, got 'extra'"),
     ],
 )
 def test_bad_options_are_one_line_exit_2(archive: Path, args: tuple[str, ...], needle: str) -> None:

@@ -32,7 +32,26 @@ PAGES = {
     "/news/broken-1.html": ("Water tower painted", "water tower", "Fairview"),
     "/news/broken-2.html": ("Allotments expand", "allotment", "Meadowbank"),
     "/news/cut-feed-1.html": ("Lido refilled", "lido", "Seaview"),
+    "/news/day-first.html": ("Night bus returns", "night bus", "Ashford"),
+    "/news/day-late.html": ("Bridge lights switched on", "bridge lighting", "Riverton"),
+    "/news/day-before.html": ("Market hall sold", "market hall", "Oakham"),
+    "/news/day-after.html": ("Swimming pool closes", "swimming pool", "Westbury"),
+    "/news/day-west.html": ("Ferry timetable changes", "ferry timetable", "Portland"),
+    "/news/feed-day.html": ("Library hours extended", "library hours", "Kingsbridge"),
+    "/news/feed-next.html": ("Park gates repainted", "park gates", "Elmstead"),
 }
+# A sitemap and a feed whose entries sit on either side of the day 2024-05-14 (UTC).
+ONE_DAY_SITEMAP = [
+    ("/news/day-first.html", "2024-05-14T00:00:00Z"),
+    ("/news/day-late.html", "2024-05-14T23:59:59Z"),
+    ("/news/day-before.html", "2024-05-13T23:59:59Z"),
+    ("/news/day-after.html", "2024-05-15T00:00:00Z"),
+    ("/news/day-west.html", "2024-05-14T23:30:00-05:00"),  # 04:30 UTC on the 15th
+]
+ONE_DAY_FEED = [
+    ("/news/feed-day.html", "Tue, 14 May 2024 09:30:00 GMT"),
+    ("/news/feed-next.html", "Wed, 15 May 2024 00:00:01 GMT"),
+]
 
 
 def _url(loc: str, extra: str = "") -> str:
@@ -104,8 +123,30 @@ def routes(base: str) -> dict[str, Page]:
         f'<entry><id>2</id><link href="{base}/news/cut-feed-2-never-fetched.html"/></entry>'
     ).encode()
     cut_atom = cut_atom[: cut_atom.index(b"-2-never")]  # the file ends inside an href
+    one_day_index = "".join(
+        f"<sitemap><loc>{base}{path}</loc></sitemap>"
+        for path in ("/sitemaps/may.xml", "/sitemaps/one-day.xml", "/feeds/one-day.rss")
+    )
+    one_day_sitemap = _urlset(
+        *(_url(f"{base}{path}", f"<lastmod>{when}</lastmod>") for path, when in ONE_DAY_SITEMAP)
+    )
+    one_day_feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        + "".join(
+            f"<item><link>{base}{path}</link><pubDate>{when}</pubDate></item>"
+            for path, when in ONE_DAY_FEED
+        )
+        + "</channel></rss>"
+    ).encode()
     return {
         **pages,
+        "/one_day_index.xml": Page(
+            body=f'<?xml version="1.0"?><sitemapindex {SITEMAP_NS}>{one_day_index}'
+            "</sitemapindex>".encode(),
+            content_type=XML,
+        ),
+        "/sitemaps/one-day.xml": Page(body=one_day_sitemap, content_type=XML),
+        "/feeds/one-day.rss": Page(body=one_day_feed, content_type="application/rss+xml"),
         "/feeds/cut.atom": Page(body=cut_atom, content_type="application/atom+xml"),
         "/robots.txt": Page(
             body=f"User-agent: *\nDisallow: /x/\nSite-map: {base}/sitemap_index.xml\n".encode(),
@@ -153,10 +194,12 @@ def test_sitemap_crawl_from_robots_with_a_may_window(wild_site: NewsSite, tmp_pa
     )
     hits = set(wild_site.hits)
     # the index's lastmod (June) does not hide the May articles its sitemap lists
-    assert {"/sitemaps/may.xml", "/news/may-14.html", "/news/may-31.html"} <= hits
+    assert {"/sitemaps/may.xml", "/news/may-14.html"} <= hits
     assert {"/news/photo-story.html", "/news/cut-1.html"} <= hits  # the page, not its image
     assert {"/news/listed.html", "/news/from-feed.html"} <= hits  # text and RSS sitemaps
-    assert not hits & {"/news/june.html", "/news/april.html", "/media/mill.jpg"}
+    # 2024-05-31T21:00-04:00 is June 1 in UTC: outside, as search --until 2024-05-31 would say
+    assert not hits & {"/news/june.html", "/news/april.html", "/news/may-31.html"}
+    assert "/media/mill.jpg" not in hits
     assert not any(hit.startswith("/news/cut-2") for hit in hits)
     failures = {
         uri.removeprefix(wild_site.base): (stage, reason)
@@ -171,7 +214,6 @@ def test_sitemap_crawl_from_robots_with_a_may_window(wild_site: NewsSite, tmp_pa
     }
     expected = {
         "/news/may-14.html",
-        "/news/may-31.html",
         "/news/photo-story.html",
         "/news/cut-1.html",
         "/news/listed.html",
@@ -182,6 +224,30 @@ def test_sitemap_crawl_from_robots_with_a_may_window(wild_site: NewsSite, tmp_pa
         u for (u,) in db_rows(tmp_path, "select uri from captures where record_type='response'")
     }
     assert wild_site.url("/sitemaps/cut.xml") in captured  # the cut file is on record
+
+
+def test_a_one_day_window_keeps_the_whole_utc_day_and_nothing_else(
+    wild_site: NewsSite, tmp_path: Path
+) -> None:
+    crawl(
+        "sitemap",
+        tmp_path,
+        "-a",
+        f"url={wild_site.url('/one_day_index.xml')}",
+        "-a",
+        "since=2024-05-14",
+        "-a",
+        "until=2024-05-14",
+    )
+    articles = {hit for hit in wild_site.hits if hit.startswith("/news/")}
+    assert articles == {
+        "/news/may-14.html",  # lastmod 2024-05-14T09:30:00Z
+        "/news/day-first.html",
+        "/news/day-late.html",
+        "/news/feed-day.html",
+    }
+    documents = db_rows(tmp_path, "select count(*) from documents")
+    assert documents == [(4,)]
 
 
 def test_feed_crawl_follows_xml_base_and_html_alternates(

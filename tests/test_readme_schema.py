@@ -150,7 +150,9 @@ def test_three_example_queries_run_as_described(crawled: Crawled) -> None:
     assert kinds[(first, "resource")] == 2 and kinds[(first, "revisit")] == 4
     assert {doc for doc, _ in kinds} == {row[0] for row in run("select id from documents")}
     assert all(kinds[(doc, "resource")] == 1 for doc, _ in kinds if doc != first)
-    assert [row[2] for row in rows if row[0] == first][:2] == ["resource", "resource"]
+    # Its first sighting is its original; the BOM copy's resource and the revisits come in the
+    # order the extraction workers finished them, so only the first row is fixed.
+    assert next(row[2] for row in rows if row[0] == first) == "resource"
     [(copy_id, _title, similarity, canonical, story)] = run(near_duplicates)
     assert (copy_id, canonical) == (edited, first)
     assert isinstance(similarity, float) and 0.75 <= similarity < 1.0

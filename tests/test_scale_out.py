@@ -67,7 +67,7 @@ def last_crawl(env: dict[str, str]) -> dict[str, Any]:
 
 
 def iso(json_time: str) -> str:
-    """`stats --json` writes times as str(datetime); the text lines use ISO 8601."""
+    """A `stats --json` time as the text lines print it (both ISO 8601, UTC, to the second)."""
     return datetime.fromisoformat(json_time).isoformat()
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from spiders.date_window import DateWindow
+from spiders.date_window import DateWindow, crawl_window
 from spiders.entry_dates import parse_entry_date
 from spiders.sitemap_entries import SitemapError, read_sitemap, sitemap_urls_from_robots
 from spiders.web_common import ArgumentError
@@ -212,14 +212,30 @@ def at(text: str) -> datetime | None:
     return parse_entry_date(text)
 
 
-def test_day_bounds_are_inclusive_and_compare_the_publishers_day() -> None:
+def test_day_bounds_are_inclusive_whole_utc_days() -> None:
     may = DateWindow.parse("2024-05-01", "2024-05-14")
     assert may.contains(at("2024-05-14T09:30:00Z"))
-    assert may.contains(at("2024-05-14T23:30:00-05:00"))  # 04:30 UTC on the 15th
-    assert not may.contains(at("2024-05-15T00:10:00+00:00"))
-    assert may.contains(at("2024-05-01T08:00:00+09:00"))  # 23:00 UTC on April 30
+    assert may.contains(at("2024-05-14T23:59:59.999999Z"))
+    assert not may.contains(at("2024-05-14T23:30:00-05:00"))  # 04:30 UTC on the 15th
+    assert not may.contains(at("2024-05-15T00:00:00+00:00"))
+    assert may.contains(at("2024-05-01T00:00:00Z"))
+    assert not may.contains(at("2024-05-01T08:00:00+09:00"))  # 23:00 UTC on April 30
+    assert may.contains(at("2024-05-01T08:00:00+08:00"))  # 00:00 UTC on May 1
     assert not may.contains(at("2024-04-30T23:59:59Z"))
     assert may.contains(at("2024-05-01")) and may.contains(None)
+
+
+def test_spider_window_names_the_bad_argument() -> None:
+    with pytest.raises(ArgumentError) as bad_day:
+        crawl_window(None, "2024-02-30")
+    assert str(bad_day.value) == "until: expected an ISO date like 2024-05-14, got '2024-02-30'"
+    with pytest.raises(ArgumentError) as crossed:
+        crawl_window("2024-05-15", "2024-05-14")
+    assert str(crossed.value) == "since 2024-05-15 is after until 2024-05-14"
+    assert crawl_window("2024-05-14", "2024-05-14") == DateWindow(
+        datetime(2024, 5, 14, tzinfo=UTC),
+        datetime(2024, 5, 14, 23, 59, 59, 999999, tzinfo=UTC),
+    )
 
 
 def test_month_year_and_time_bounds() -> None:
@@ -231,4 +247,4 @@ def test_month_year_and_time_bounds() -> None:
     assert noon.contains(at("2024-05-14T09:30:00Z"))
     assert not noon.contains(at("2024-05-14T13:00:00Z"))
     with pytest.raises(ArgumentError, match="since: expected an ISO date"):
-        DateWindow.parse("May", None)
+        crawl_window("May", None)

@@ -262,6 +262,26 @@ def test_arc_and_arc_gz_import_where_they_lie(tmp_path: Path) -> None:
     reindex_keeps_captures(archive)
 
 
+@pytest.mark.parametrize("gzip_each", [False, True])
+def test_a_cut_off_arc_record_is_a_failure_row(tmp_path: Path, gzip_each: bool) -> None:
+    # The file ends 200 bytes into the second article's record (its gzip member, if gzipped).
+    whole = arc_file(gzip_each=gzip_each)
+    if gzip_each:
+        members = whole.split(b"\x1f\x8b")[1:]
+        cut = sum(len(m) + 2 for m in members[:2]) + len(members[2]) // 2
+    else:
+        cut = whole.index(b"http://example.org/1") + 200
+    source = tmp_path / ("cut.arc.gz" if gzip_each else "cut.arc")
+    source.write_bytes(whole[:cut])
+    archive = tmp_path / "archive"
+    crawl("warc", archive, "-a", f"path={source}")
+    assert titles(archive) == {"Archive 0"}
+    (reason,) = [r for (r,) in db_rows(archive, "select reason from failures")]
+    expected = "truncated gzip member" if gzip_each else "truncated record: length "
+    assert expected in reason, reason
+    verify(archive)
+
+
 def test_verify_tells_source_anomalies_from_later_changes(tmp_path: Path) -> None:
     data = warcio_records(gzip=False, count=2)
     # The first record's body differs from its digests when imported (as the writer left it).
@@ -302,7 +322,12 @@ def test_a_file_cut_anywhere_ends_in_one_problem(tmp_path: Path, gzip_records: b
     data = warcio_records(gzip=gzip_records, count=3)
     whole = len(records_read_bytes(data))
     cut = tmp_path / "cut.warc"
+    # A cut exactly between two records leaves a whole, shorter file: not a cut record.
+    iterator = ArchiveIterator(io.BytesIO(data))
+    boundaries = {iterator.get_record_offset() for _ in iterator}
     for end in range(1, len(data) - 4, 41):
+        if end in boundaries:
+            continue
         cut.write_bytes(data[:end])
         results = list(scan(str(cut)))
         kept = [r for r in results if isinstance(r, ScannedRecord)]

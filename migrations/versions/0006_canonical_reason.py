@@ -1,9 +1,4 @@
-"""Documents say why they are the canonical of their near-duplicate group, and when exactly
-they were published.
-
-``published_time`` is the moment of first publication when the page states a time of day (the
-``published`` column stays the calendar day as written): it tells same-day copies apart when the
-group's original is chosen.
+"""Documents say why they are the canonical of their near-duplicate group.
 
 ``canonical_reason`` is set on a group's canonical only (``rel=canonical of 2 members``,
 ``published earliest (2024-05-14T09:30:00Z)``, ``fetched first (...)``) and cleared when another
@@ -30,11 +25,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("documents") as batch:
-        batch.add_column(sa.Column("published_time", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("canonical_reason", sa.String(120), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("documents") as batch:
         batch.drop_column("canonical_reason")
-        batch.drop_column("published_time")

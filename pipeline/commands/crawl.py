@@ -105,7 +105,7 @@ class Command(ScrapyCrawlCommand):
             return
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        failure = runtime.start_error or runtime.close_error
+        failure = runtime.start_error or runtime.fatal_error or runtime.close_error
         if failure is not None:
             print(f"newsvault: error: {failure}", file=sys.stderr)
             self.exitcode = ARCHIVE_FAILED_EXIT

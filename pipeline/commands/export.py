@@ -13,6 +13,7 @@ from pipeline.command_support import ArchiveCommand, CommandError, day_range
 from pipeline.commands.dupes import document_id_arg
 from pipeline.db.queries_core import DocumentSelection
 from pipeline.index.export import TEXT_FORMATS, export_documents
+from pipeline.output_target import check_output_target, replacing
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".wacz": "wacz"}
 STDOUT = "-"
@@ -67,8 +68,8 @@ class Command(ArchiveCommand):
                 export_documents(session, None, fmt, selection)
             return
         path = Path(opts.output)
-        if not path.parent.is_dir():
-            raise CommandError(f"no such folder: {path.parent}")
+        config = self.config()
+        path = check_output_target(path, config.archive_dir, config.db_url)
         if fmt == "wacz":
             self.export_wacz(path, selection)
             return
@@ -82,7 +83,8 @@ class Command(ArchiveCommand):
 
         with self.session() as session:
             try:
-                result = export_wacz(session, self.config().warc_dir, path, selection)
+                with replacing(path) as scratch:
+                    result = export_wacz(session, self.config().warc_dir, scratch, selection)
             except WaczError as error:
                 raise CommandError(str(error)) from None
         print(

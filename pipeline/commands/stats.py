@@ -38,7 +38,24 @@ def stats_json(stats: ArchiveStats) -> dict[str, object]:
             "id": crawl.id,
             "started": iso_time(crawl.started),
             "finished": iso_time_or_none(crawl.finished),
+            "scaled_out": crawl.scaled_out,
+            "workers": [worker_json(worker) for worker in crawl.workers],
         },
+    }
+
+
+def worker_json(worker: CrawlWorker) -> dict[str, object]:
+    return {
+        "crawl_id": worker.crawl_id,
+        "host": worker.host,
+        "pid": worker.pid,
+        "started": iso_time(worker.started),
+        "finished": iso_time_or_none(worker.finished),
+        "outcome": worker.outcome,
+        "pages": worker.pages,
+        "documents": worker.documents,
+        "revisits": worker.revisits,
+        "failures": worker.failures,
     }
 
 
@@ -69,8 +86,8 @@ def stats_lines(stats: ArchiveStats) -> list[str]:
 
 
 def last_crawl_lines(crawl: LastCrawl) -> list[str]:
-    finished = crawl.finished.isoformat() if crawl.finished else "not finished"
-    line = f"last crawl                {crawl.id}: {crawl.started.isoformat()} .. {finished}"
+    finished = iso_time(crawl.finished) if crawl.finished else "not finished"
+    line = f"last crawl                {crawl.id}: {iso_time(crawl.started)} .. {finished}"
     if not crawl.scaled_out:
         return [line]
     lines = [f"{line}, {len(crawl.workers)} worker(s)"]
@@ -89,10 +106,10 @@ def worker_state(worker: CrawlWorker) -> str:
 
 def worker_lines(worker: CrawlWorker) -> list[str]:
     """Two lines: who and when, then what the worker added to the index."""
-    ended = worker.finished.isoformat() if worker.finished else "-"
+    ended = iso_time(worker.finished) if worker.finished else "-"
     return [
         f"  worker crawl {worker.crawl_id}  {worker.host or '?'} pid {worker.pid or '?'}  "
-        f"{worker.started.isoformat()} .. {ended}  {worker_state(worker)}",
+        f"{iso_time(worker.started)} .. {ended}  {worker_state(worker)}",
         f"    pages {worker.pages}  documents {worker.documents}  "
         f"revisits {worker.revisits}  failures {worker.failures}",
     ]

@@ -5,6 +5,9 @@ Kept apart from session (engines) and migrate (Alembic), which it needs both of.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from sqlalchemy import exc
 from sqlalchemy.engine import URL, Engine
 
@@ -14,6 +17,7 @@ from pipeline.db.session import (
     DatabaseError,
     make_engine,
     parse_url,
+    read_only_url,
     sqlite_path,
 )
 
@@ -23,13 +27,27 @@ def open_existing(url: str) -> Engine:
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_file(parsed)
-    engine = make_engine(url)
+        path = sqlite_path(parsed)
+        if path is not None and not _writable(path):
+            # WAL needs its -shm file beside the database: in a folder that cannot take it,
+            # read the file as it is (a crawl cannot be writing to it there either).
+            url = read_only_url(path)
+    engine = make_engine(url, set_wal=False)
     try:
         _check_revision(engine, parsed)
     except BaseException:
         engine.dispose()
         raise
     return engine
+
+
+def _writable(path: Path) -> bool:
+    folder = path.absolute().parent
+    try:
+        read_only_mount = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+    return not read_only_mount and os.access(folder, os.W_OK) and os.access(path, os.W_OK)
 
 
 def _check_sqlite_file(url: URL) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,7 @@ def run_migration(url: str, direction: str, revision: str) -> None:
     path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        refuse_foreign_sqlite(path)
     engine = make_engine(url)
     try:
         # One transaction for all the steps: PostgreSQL and SQLite both roll DDL back, so a
@@ -73,6 +76,32 @@ def run_migration(url: str, direction: str, revision: str) -> None:
         raise DatabaseError(f"cannot migrate database {parsed!s}: {reason}") from error
     finally:
         engine.dispose()
+
+
+def refuse_foreign_sqlite(path: Path) -> None:
+    """A SQLite file with tables but none of ours is another application's database: creating
+    our schema in it (or only switching it to WAL) would change someone else's file. Read
+    read-only, before our engine touches it; DatabaseError, nothing written."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            names = sorted(
+                row[0]
+                for row in db.execute(
+                    "SELECT name FROM sqlite_master "
+                    "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            )
+    except sqlite3.Error:
+        return  # not readable as SQLite: the migration says "corrupt" without writing
+    if names and "alembic_version" not in names:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise DatabaseError(
+            f"not a newsvault database: {path} holds other tables ({shown}); nothing written"
+        )
 
 
 def migrate_in_transaction(connection: Connection, direction: str, revision: str) -> None:

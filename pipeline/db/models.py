@@ -101,8 +101,6 @@ class Document(Base):
     title: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The moment, when the page states a time of day: orders same-day copies (index/canonical.py).
-    published_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     site: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))

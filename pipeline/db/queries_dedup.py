@@ -66,7 +66,6 @@ _GROUP_MEMBERS = (
         _DOCUMENTS.c.url,
         _DOCUMENTS.c.canonical_url,
         _DOCUMENTS.c.published,
-        _DOCUMENTS.c.published_time,
         _DOCUMENTS.c.first_seen,
         _DOCUMENTS.c.minhash,
     )
@@ -257,7 +256,6 @@ class GroupMember:
     url: str
     canonical_url: str | None
     published: datetime | None
-    published_time: datetime | None
     first_seen: datetime
     minhash: bytes | None
 
@@ -281,9 +279,9 @@ def group_members(session: Session, canonical_id: int) -> list[GroupMember]:
     rows = session.connection().execute(_GROUP_MEMBERS, {"canonical": canonical_id})
     return [
         GroupMember(
-            doc_id, url, canonical, published, at, first_seen, bytes(minhash) if minhash else None
+            doc_id, url, canonical, published, first_seen, bytes(minhash) if minhash else None
         )
-        for doc_id, url, canonical, published, at, first_seen, minhash in rows
+        for doc_id, url, canonical, published, first_seen, minhash in rows
     ]
 
 

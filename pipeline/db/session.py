@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -44,7 +45,14 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str) -> Engine:
+def read_only_url(path: Path) -> str:
+    """A SQLite URL that reads ``path`` as an immutable file: no -wal or -shm file is made."""
+    return f"sqlite:///file:{quote(str(path.absolute()))}?immutable=1&uri=true"
+
+
+def make_engine(url: str, *, set_wal: bool = True) -> Engine:
+    """An engine for ``url``; ``set_wal=False`` for readers of an existing index, which must not
+    write to the file (a crawl made it WAL already; another application's file stays as is)."""
     parsed = parse_url(url)
     # PostgreSQL: a pooled connection the server ended (restart, failover, pg_terminate_backend)
     # is found by a ping at checkout and replaced, instead of failing the next transaction.
@@ -54,11 +62,11 @@ def make_engine(url: str) -> Engine:
     except (exc.ArgumentError, exc.NoSuchModuleError) as error:
         raise DatabaseError(f"cannot use database URL {url!r}: {error}") from error
     if parsed.get_backend_name() == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, set_wal=set_wal)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, set_wal: bool) -> None:
     # pysqlite's own transaction handling starts transactions late and breaks SAVEPOINT; hand
     # transaction control to SQLAlchemy (the documented recipe), so begin_nested() works too.
     @event.listens_for(engine, "connect")
@@ -68,8 +76,9 @@ def _configure_sqlite(engine: Engine) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            # WAL lets query commands read while a crawl writes.
-            cursor.execute("PRAGMA journal_mode = WAL")
+            # WAL lets query commands read while a crawl writes (an immutable file stays as is).
+            if set_wal and "immutable=1" not in str(engine.url):
+                cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()

@@ -8,7 +8,10 @@ by pipeline.extract.titles, and the article lines trafilatura drops (standfirst,
 split by ad slots, subheadings, list items) are put back by pipeline.extract.html_blocks, from
 facts read before trafilatura prunes the tree. The publication date is read only from what the
 page states in its markup (meta tags, JSON-LD, microdata, <time>), never guessed from the URL,
-the page text or the current day, so a page without a date gets ``published=None``.
+the page text or the current day, so a page without a date gets ``published=None``; its time of
+day and offset are kept (stored in UTC). htmldate, which trafilatura runs, is not asked: even
+with extensive_search=False it takes a date from the canonical URL, the copyright year, the
+headline and the page text, and it cuts the time from RFC 2822 and worded values.
 """
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
@@ -34,7 +35,9 @@ from pipeline.extract.html_blocks import (
     page_blocks,
     recover_lines,
 )
+from pipeline.extract.language import identify_language
 from pipeline.extract.model import ExtractedDocument, ExtractionError
+from pipeline.extract.stated_dates import stated_date as stated_publication
 from pipeline.extract.titles import choose_title, loose
 
 for _name in ("trafilatura", "htmldate", "justext", "courlan"):
@@ -57,9 +60,6 @@ _PUBLISHED_KEYS = frozenset(
     }
 )  # fmt: skip
 _TIME_CLASS = re.compile(r"publish|posted|pubdate|entry-date|dateline", re.I)
-_ISO_DAY = re.compile(r"\s*(\d{4})-?(\d{2})-?(\d{2})(?:$|[T\s])")
-_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_TEXT_FORMATS = ("%d %B %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y", "%b %d, %Y", "%Y/%m/%d")
 _WORD = re.compile(r"[^\W_]")
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*$")
 _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{6,40})"')
@@ -78,8 +78,8 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     if tree is None:
         raise ExtractionError(NO_TEXT)
     # Read our facts first: trafilatura prunes the tree it is given.
-    published, language = stated_date(tree), page_language(tree)
-    published_time = stated_time(tree)
+    language = page_language(tree)
+    published = stated_date(tree, language)
     canonical = canonical_url(tree, url)
     furniture = _furniture_segments(tree)
     headline = choose_title(tree)
@@ -108,10 +108,10 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
         title=title,
         author=_clean(result.author),
         published=published,
-        published_time=published_time,
         site=_clean(result.sitename),
         description=_clean(result.description),
-        language=language,
+        # The page's declared language first: it is the publisher's word.
+        language=language or identify_language(text),
         canonical_url=canonical,
         encoding=encoding,
     )
@@ -214,32 +214,15 @@ def _descriptions(tree: HtmlElement) -> list[str]:
     ]
 
 
-def stated_date(tree: HtmlElement) -> str | None:
-    """ISO date (YYYY-MM-DD) of first publication as the markup states it, or None."""
+def stated_date(tree: HtmlElement, language: str | None = None) -> str | None:
+    """First publication as the markup states it, or None: the day ("2023-09-21") when the
+    page gives no time, else the instant in UTC ("2023-09-21T17:30:00+00:00"), read by
+    pipeline.extract.stated_dates. ``language``: the page's declared one, for worded dates."""
+    languages = [language] if language else None
     for value in _date_values(tree):
-        day = parse_day(value)
-        if day is not None:
-            return day.isoformat()
-    return None
-
-
-def stated_time(tree: HtmlElement) -> str | None:
-    """The moment of first publication (ISO 8601, UTC) when the value ``stated_date`` read
-    states a time of day as well, or None. It tells copies of one day apart (which is the
-    original); ``published`` stays the calendar day as written."""
-    for value in _date_values(tree):
-        if parse_day(value) is None:
-            continue
-        text = value.strip()
-        if not _ISO_TIME.match(text):
-            return None
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat()
+        when = stated_publication(value, languages=languages)
+        if when is not None:
+            return when
     return None
 
 
@@ -277,38 +260,6 @@ def _jsonld_dates(source: str) -> Iterator[str]:
             stack.extend(
                 v for k, v in node.items() if k in ("@graph", "mainEntity", "itemListElement")
             )
-
-
-def parse_day(value: str) -> date | None:
-    """The calendar day of a date string as written (ISO 8601, RFC 2822, '21 September 2023')."""
-    value = " ".join(value.split())
-    if not value:
-        return None
-    day: date | None = None
-    match = _ISO_DAY.match(value)
-    if match:
-        try:
-            day = date(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
-            return None
-    else:
-        day = _parse_textual(value)
-    if day is None or not 1900 <= day.year <= date.today().year + 1:
-        return None
-    return day
-
-
-def _parse_textual(value: str) -> date | None:
-    try:
-        return parsedate_to_datetime(value).date()
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in _TEXT_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def page_language(tree: HtmlElement) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -163,6 +164,10 @@ class FeatureCache:
 
     def __init__(self, limit: int = 50_000) -> None:
         self._limit = limit
+        # Why a lock: extraction threads share one cache (ARCHIVE_EXTRACT_WORKERS=0), and a page
+        # gathered while another grows or clears the matrices read rows out of bounds or the
+        # features of other lines.
+        self._lock = threading.Lock()
         self.clear()
 
     def clear(self) -> None:
@@ -171,6 +176,12 @@ class FeatureCache:
         self.shapes = np.zeros((256, _KINDS_AT - _SHAPE_AT))
         self.words = np.zeros(256)
         self.key_ids = np.zeros(256, dtype=np.int64)
+
+    def gather(self, lines: Sequence[Line]) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+        """(words, shape features, key ids) of every line, as one consistent copy."""
+        with self._lock:
+            rows = self.rows(lines)
+            return self.words[rows], self.shapes[rows], self.key_ids[rows]
 
     def rows(self, lines: Sequence[Line]) -> list[int]:
         """Row of every line, computing the features of texts not seen before."""
@@ -250,11 +261,10 @@ def page_features(
     n = len(lines)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
-    rows = cache.rows(lines)
-    words = cache.words[rows]
+    words, shapes, key_ids = cache.gather(lines)
     own = np.zeros((n, len(OWN_NAMES)))
     own[np.arange(n), np.searchsorted(_WORD_BINS, words)] = 1.0
-    own[:, _SHAPE_AT:_KINDS_AT] = cache.shapes[rows]
+    own[:, _SHAPE_AT:_KINDS_AT] = shapes
     kind_columns = [_KIND_INDEX.get((kind or "").split(":")[0], -1) for kind in kinds]
     marked = [i for i, column in enumerate(kind_columns) if column >= 0]
     own[marked, [_KINDS_AT + kind_columns[i] for i in marked]] = 1.0
@@ -264,7 +274,6 @@ def page_features(
     short = (words <= 6) & ~sentence
     start, end = main_span(prose, words)
     index = np.arange(n)
-    key_ids = cache.key_ids[rows]
     _, inverse, counts = np.unique(key_ids, return_inverse=True, return_counts=True)
     repeats = counts[inverse].astype(np.float64)
     distance = np.where(index < start, start - index, np.where(index > end, index - end, 0))

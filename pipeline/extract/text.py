@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pipeline.extract import furniture
 from pipeline.extract.furniture import Line, Rules
+from pipeline.extract.language import identify_language
 from pipeline.extract.line_features import FeatureCache, FloatArray, page_features
 from pipeline.extract.line_model import Classified, LineModel, classify, load_model
 from pipeline.extract.model import ExtractedDocument, ExtractionError
@@ -157,17 +158,21 @@ def text_document(text: str, *, encoding: str | None = None) -> ExtractedDocumen
 
     Raises ExtractionError("no article text ...") when nothing is left. The date line above a
     headline is the day the page was viewed, not a publication date; only an explicit
-    "Published ..." stamp sets ``published``, and a "By ..." byline sets ``author``.
+    "Published ..." stamp sets ``published``, and a "By ..." byline sets ``author``. The
+    language is identified from the article text (pipeline.extract.language).
     """
     cleaned = clean_plain_text(text)
     if not cleaned.lines:
         raise ExtractionError(f"no article text: {_why_empty(cleaned)}")
+    article = "\n".join(cleaned.lines)
+    language = identify_language(article)
     return ExtractedDocument(
         source_kind="text",
-        text="\n".join(cleaned.lines),
+        text=article,
         title=cleaned.title,
         author=byline_author(cleaned.removed),
-        published=stated_published(cleaned.removed),
+        published=stated_published(cleaned.removed, language),
+        language=language,
         encoding=encoding,
         removed=cleaned.removed,
     )

@@ -1,21 +1,23 @@
 """Metadata a plain-text page states in its furniture: the byline's author, a "Published" stamp.
 
 Only explicit statements count: a bare date line above the headline is the day the page was
-viewed, so it never becomes the publication date.
+viewed, so it never becomes the publication date, and no date in the article text is read.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
-from dateutil import parser as date_parser
+from pipeline.extract.stated_dates import stated_date
 
 BYLINE = re.compile(r"^\s*(?:written\s+)?by\s+(?P<names>.+)$", re.IGNORECASE)
 NAME_END = re.compile(r"\s*(?:[,|•·–—]|\s-\s|\bfor\b|\bin\b|\bupdated\b|\bpublished\b).*$", re.I)
+# The label of a publication stamp, in the languages whose stamps the cleaner marks as
+# "timestamp" (rules/furniture.json); "updated" stamps are not publication dates.
 PUBLISHED = re.compile(
-    r"^\s*(?:first\s+)?(?:published|posted)(?:\s+on)?\s*[:\-]?\s*(?P<when>.+?)"
-    r"(?:\s*[|•·]\s*(?:updated|last\s+updated|modified).*)?$",
+    r"^\s*(?:first\s+)?(?:published|posted|veröffentlicht|erschienen|publiée?|publicado|"
+    r"pubblicato|gepubliceerd)(?:\s+(?:on|am|le|el|em|il|op))?\s*[:\-]?\s*(?P<when>.+?)"
+    r"(?:\s*[|•·]\s*(?:updated|last\s+updated|modified|aktualisiert|mis\s+à\s+jour).*)?$",
     re.IGNORECASE,
 )
 MAX_AUTHOR_WORDS = 8
@@ -34,26 +36,23 @@ def byline_author(removed: tuple[tuple[str, str], ...]) -> str | None:
     return None
 
 
-def stated_published(removed: tuple[tuple[str, str], ...]) -> str | None:
-    """ISO date of the first "Published ..." / "Posted on ..." furniture line, if it parses."""
+def stated_published(
+    removed: tuple[tuple[str, str], ...], language: str | None = None
+) -> str | None:
+    """The date of the first "Published ..." stamp line the cleaner removed, in any language
+    dateparser reads ("Veröffentlicht am 16. Mai 2024, 09:30 Uhr"): the day, or the instant in
+    UTC when the stamp gives a time (pipeline.extract.stated_dates). Other dates in the text are
+    never read. ``language``: the text's, tried first."""
+    languages = [language] if language else None
     for line, _kind in removed:
         match = PUBLISHED.match(line)
         if match is None:
             continue
-        when = parse_stamp(match.group("when"))
+        when = stated_date(_STAMP_TIME.sub(r"\1:\2", match.group("when")), languages=languages)
         if when is not None:
-            return when.date().isoformat()
+            return when
     return None
 
 
-def parse_stamp(text: str) -> datetime | None:
-    cleaned = re.sub(r"\b(?:GMT|UTC|BST|CET|EST|EDT|PST|PDT)\b", " ", text)
-    cleaned = re.sub(r"\s+at\s+", " ", cleaned)
-    cleaned = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", cleaned)  # "10.42" as a time
-    # Only full dates: a lone time or weekday would be completed with today's date.
-    if not re.search(r"\b(19|20)\d\d\b", cleaned):
-        return None
-    try:
-        return date_parser.parse(cleaned, fuzzy=True, dayfirst=True)
-    except (ValueError, OverflowError):
-        return None
+# "10.42" as a time of day, as British papers write it
+_STAMP_TIME = re.compile(r"\b(\d{1,2})\.(\d{2})\b(?!\.\d)")

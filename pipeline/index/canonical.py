@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from w3lib.url import canonicalize_url
 
@@ -25,8 +25,9 @@ class Claimant:
     document_id: int | None
     url: str
     canonical_url: str | None
-    published: datetime | None  # the stated calendar day (midnight UTC)
-    published_time: datetime | None  # the stated moment, when a time of day is stated
+    # As extraction stores it: the stated moment in UTC, or midnight UTC when only the day is
+    # stated (so a stated 00:00:00 UTC counts as a day: the safe reading).
+    published: datetime | None
     first_seen: datetime
     signature: bytes | None = None
 
@@ -76,21 +77,24 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _is_day_only(published: datetime) -> bool:
+    return _utc(published).time() == time(0)
+
+
 def _precision(claimant: Claimant) -> int:
     """0 a stated moment, 1 a stated day, 2 no stated date."""
-    if claimant.published_time is not None:
-        return 0
-    return 1 if claimant.published is not None else 2
+    if claimant.published is None:
+        return 2
+    return 1 if _is_day_only(claimant.published) else 0
 
 
 def _when(claimant: Claimant) -> datetime:
     """The latest moment the copy can have been published."""
-    if claimant.published_time is not None:
-        return _utc(claimant.published_time)
-    if claimant.published is not None:
-        day = _utc(claimant.published).replace(hour=0, minute=0, second=0, microsecond=0)
-        return day + timedelta(days=1) - timedelta(microseconds=1)
-    return _utc(claimant.first_seen)
+    if claimant.published is None:
+        return _utc(claimant.first_seen)
+    if _is_day_only(claimant.published):
+        return _utc(claimant.published) + timedelta(days=1) - timedelta(microseconds=1)
+    return _utc(claimant.published)
 
 
 def _rank(claimant: Claimant, declared: dict[int, int]) -> tuple[object, ...]:
@@ -105,10 +109,10 @@ def _rank(claimant: Claimant, declared: dict[int, int]) -> tuple[object, ...]:
 
 
 def _stated(claimant: Claimant) -> str:
-    if claimant.published_time is not None:
-        return stamp(claimant.published_time)
     assert claimant.published is not None
-    return _utc(claimant.published).date().isoformat()
+    if _is_day_only(claimant.published):
+        return _utc(claimant.published).date().isoformat()
+    return stamp(claimant.published)
 
 
 def _reason(winner: Claimant, runner_up: Claimant, declared: dict[int, int]) -> str:

@@ -88,7 +88,6 @@ def _join_group(
             m.url,
             m.canonical_url,
             m.published,
-            m.published_time,
             m.first_seen,
             m.minhash,
         )

@@ -18,8 +18,8 @@ from pipeline.warc.writer import WarcWriter
 # Reserved and already-escaped characters stay as they are; anything else is percent-encoded.
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 DOCUMENT_FIELDS = (
-    "title", "author", "published", "published_time", "site", "description", "language",
-    "canonical_url", "source_kind", "encoding",
+    "title", "author", "published", "site", "description", "language", "canonical_url",
+    "source_kind", "encoding",
 )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.db.queries_core import DocumentSelection
 from pipeline.json_output import iso_time
+from pipeline.output_target import replacing
 
 EXPORT_FIELDS = (
     "id", "url", "title", "author", "published", "site", "language", "description",
@@ -67,8 +68,8 @@ WRITERS = {"jsonl": write_jsonl, "json": write_json_array, "csv": write_csv}
 def export_documents(
     session: Session, path: Path | None, fmt: str, selection: DocumentSelection | None = None
 ) -> int:
-    """Write to ``path`` (None: stdout). A file is written under a temporary name and renamed,
-    so a failed export leaves no half file."""
+    """Write to ``path`` (None: stdout). A file is written under a scratch name and renamed,
+    so a failed export leaves no half file; ``path`` has passed `check_output_target`."""
     documents = queries.iter_documents(session, selection=selection)
     rows = (document_row(document) for document in documents)
     write = WRITERS[fmt]
@@ -76,12 +77,5 @@ def export_documents(
         count = write(rows, sys.stdout)
         sys.stdout.flush()
         return count
-    scratch = path.with_name(f".{path.name}.partial")
-    try:
-        with scratch.open("w", encoding="utf-8", newline="") as out:
-            count = write(rows, out)
-        scratch.replace(path)
-    except BaseException:
-        scratch.unlink(missing_ok=True)
-        raise
-    return count
+    with replacing(path) as scratch, scratch.open("w", encoding="utf-8", newline="") as out:
+        return write(rows, out)

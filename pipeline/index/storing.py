@@ -71,7 +71,6 @@ def _claimant(item: ArchiveItem, analysis: Analysis) -> Claimant:
         url=item.url,
         canonical_url=document.canonical_url,
         published=_parse_date(document.published),
-        published_time=_parse_date(document.published_time),
         first_seen=item.fetched_at,
         signature=analysis.signature,
     )
@@ -103,7 +102,6 @@ def _add_document(
         title=document.title,
         author=document.author,
         published=published,
-        published_time=_parse_date(document.published_time),
         site=document.site,
         description=document.description,
         language=document.language,
