@@ -10,7 +10,7 @@ import gzip
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -312,10 +312,13 @@ class NewsSite:
         return self.base + path
 
 
-def start_site() -> tuple[NewsSite, _Server]:
+def start_site(
+    routes: Callable[[str], dict[str, Page]] = build_routes,
+) -> tuple[NewsSite, _Server]:
+    """Serve ``routes(base URL)`` on a loopback port until the server is shut down."""
     server = _Server(("127.0.0.1", 0), _Handler)
     site = NewsSite(base=f"http://127.0.0.1:{server.server_address[1]}")
-    site.routes = build_routes(site.base)
+    site.routes = routes(site.base)
     server.site = site
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return site, server

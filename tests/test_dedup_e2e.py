@@ -171,7 +171,10 @@ def test_each_copy_links_to_its_original(archive: Archive) -> None:
         shown = run_ok("dupes", str(archive.ids[copy]), env=archive.env)
         lines = shown.out.splitlines()
         assert lines[0].startswith(f"[{archive.ids[name]}] ")
-        assert "(canonical)" in lines[0]
+        # Both copies state the same date or none: the one fetched first (the seed) is original.
+        seed = json_lines(run_ok("show", str(archive.ids[name]), "--json", env=archive.env))[0]
+        fetched = str(seed["first_seen"]).removesuffix("+00:00")
+        assert f"  (canonical: fetched first ({fetched}Z))  " in lines[0]
         match = re.search(rf"\[{archive.ids[copy]}\] .* similarity (\d\.\d\d) ", shown.out)
         assert match, shown.out
         assert 0.75 <= float(match.group(1)) < 1.0
@@ -198,7 +201,9 @@ def test_dupes_lists_every_group(archive: Archive) -> None:
     expected = {(archive.ids[n], archive.ids[copy_name(n)]) for n in SEED_NAMES}
     assert pairs == expected
     text = run_ok("dupes", env=archive.env).out
-    assert text.count("(canonical)") == 5 and text.count("similarity") == 5
+    assert text.count("(canonical: fetched first (") == 5 and text.count("similarity") == 5
+    reasons = {str(g["canonical"]["reason"]).split(" (")[0] for g in groups}  # type: ignore[index]
+    assert reasons == {"fetched first"}
     limited = json_lines(run_ok("dupes", "--json", "--limit", "2", env=archive.env))
     assert len(limited) == 2
     unrelated = archive.ids[next(iter(sorted(p.name for p in ARTICLES.glob("*.txt"))))]

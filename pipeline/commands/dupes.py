@@ -1,4 +1,5 @@
-"""`scrapy dupes [ID]`: near-duplicate groups, or one document's group, with similarity."""
+"""`scrapy dupes [ID]`: near-duplicate groups, or one document's group: similarity, and why
+the canonical is the original."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def group_json(group: DupGroup) -> dict[str, object]:
             "id": group.canonical.id,
             "title": group.canonical.title,
             "url": group.canonical.url,
+            "reason": group.canonical.canonical_reason,
         },
         "members": [
             {
@@ -33,7 +35,8 @@ def group_json(group: DupGroup) -> dict[str, object]:
 
 def group_lines(group: DupGroup) -> list[str]:
     canonical = group.canonical
-    lines = [f"[{canonical.id}] {canonical.title or '(untitled)'}  (canonical)  {canonical.url}"]
+    why = f"canonical: {canonical.canonical_reason}" if canonical.canonical_reason else "canonical"
+    lines = [f"[{canonical.id}] {canonical.title or '(untitled)'}  ({why})  {canonical.url}"]
     for member in group.members:
         similarity = f"{member.similarity:.2f}" if member.similarity is not None else "?"
         doc = member.document

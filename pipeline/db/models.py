@@ -112,6 +112,8 @@ class Document(Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     similarity: Mapped[float | None] = mapped_column(Float)
+    # On a near-duplicate group's canonical only: why it was chosen (see index/canonical.py).
+    canonical_reason: Mapped[str | None] = mapped_column(String(120))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     story_features: Mapped[str | None] = mapped_column(Text)  # JSON

@@ -52,6 +52,45 @@ _JOIN_STORY = (
 _DUPLICATE_LINK = select(_DOCUMENTS.c.duplicate_of, _DOCUMENTS.c.minhash).where(
     _DOCUMENTS.c.id == bindparam("document")
 )
+# The group's canonical row is locked before its members are read: two workers adding copies of
+# one story take turns, and the second sees the first one's new canonical (PostgreSQL; SQLite
+# has one writer at a time anyway and ignores FOR UPDATE).
+_LOCK_DOCUMENT = (
+    select(_DOCUMENTS.c.duplicate_of)
+    .where(_DOCUMENTS.c.id == bindparam("document"))
+    .with_for_update()
+)
+_GROUP_MEMBERS = (
+    select(
+        _DOCUMENTS.c.id,
+        _DOCUMENTS.c.url,
+        _DOCUMENTS.c.canonical_url,
+        _DOCUMENTS.c.published,
+        _DOCUMENTS.c.first_seen,
+        _DOCUMENTS.c.minhash,
+    )
+    .where(
+        or_(
+            _DOCUMENTS.c.id == bindparam("canonical"),
+            _DOCUMENTS.c.duplicate_of == bindparam("canonical"),
+        )
+    )
+    .order_by(_DOCUMENTS.c.id)
+)
+_MAKE_CANONICAL = (
+    update(_DOCUMENTS)
+    .where(_DOCUMENTS.c.id == bindparam("document"))
+    .values(duplicate_of=None, similarity=None, canonical_reason=bindparam("reason"))
+)
+_REPOINT_MEMBER = (
+    update(_DOCUMENTS)
+    .where(_DOCUMENTS.c.id == bindparam("document"))
+    .values(
+        duplicate_of=bindparam("canonical"),
+        similarity=bindparam("similarity"),
+        canonical_reason=None,
+    )
+)
 _STORY_FEATURES = select(_DOCUMENTS.c.id, _DOCUMENTS.c.story_features).where(
     _DOCUMENTS.c.id.in_(bindparam("documents", expanding=True))
 )
@@ -209,6 +248,60 @@ def duplicate_link(session: Session, document_id: int) -> tuple[int | None, byte
     if row is None:
         return None
     return row[0], bytes(row[1]) if row[1] is not None else None
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    document_id: int
+    url: str
+    canonical_url: str | None
+    published: datetime | None
+    first_seen: datetime
+    minhash: bytes | None
+
+
+def lock_group(session: Session, document_id: int) -> int:
+    """The canonical of ``document_id``'s group, its row locked until the transaction ends."""
+    connection = session.connection()
+    current = document_id
+    for _ in range(MAX_CHAIN):
+        row = connection.execute(_LOCK_DOCUMENT, {"document": current}).one_or_none()
+        if row is None:
+            raise LookupError(f"no document with id {current}")
+        if row[0] is None:
+            return current
+        current = row[0]
+    raise LookupError(f"duplicate_of chain longer than {MAX_CHAIN} from document {document_id}")
+
+
+def group_members(session: Session, canonical_id: int) -> list[GroupMember]:
+    """The canonical and the documents pointing at it, without their text, in id order."""
+    rows = session.connection().execute(_GROUP_MEMBERS, {"canonical": canonical_id})
+    return [
+        GroupMember(
+            doc_id, url, canonical, published, first_seen, bytes(minhash) if minhash else None
+        )
+        for doc_id, url, canonical, published, first_seen, minhash in rows
+    ]
+
+
+def set_group_canonical(
+    session: Session,
+    canonical_id: int,
+    reason: str,
+    members: Sequence[tuple[int, float | None]],
+) -> None:
+    """Make ``canonical_id`` the group's canonical and point ``members`` (id, similarity) at it."""
+    connection = session.connection()
+    connection.execute(_MAKE_CANONICAL, {"document": canonical_id, "reason": reason})
+    if members:
+        connection.execute(
+            _REPOINT_MEMBER,
+            [
+                {"document": doc_id, "canonical": canonical_id, "similarity": similarity}
+                for doc_id, similarity in members
+            ],
+        )
 
 
 def add_story_keys(

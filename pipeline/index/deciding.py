@@ -14,11 +14,11 @@ from pipeline.analysis import Analysis
 from pipeline.db import queries
 from pipeline.dedup.minhash import (
     DEFAULT_THRESHOLD,
-    Signature,
     estimated_jaccard,
     signature_from_bytes,
 )
 from pipeline.dedup.stories import STORY_THRESHOLD
+from pipeline.index.canonical import Claimant, choose_canonical
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,24 @@ def policy_from_settings(settings: Any) -> IndexPolicy:
 class Decision:
     outcome: str  # new, same-text, near-duplicate
     document_id: int | None = None  # the existing document, for same-text
-    duplicate_of: int | None = None
+    duplicate_of: int | None = None  # None for a near-duplicate that is its group's new canonical
     similarity: float | None = None
+    # For a near-duplicate: the group's canonical before this item (its story is the item's),
+    # why the canonical is the one it is, and the members to point at a new canonical (with
+    # their similarity to it) when the canonical changes.
+    group: int | None = None
+    canonical_reason: str | None = None
+    repoint: tuple[tuple[int, float | None], ...] = ()
+
+    @property
+    def is_group_canonical(self) -> bool:
+        return self.outcome == "near-duplicate" and self.duplicate_of is None
 
 
-def decide(session: Session, analysis: Analysis, policy: IndexPolicy) -> Decision:
+def decide(
+    session: Session, analysis: Analysis, policy: IndexPolicy, claimant: Claimant
+) -> Decision:
+    """``claimant`` is the item itself (no document id yet) as the canonical choice sees it."""
     existing = queries.document_id_by_text_digest(session, analysis.text_digest)
     if existing is not None:
         return Decision("same-text", document_id=existing)
@@ -57,23 +70,66 @@ def decide(session: Session, analysis: Analysis, policy: IndexPolicy) -> Decisio
             best = (document_id, similarity)
     if best is None:
         return Decision("new")
-    canonical, similarity = _canonical_of(session, own, *best)
-    return Decision("near-duplicate", duplicate_of=canonical, similarity=round(similarity, 4))
+    return _join_group(session, claimant, *best)
 
 
-def _canonical_of(
-    session: Session, own: Signature, match_id: int, similarity: float
-) -> tuple[int, float]:
-    """The group's canonical for a best match, and the similarity to that canonical.
+def _join_group(
+    session: Session, claimant: Claimant, match_id: int, match_similarity: float
+) -> Decision:
+    """The item joins its best match's group, whose canonical is chosen again with it.
 
-    Copies of copies point at the first document, so every group has one canonical; the
-    similarity stored (and shown by `dupes`) is then the one to the canonical, not to the copy.
+    Copies of copies point at the canonical, so every group has one; the similarity stored (and
+    shown by `dupes`) is the one to the canonical, from the stored MinHash signatures.
     """
-    match = queries.duplicate_link(session, match_id)
-    if match is None or match[0] is None:
-        return match_id, similarity
-    canonical_id = match[0]
-    canonical = queries.duplicate_link(session, canonical_id)
-    if canonical is not None and canonical[1]:
-        similarity = estimated_jaccard(own, signature_from_bytes(canonical[1]))
-    return canonical_id, similarity
+    group = queries.lock_group(session, match_id)
+    members = [
+        Claimant(
+            m.document_id,
+            m.url,
+            m.canonical_url,
+            m.published,
+            m.first_seen,
+            m.minhash,
+        )
+        for m in queries.group_members(session, group)
+    ]
+    choice = choose_canonical([*members, claimant])
+    winner = choice.canonical
+    if winner.document_id is None:
+        repoint = tuple((m.document_id, _similarity(claimant, m)) for m in members)
+        return Decision(
+            "near-duplicate", group=group, canonical_reason=choice.reason, repoint=_known(repoint)
+        )
+    similarity = _similarity(winner, claimant)
+    if similarity is None:  # a canonical without a stored signature: the best match's
+        similarity = round(match_similarity, 4)
+    repoint = ()
+    if winner.document_id != group:
+        repoint = tuple(
+            (m.document_id, _similarity(winner, m))
+            for m in members
+            if m.document_id != winner.document_id
+        )
+    return Decision(
+        "near-duplicate",
+        duplicate_of=winner.document_id,
+        similarity=similarity,
+        group=group,
+        canonical_reason=choice.reason,
+        repoint=_known(repoint),
+    )
+
+
+def _known(
+    repoint: tuple[tuple[int | None, float | None], ...],
+) -> tuple[tuple[int, float | None], ...]:
+    return tuple((doc_id, similarity) for doc_id, similarity in repoint if doc_id is not None)
+
+
+def _similarity(one: Claimant, other: Claimant) -> float | None:
+    if not one.signature or not other.signature:
+        return None
+    similarity = estimated_jaccard(
+        signature_from_bytes(one.signature), signature_from_bytes(other.signature)
+    )
+    return round(similarity, 4)

@@ -14,6 +14,7 @@ from pipeline.analysis import Analysis
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
 from pipeline.dedup.stories import StoryFeatures, choose_story
+from pipeline.index.canonical import Claimant
 from pipeline.index.deciding import Decision, IndexPolicy, decide
 from pipeline.items import ArchiveItem
 
@@ -51,7 +52,7 @@ def index_item(
         item.outcome = "captured"
         return
     # The Dedup stage's decision, taken moments before; re-taken when absent or found stale.
-    decision = item.decision or decide(session, analysis, policy)
+    decision = item.decision or decide(session, analysis, policy, _claimant(item, analysis))
     document_id = decision.document_id
     if document_id is None:
         document_id = _add_document(session, item, analysis, decision, policy)
@@ -60,6 +61,19 @@ def index_item(
     item.outcome = decision.outcome
     item.duplicate_of = decision.duplicate_of
     item.similarity = decision.similarity
+
+
+def _claimant(item: ArchiveItem, analysis: Analysis) -> Claimant:
+    document = item.document
+    assert document is not None
+    return Claimant(
+        document_id=None,
+        url=item.url,
+        canonical_url=document.canonical_url,
+        published=_parse_date(document.published),
+        first_seen=item.fetched_at,
+        signature=analysis.signature,
+    )
 
 
 def _link_revisit(session: Session, item: ArchiveItem, capture_ids: dict[str, int]) -> None:
@@ -103,9 +117,15 @@ def _add_document(
         story_features=analysis.story_features_json,
     )
     queries.add_lsh_bands(session, document_id, list(analysis.bands))
+    if decision.group is not None and decision.canonical_reason is not None:
+        canonical = document_id if decision.is_group_canonical else decision.duplicate_of
+        assert canonical is not None
+        queries.set_group_canonical(
+            session, canonical, decision.canonical_reason, list(decision.repoint)
+        )
     seen = published or item.fetched_at
-    if decision.duplicate_of is not None:
-        canonical_story = queries.story_of(session, decision.duplicate_of)
+    if decision.group is not None:
+        canonical_story = queries.story_of(session, decision.group)
         if canonical_story is not None:
             queries.add_to_story(session, canonical_story, document_id, seen)
             item.story_id = canonical_story
