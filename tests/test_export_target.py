@@ -147,3 +147,16 @@ def test_a_full_disk_is_one_line_exit_1_and_the_old_export_stays(
     assert one_error_line(result, 1) == f"writing {out} failed: No space left on device"
     assert out.read_text("utf-8") == "old export\n"
     assert scratch_files(small_disk) == []
+
+
+def test_a_wacz_the_full_disk_cannot_take_is_exit_1_and_the_old_file_stays(
+    archive: Path, small_disk: Path
+) -> None:
+    out = small_disk / "archive.wacz"
+    out.write_bytes(b"old package\n")
+    fill(small_disk / "filler")
+    result = scrapy("export", "-o", str(out), env=archive_env(archive))
+    line = one_error_line(result, 1)
+    assert line.startswith("cannot write ") and line.endswith("No space left on device"), line
+    assert out.read_bytes() == b"old package\n"
+    assert scratch_files(small_disk) == []

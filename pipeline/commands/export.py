@@ -13,7 +13,7 @@ from pipeline.command_support import ArchiveCommand, CommandError, day_range
 from pipeline.commands.dupes import document_id_arg
 from pipeline.db.queries_core import DocumentSelection
 from pipeline.index.export import TEXT_FORMATS, export_documents
-from pipeline.output_target import check_output_target, replacing
+from pipeline.output_target import OutputWriteError, check_output_target, replacing
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".wacz": "wacz"}
 STDOUT = "-"
@@ -79,12 +79,14 @@ class Command(ArchiveCommand):
         print(f"exported {count} document(s) to {path} ({fmt})")
 
     def export_wacz(self, path: Path, selection: DocumentSelection) -> None:
-        from pipeline.warc.wacz import WaczError, export_wacz
+        from pipeline.warc.wacz import WaczError, WaczWriteError, export_wacz
 
         with self.session() as session:
             try:
                 with replacing(path) as scratch:
                     result = export_wacz(session, self.config().warc_dir, scratch, selection)
+            except WaczWriteError as error:  # exit 1, as any export the disk cannot take
+                raise OutputWriteError(str(error)) from None
             except WaczError as error:
                 raise CommandError(str(error)) from None
         print(

@@ -49,6 +49,10 @@ class WaczError(Exception):
     """A WACZ cannot be written or read; the message says which file and why."""
 
 
+class WaczWriteError(WaczError):
+    """The package could not be written (a full disk, an I/O error): not the input's fault."""
+
+
 @dataclass(frozen=True)
 class WaczPage:
     url: str
@@ -184,7 +188,7 @@ def write_wacz(
             wacz.writestr("datapackage-digest.json", json.dumps(package_digest, indent=2))
     except OSError as error:
         target.unlink(missing_ok=True)
-        raise WaczError(f"cannot write {target}: {error}") from error
+        raise WaczWriteError(f"cannot write {target}: {error}") from error
     return WaczResult(target, len(paths), page_count, index.count(b"\n"))
 
 
