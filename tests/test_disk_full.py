@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import PROJECT_DIR, Result, archive_env, scrapy
+from tests.tmpfs import small_tmpfs
 
 ARTICLE_COUNT = 60
 STOPPED = (
@@ -33,19 +34,8 @@ UNINDEXED = re.compile(
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "2m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 @pytest.fixture(scope="module")

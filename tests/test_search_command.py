@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from pipeline.db import queries as q
-from pipeline.db.migrate import upgrade_to_head
-from pipeline.db.session import make_engine, make_session_factory
 from tests.cli import archive_env, assert_clean_error, scrapy
+from tests.text_archive import write_text_archive
 
 TEXTS = [
     "Kim met Shoigu in Pyongyang; the missiles were on parade.",
@@ -27,23 +24,7 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     archive = tmp_path_factory.mktemp("archive")
-    url = f"sqlite:///{archive / 'index.sqlite'}"
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session, session.begin():
-            for n, body in enumerate(TEXTS):
-                q.add_document(
-                    session,
-                    url=f"https://news.example.org/{n}",
-                    title=f"Report {n}",
-                    source_kind="text",
-                    text=body,
-                    text_digest=f"sha256:{n:064d}",
-                    first_seen=datetime(2024, 5, 1, tzinfo=UTC) + timedelta(days=n),
-                )
-    finally:
-        engine.dispose()
+    write_text_archive(archive, TEXTS)
     return archive_env(Path(archive))
 
 

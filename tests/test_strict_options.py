@@ -7,16 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from pipeline.db import queries as q
-from pipeline.db.migrate import upgrade_to_head
-from pipeline.db.session import make_engine, make_session_factory
 from tests.cli import PROJECT_DIR, Result, archive_env, scrapy
 from tests.test_console_command import newsvault, plain_env
+from tests.text_archive import write_text_archive
 
 TEXTS = [
     "Kim met Putin in Vladivostok.",
@@ -30,23 +27,7 @@ ARTICLE = sorted((PROJECT_DIR / "tests" / "data" / "articles").glob("*.txt"))[0]
 def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
     archive = tmp_path_factory.mktemp("strict") / "archive"
     archive.mkdir()
-    url = f"sqlite:///{archive / 'index.sqlite'}"
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session, session.begin():
-            for n, body in enumerate(TEXTS):
-                q.add_document(
-                    session,
-                    url=f"https://news.example.org/{n}",
-                    title=f"Report {n}",
-                    source_kind="text",
-                    text=body,
-                    text_digest=f"sha256:{n:064d}",
-                    first_seen=datetime(2024, 5, 1, tzinfo=UTC) + timedelta(days=n),
-                )
-    finally:
-        engine.dispose()
+    write_text_archive(archive, TEXTS)
     return archive
 
 
