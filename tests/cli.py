@@ -35,13 +35,12 @@ def archive_env(
 
 
 def scrapy(*args: str, env: dict[str, str], timeout: float = 180) -> Result:
+    return run_command([str(SCRAPY), *args], cwd=PROJECT_DIR, env=env, timeout=timeout)
+
+
+def run_command(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Result:
     completed = subprocess.run(
-        [str(SCRAPY), *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
+        argv, cwd=cwd, env=env, capture_output=True, timeout=timeout, check=False
     )
     return Result(
         completed.returncode,

@@ -6,14 +6,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline import __version__
-from tests.cli import PROJECT_DIR, Result
+from tests.cli import PROJECT_DIR, Result, run_command
 from tests.newsite import CRAWL_SETTINGS, NewsSite, news_site, warc_records
 
 NEWSVAULT = Path(sys.executable).with_name("newsvault")
@@ -35,20 +34,8 @@ def plain_env(**settings: str) -> dict[str, str]:
 
 
 def newsvault(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
-    completed = subprocess.run(
-        [str(NEWSVAULT), *args],
-        cwd=cwd,
-        env=env if env is not None else plain_env(),
-        capture_output=True,
-        timeout=180,
-        check=False,
-    )
-    return Result(
-        completed.returncode,
-        completed.stdout.decode("utf-8", "replace"),
-        completed.stderr.decode("utf-8", "replace"),
-        completed.stdout,
-    )
+    environment = env if env is not None else plain_env()
+    return run_command([str(NEWSVAULT), *args], cwd=cwd, env=environment, timeout=180)
 
 
 def section(out: str, title: str) -> list[str]:
