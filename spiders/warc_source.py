@@ -176,8 +176,10 @@ def check_arc_record(location: str, offset: int, length: int) -> str | None:
         return problem
     line_end = head.find(b"\n")
     fields = head[:line_end].split() if line_end >= 0 else []
-    if not fields or not fields[-1].isdigit():
+    if not fields:
         return "truncated ARC header"
+    if not fields[-1].isdigit():
+        return None  # a length like -1 or "abc" (pywb's bad.arc): kept as warcio reads it
     declared, have = int(fields[-1]), total - (line_end + 1)
     if have < declared:
         return f"truncated record: length {declared} but only {have} bytes"
