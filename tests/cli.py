@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +60,15 @@ def assert_clean_error(result: Result, *needles: str) -> None:
     assert "Traceback" not in result.err
     for needle in needles:
         assert needle.lower() in lines[0].lower(), lines[0]
+
+
+def crawled_files_archive(root: Path, files: Sequence[Path]) -> Path:
+    """``root/archive``: a real `crawl files` of copies of ``files`` (in ``root/articles``)."""
+    folder = root / "articles"
+    folder.mkdir()
+    for path in files:
+        shutil.copy(path, folder / path.name)
+    archive = root / "archive"
+    result = scrapy("crawl", "files", "-a", f"path={folder}", env=archive_env(archive))
+    assert result.code == 0, result.err[-3000:]
+    return archive

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import PROJECT_DIR, Result, archive_env, scrapy
+from tests.cli import PROJECT_DIR, Result, archive_env, crawled_files_archive, scrapy
 from tests.newsite import closed_port
 
 ARTICLES = sorted((PROJECT_DIR / "tests" / "data" / "articles").glob("*.txt"))[:3]
@@ -47,14 +47,7 @@ def one_error_line(result: Result, code: int) -> str:
 def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An archive with a crawl of three local articles in it."""
     root = tmp_path_factory.mktemp("exit_codes")
-    folder = root / "articles"
-    folder.mkdir()
-    for article in ARTICLES:
-        shutil.copy(article, folder / article.name)
-    archive = root / "archive"
-    result = scrapy("crawl", "files", "-a", f"path={folder}", env=archive_env(archive))
-    assert result.code == 0, result.err[-3000:]
-    return archive
+    return crawled_files_archive(root, ARTICLES)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import PROJECT_DIR, archive_env, scrapy
+from tests.cli import PROJECT_DIR, archive_env, crawled_files_archive, scrapy
 from tests.test_exit_codes import one_error_line, snapshot
 from tests.tmpfs import small_tmpfs
 
@@ -24,14 +24,7 @@ ARTICLES = sorted((PROJECT_DIR / "tests" / "data" / "articles").glob("*.txt"))[:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("export_target")
-    folder = root / "articles"
-    folder.mkdir()
-    for article in ARTICLES:
-        shutil.copy(article, folder / article.name)
-    archive = root / "archive"
-    result = scrapy("crawl", "files", "-a", f"path={folder}", env=archive_env(archive))
-    assert result.code == 0, result.err[-3000:]
-    return archive
+    return crawled_files_archive(root, ARTICLES)
 
 
 def scratch_files(folder: Path) -> list[str]:
