@@ -18,11 +18,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
+from pipeline.db.models import Capture, Failure
 from pipeline.db.session import default_db_url, make_engine, make_session_factory
 from pipeline.index.deciding import IndexPolicy
 from pipeline.index.export import document_row
@@ -488,6 +490,51 @@ def test_index_missing_records_equals_a_full_rebuild(tmp_path: Path, db_url: str
         assert document_rows(make_session_factory(engine)) == caught_up
     finally:
         engine.dispose()
+
+
+def test_error_pages_and_redirects_a_killed_crawl_left_are_not_documents(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A 404 and a 301 the killed crawl archived but never indexed: caught up as the crawl
+    would have indexed them (a failure row, a captured redirect), never as documents."""
+    warc_dir = tmp_path / "warc"
+    killed = killed_writer(warc_dir)
+    write_pages(killed, range(2))
+    error_page = f"<html><body><h1>Not found</h1><p>{'No such page here. ' * 40}</p></body></html>"
+    not_found = killed.write_response(
+        "http://127.0.0.1:9/info/page-1.html",
+        status=404,
+        reason="Not Found",
+        headers=[("Content-Type", "text/html; charset=utf-8")],
+        body=error_page.encode(),
+    )
+    moved = killed.write_response(
+        "http://127.0.0.1:9/old",
+        status=301,
+        reason="Moved Permanently",
+        headers=[("Location", "/news/0"), ("Content-Type", "text/html")],
+        body=article_html(7),  # a body that would extract as an article
+    )
+    recovered, failed = recover_stale_files(warc_dir, host=HOST)
+    assert failed == [] and len(recovered) == 1
+    upgrade_to_head(db_url)
+    engine = make_engine(db_url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session, session.begin():
+            crawl_id = queries.start_crawl(session, "urls", {})
+        files = [recovered[0].final_path]
+        state = index_missing_records(factory, files, IndexPolicy(), crawl_id)
+        with factory() as session:
+            documents = sorted(row.url for row in queries.iter_documents(session))
+            failures = session.execute(select(Failure.uri, Failure.stage, Failure.reason)).all()
+            captured = dict(session.execute(select(Capture.uri, Capture.document_id)).all())
+    finally:
+        engine.dispose()
+    assert documents == ["http://127.0.0.1:9/news/0", "http://127.0.0.1:9/news/1"]
+    assert [tuple(row) for row in failures] == [(not_found.target_uri, "fetch", "HTTP 404")]
+    assert captured[not_found.target_uri] is None and captured[moved.target_uri] is None
+    assert sum(state.outcomes.values()) == 4, state.outcomes
 
 
 PAGES = 150  # 300 records plus a warcinfo per file

@@ -197,8 +197,16 @@ def replay_leftovers(session: Session, state: ReplayState) -> None:
             url=stored.ref.target_uri, fetched_at=stored.ref.date, capture=stored.ref
         )
         item.request_record = state.requests.pop(stored.ref.record_id, None)
+        item.http_status = stored.http_status
         if stored.ref.record_type == "revisit" and stored.ref.refers_to:
             item.revisit_of = replace(stored.ref, record_id=stored.ref.refers_to)
+            index_item(session, item, None, state.crawl_id, state.policy)
+        elif not_an_article_status(stored.http_status):
+            # As the crawl treats them: an error page is a failure row, a redirect is captured
+            # only; neither is extracted into a document.
+            if stored.http_status is not None and stored.http_status >= 400:
+                item.fail("fetch", f"HTTP {stored.http_status}")
+            item.index_as_article = False
             index_item(session, item, None, state.crawl_id, state.policy)
         else:
             body, content_type = decoded_body(stored)
@@ -209,6 +217,11 @@ def replay_leftovers(session: Session, state: ReplayState) -> None:
             index_item(session, item, result.analysis, state.crawl_id, state.policy)
         state.outcomes[item.outcome or "unknown"] += 1
     state.sources.clear()
+
+
+def not_an_article_status(status: int | None) -> bool:
+    """An HTTP error or redirect, which the crawl never extracts (no status: a file's record)."""
+    return status is not None and status >= 300
 
 
 def decoded_body(stored: StoredRecord) -> tuple[bytes, str | None]:
