@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from pipeline.index.canonical import Claimant, choose_canonical
+from pipeline.index.credits import credited_outlets
 
 FETCHED = datetime(2024, 5, 14, 12, 0, 5, tzinfo=UTC)
 
@@ -118,3 +120,57 @@ def test_the_choice_does_not_depend_on_the_order_of_the_members() -> None:
 def test_a_group_needs_two_members() -> None:
     with pytest.raises(ValueError, match="at least two members"):
         choose_canonical([copy(1, "/a")])
+
+
+def credited(claimant: Claimant, text: str, site: str | None = None) -> Claimant:
+    return replace(claimant, credits=credited_outlets(text), site=site)
+
+
+@pytest.mark.parametrize(
+    ("line", "outlets"),
+    [
+        ("This article was originally published on The Conversation.", ("conversation",)),
+        ("This story first appeared in the Harbour Times, a weekly.", ("harbourtimes",)),
+        ("Republished with permission from www.harbour-times.example.", ("harbourtimesexample",)),
+        ("Originally published by The Harbour Times (London) - all rights", ("harbourtimes",)),
+        ("Dieser Text ist zuerst bei der Hafenzeitung erschienen.", ("hafenzeitung",)),
+        ("Dieser Artikel erschien zuerst auf ZEIT ONLINE.", ("zeitonline",)),
+        ("Cet article a été publié initialement dans Le Courrier.", ("courrier",)),
+        ("Publicado originalmente en El Faro.", ("faro",)),
+        ("Articolo pubblicato originariamente su Il Porto.", ("porto",)),
+        # Prose with the same words is no credit.
+        ("The minister first published her plans in May.", ()),
+        ("Er war zuerst in Berlin und fuhr dann weiter.", ()),
+    ],
+)
+def test_credit_lines_name_the_first_publisher(line: str, outlets: tuple[str, ...]) -> None:
+    assert credited_outlets(f"A first paragraph of the article.\n{line}\nA last one.") == outlets
+
+
+def test_a_credit_naming_a_members_outlet_beats_publication_times() -> None:
+    partner = copy(1, "/partner", moment="2024-05-14T08:00:00+00:00")
+    own = copy(None, "/own", moment="2024-05-14T10:00:00+00:00")
+    assert chosen(partner, own) == (1, "published earliest (2024-05-14T08:00Z)")
+    partner = credited(partner, "Text.\nThis article originally appeared on The Harbour Times.")
+    assert chosen(partner, replace(own, site="Harbour Times")) == (
+        None,
+        "credited as first published by 1 member",
+    )
+    # A credit that names no member's outlet changes nothing.
+    assert chosen(partner, replace(own, site="Other Gazette")) == (
+        1,
+        "published earliest (2024-05-14T08:00Z)",
+    )
+
+
+def test_a_credit_matches_the_outlets_host_and_rel_canonical_comes_first() -> None:
+    partner = credited(
+        copy(1, "/partner", day="2024-05-13"),
+        "Republished with permission from news.example, our partner.",
+    )
+    own = copy(2, "/own", day="2024-05-14")
+    # Both on news.example: the credit names the other member's host, not its own.
+    assert chosen(partner, own) == (2, "credited as first published by 1 member")
+    declared = copy(3, "/third", day="2024-05-15")
+    pointing = replace(copy(4, "/fourth", day="2024-05-16"), canonical_url=declared.url)
+    assert chosen(partner, own, declared, pointing) == (3, "rel=canonical of 1 member")

@@ -6,7 +6,9 @@ crawl fetches them in that order however many requests run at once:
 - chips: a wire copy (published 11:00) before the outlet's original (published 09:30);
 - fukushima: two partner copies with dates and rel=canonical to the outlet's original, which has
   no date and comes last;
-- lavrov: two copies published at the same minute; the one fetched first stays canonical.
+- lavrov: two copies published at the same minute; the one fetched first stays canonical;
+- rhodes: a partner copy stating an earlier time than the outlet's original, but ending in
+  "This article originally appeared on The Harbour Times" (the original's site name).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Copy:
     canonical: str | None  # path of the rel=canonical target
     credit: str  # the copy's own last paragraph, so that no two copies have the same text
     next_path: str | None  # the copy linked from this one
+    site: str | None = None  # og:site_name
 
 
 COPIES = [
@@ -53,8 +56,14 @@ COPIES = [
          "Distributed by the Newswire agency to its partner sites.", "/news/lavrov.html"),
     Copy("/news/lavrov.html", "lavrov-pyongyang-oct2023.txt", "2024-07-02T12:00:00Z", None,
          "Our correspondent in Seoul contributed to this report.", None),
+    Copy("/partner/rhodes.html", "rhodes-fires-jul2023.txt", "2024-08-01T08:00:00Z", None,
+         "This article originally appeared on The Harbour Times.", "/news/rhodes.html",
+         "Coastal Daily"),
+    Copy("/news/rhodes.html", "rhodes-fires-jul2023.txt", "2024-08-01T10:00:00Z", None,
+         "Our correspondent in Athens contributed to this report.", None, "The Harbour Times"),
 ]  # fmt: skip
-FIRST_COPIES = ["/wire/chips.html", "/wire/fukushima.html", "/wire/lavrov.html"]
+FIRST_COPIES = ["/wire/chips.html", "/wire/fukushima.html", "/wire/lavrov.html",
+                "/partner/rhodes.html"]  # fmt: skip
 
 
 def copy_html(copy: Copy, base: str) -> bytes:
@@ -65,6 +74,8 @@ def copy_html(copy: Copy, base: str) -> bytes:
         head += f'<meta property="article:published_time" content="{copy.published}">'
     if copy.canonical:
         head += f'<link rel="canonical" href="{base}{copy.canonical}">'
+    if copy.site:
+        head += f'<meta property="og:site_name" content="{html.escape(copy.site)}">'
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in [*paragraphs, copy.credit])
     related = f'<p><a href="{copy.next_path}">More on this story</a></p>' if copy.next_path else ""
     page = f"""<!DOCTYPE html>
@@ -166,7 +177,7 @@ def test_each_copy_was_fetched_after_the_one_linking_to_it(crawled: Crawled) -> 
     for copy in COPIES:
         if copy.next_path and copy.next_path != copy.path:
             assert crawled.hits.index(copy.path) < crawled.hits.index(copy.next_path)
-    assert len(crawled.groups) == 3
+    assert len(crawled.groups) == 4
 
 
 def test_earliest_published_copy_is_canonical_though_fetched_last(crawled: Crawled) -> None:
@@ -217,6 +228,17 @@ def test_fetch_time_breaks_a_tie_of_publication_times(crawled: Crawled) -> None:
         "/wire/lavrov.html",
         f"fetched first ({fetched}Z)",
         ["/news/lavrov.html"],
+    )
+
+
+def test_a_copy_crediting_the_original_outlet_outranks_its_own_earlier_time(
+    crawled: Crawled,
+) -> None:
+    group = group_of(crawled, crawled.groups, "/partner/rhodes.html")
+    assert shape(crawled, group) == (
+        "/news/rhodes.html",
+        "credited as first published by 1 member",
+        ["/partner/rhodes.html"],
     )
 
 

@@ -68,6 +68,8 @@ _GROUP_MEMBERS = (
         _DOCUMENTS.c.published,
         _DOCUMENTS.c.first_seen,
         _DOCUMENTS.c.minhash,
+        _DOCUMENTS.c.site,
+        _DOCUMENTS.c.text,
     )
     .where(
         or_(
@@ -258,6 +260,8 @@ class GroupMember:
     published: datetime | None
     first_seen: datetime
     minhash: bytes | None
+    site: str | None
+    text: str  # for its credit lines (index/credits.py)
 
 
 def lock_group(session: Session, document_id: int) -> int:
@@ -275,13 +279,20 @@ def lock_group(session: Session, document_id: int) -> int:
 
 
 def group_members(session: Session, canonical_id: int) -> list[GroupMember]:
-    """The canonical and the documents pointing at it, without their text, in id order."""
+    """The canonical and the documents pointing at it, in id order."""
     rows = session.connection().execute(_GROUP_MEMBERS, {"canonical": canonical_id})
     return [
         GroupMember(
-            doc_id, url, canonical, published, first_seen, bytes(minhash) if minhash else None
+            doc_id,
+            url,
+            canonical,
+            published,
+            first_seen,
+            bytes(minhash) if minhash else None,
+            site,
+            text,
         )
-        for doc_id, url, canonical, published, first_seen, minhash in rows
+        for doc_id, url, canonical, published, first_seen, minhash, site, text in rows
     ]
 
 

@@ -1,12 +1,13 @@
 """Which document of a near-duplicate group is its canonical (the original), and why.
 
 The original is the copy the others declare with ``rel=canonical`` (most such members first),
-then the earliest published, with the fetch time only breaking ties. Copies are compared by the
-latest moment they can have been published: the stated time; for a stated day without a time,
-the end of that day; for a copy stating no date, its fetch time (it existed by then). On an equal
-moment the more precise statement wins (time, then day, then nothing). The rule depends on
-the group's members only, never on the order they arrived in, so the canonical is the same
-whichever copy a crawl (or reindex) meets first. No Scrapy imports.
+then the copy the others credit as the first publisher ("originally published by ...", see
+index/credits.py), then the earliest published, with the fetch time only breaking ties.
+Copies are compared by the latest moment they can have been published: the stated time; for a
+stated day without a time, the end of that day; for a copy stating no date, its fetch time (it
+existed by then). On an equal moment the more precise statement wins (time, then day, then
+nothing). The rule depends on the group's members only, never on the order they arrived in, so
+the canonical is the same whichever copy a crawl (or reindex) meets first. No Scrapy imports.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from w3lib.url import canonicalize_url
+
+from pipeline.index.credits import credits_outlet, outlet_names
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class Claimant:
     published: datetime | None
     first_seen: datetime
     signature: bytes | None = None
+    site: str | None = None
+    # The outlets its credit lines name as the first publisher (index/credits.py), folded.
+    credits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,10 @@ def choose_canonical(claimants: Sequence[Claimant]) -> Choice:
     if len(claimants) < 2:
         raise ValueError("a near-duplicate group has at least two members")
     declared = _declared_counts(claimants)
-    ranked = sorted(claimants, key=lambda c: _rank(c, declared))
+    credited = _credited_counts(claimants)
+    ranked = sorted(claimants, key=lambda c: _rank(c, declared, credited))
     winner, runner_up = ranked[0], ranked[1]
-    return Choice(winner, _reason(winner, runner_up, declared))
+    return Choice(winner, _reason(winner, runner_up, declared, credited))
 
 
 def _url_key(url: str) -> str:
@@ -73,6 +80,23 @@ def _declared_counts(claimants: Sequence[Claimant]) -> dict[int, int]:
     return {id(claimant): counts[p] for p, claimant in enumerate(claimants)}
 
 
+def _credited_counts(claimants: Sequence[Claimant]) -> dict[int, int]:
+    """Per claimant: how many other members' credit lines name its outlet as the first one.
+
+    A member naming its own outlet (a print edition, say) and a credit naming the outlet of
+    several members (one site's two URLs) count for every member it names but the crediting one.
+    """
+    names = [outlet_names(claimant.site, claimant.url) for claimant in claimants]
+    counts = {id(claimant): 0 for claimant in claimants}
+    for position, claimant in enumerate(claimants):
+        if not claimant.credits:
+            continue
+        for target, other in enumerate(claimants):
+            if target != position and credits_outlet(claimant.credits, names[target]):
+                counts[id(other)] += 1
+    return counts
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
@@ -97,10 +121,13 @@ def _when(claimant: Claimant) -> datetime:
     return _utc(claimant.published)
 
 
-def _rank(claimant: Claimant, declared: dict[int, int]) -> tuple[object, ...]:
+def _rank(
+    claimant: Claimant, declared: dict[int, int], credited: dict[int, int]
+) -> tuple[object, ...]:
     indexed = (1, 0) if claimant.document_id is None else (0, claimant.document_id)
     return (
         -declared[id(claimant)],
+        -credited[id(claimant)],
         _when(claimant),
         _precision(claimant),
         _utc(claimant.first_seen),
@@ -115,10 +142,15 @@ def _stated(claimant: Claimant) -> str:
     return stamp(claimant.published)
 
 
-def _reason(winner: Claimant, runner_up: Claimant, declared: dict[int, int]) -> str:
+def _reason(
+    winner: Claimant, runner_up: Claimant, declared: dict[int, int], credited: dict[int, int]
+) -> str:
     count = declared[id(winner)]
     if count > declared[id(runner_up)]:
         return f"rel=canonical of {count} member{'' if count == 1 else 's'}"
+    count = credited[id(winner)]
+    if count > credited[id(runner_up)]:
+        return f"credited as first published by {count} member{'' if count == 1 else 's'}"
     earlier = _when(winner) < _when(runner_up)
     if _precision(winner) < 2 and (earlier or _precision(winner) < _precision(runner_up)):
         return f"published earliest ({_stated(winner)})"

@@ -19,6 +19,7 @@ from pipeline.dedup.minhash import (
 )
 from pipeline.dedup.stories import STORY_THRESHOLD
 from pipeline.index.canonical import Claimant, choose_canonical
+from pipeline.index.credits import credited_outlets
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ def _join_group(
             m.published,
             m.first_seen,
             m.minhash,
+            site=m.site,
+            credits=credited_outlets(m.text),
         )
         for m in queries.group_members(session, group)
     ]

@@ -15,6 +15,7 @@ from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
 from pipeline.dedup.stories import StoryFeatures, choose_story
 from pipeline.index.canonical import Claimant
+from pipeline.index.credits import credited_outlets
 from pipeline.index.deciding import Decision, IndexPolicy, decide
 from pipeline.items import ArchiveItem
 
@@ -73,6 +74,8 @@ def _claimant(item: ArchiveItem, analysis: Analysis) -> Claimant:
         published=_parse_date(document.published),
         first_seen=item.fetched_at,
         signature=analysis.signature,
+        site=document.site,
+        credits=credited_outlets(document.text),
     )
 
 
