@@ -151,7 +151,8 @@ def test_two_workers_share_one_frontier_and_survive_a_killed_worker(tmp_path: Pa
         # `scrapy stats`: one crawl of two workers, whose pages add up to what the server sent.
         crawl = last_crawl(env)
         rows = worker_rows(crawl, run)
-        assert crawl["scaled_out"] is True and crawl["id"] == min(r["crawl_id"] for r in rows)
+        # The shared crawl's id is the crawl id of the worker that reached Redis first.
+        assert crawl["scaled_out"] is True and crawl["id"] in [r["crawl_id"] for r in rows], crawl
         assert [r["outcome"] for r in rows] == ["finished", "finished"], crawl
         assert crawl["finished"] == max(r["finished"] for r in rows), crawl
         assert sum(r["pages"] for r in rows) == fetches, crawl
