@@ -331,6 +331,27 @@ def test_extract_document_refuses_bad_input(data: bytes, reason: str) -> None:
         extract_document(data, url=URL, filename="story.html", content_type="text/html")
 
 
+@pytest.mark.parametrize(
+    ("content_type", "data_type"),
+    [
+        ("application/json; charset=utf-8", "application/json"),
+        ("application/ld+json", "application/ld+json"),
+        ("text/javascript", "text/javascript"),
+        ("text/css", "text/css"),
+        ("application/rss+xml", "application/rss+xml"),
+        ("text/csv", "text/csv"),
+    ],
+)
+def test_data_served_as_such_is_not_article_text(content_type: str, data_type: str) -> None:
+    prose = " ".join(PARAGRAPHS).encode()  # would pass as a plain-text article
+    with pytest.raises(ExtractionError) as raised:
+        extract_document(prose, url=URL, content_type=content_type)
+    assert str(raised.value) == f"not article text: {data_type} content"
+    # Unmistakable HTML behind a data type is still a page; text/plain stays text.
+    assert extract_document(news_page().encode(), url=URL, content_type="text/xml").title
+    assert extract_document(prose, url=URL, content_type="text/plain").source_kind == "text"
+
+
 def test_trafilatura_logger_is_quiet() -> None:
     assert logging.getLogger("trafilatura").getEffectiveLevel() >= logging.WARNING
 

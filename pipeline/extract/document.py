@@ -15,7 +15,7 @@ from pipeline.extract.decode import (
 )
 from pipeline.extract.html import html_document
 from pipeline.extract.model import ExtractedDocument, ExtractionError
-from pipeline.extract.sniff import sniff_text_kind
+from pipeline.extract.sniff import data_content_type, sniff_text_kind
 from pipeline.extract.text import text_document
 
 
@@ -24,7 +24,8 @@ def extract_document(
 ) -> ExtractedDocument:
     """Sniff, decode (charset from Content-Type or <meta charset>), then extract HTML or text.
 
-    Raises ExtractionError with the reason for empty, binary or article-less input.
+    Raises ExtractionError with the reason for empty, binary or article-less input, and for
+    data served as such (JSON, XML, scripts, ...) unless its bytes are unmistakably HTML.
     """
     if not data:
         raise ExtractionError("empty file")
@@ -34,6 +35,8 @@ def extract_document(
         raise ExtractionError("empty file")
     if kind == "html":
         document = html_document(decoded.text, url=url)
+    elif (data_type := data_content_type(content_type)) is not None:
+        raise ExtractionError(f"not article text: {data_type} content")
     else:
         document = text_document(decoded.text, encoding=decoded.encoding)
     return _with_encoding(document, decoded.encoding)

@@ -52,6 +52,36 @@ def sniff_text_kind(
     return "html" if tags >= needed else "text"
 
 
+# Content-Types of data and code, never of an article's text (an API's JSON, a script, a style
+# sheet, XML data, a table): the plain-text cleaner would index them as prose.
+_DATA_TYPES = (
+    "application/json",
+    "text/json",
+    "application/javascript",
+    "application/x-javascript",
+    "text/javascript",
+    "application/ecmascript",
+    "text/css",
+    "application/xml",
+    "text/xml",
+    "text/csv",
+    "text/tab-separated-values",
+    "text/calendar",
+    "text/vcard",
+)
+
+
+def data_content_type(content_type: str | None) -> str | None:
+    """The media type when ``content_type`` names data or code rather than text (JSON, +json
+    and +xml types but XHTML, scripts, style sheets, CSV, ...), else None."""
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    if ctype in _HTML_TYPES:
+        return None
+    if ctype in _DATA_TYPES or ctype.endswith(("+json", "+xml")):
+        return ctype
+    return None
+
+
 def is_blank(text: str) -> bool:
     """True when ``text`` holds nothing but whitespace (no-break and zero-width spaces included)."""
     return _VISIBLE.search(text) is None
