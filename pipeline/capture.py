@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from w3lib.url import file_uri_to_path
 
+from pipeline.archived_answers import META_FROM_ARCHIVE
 from pipeline.items import ArchiveItem
-from pipeline.resume import META_FROM_ARCHIVE
 from pipeline.runtime import ArchiveRuntime
 from pipeline.warc.http_wire import WireMessage, request_message, response_message
 from pipeline.warc.reading import payload_sha1

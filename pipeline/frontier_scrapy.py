@@ -33,10 +33,12 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
+from pipeline.archived_answers import serve_from_archive
 from pipeline.db.queries_crawls import join_shared_crawl, mark_crawl_died
 from pipeline.frontier import REQUEUED_MARK, Frontier, WorkerInfo, connect, frontier_name
 from pipeline.index.recover import recover_archive
-from pipeline.resume import ArchivedPage, archived_pages, serve_from_archive
+from pipeline.job_state import ArchivedPage, archived_pages
+from pipeline.runtime import ArchiveRuntime
 from pipeline.warc.recovery import writer_alive
 
 if TYPE_CHECKING:
@@ -48,8 +50,6 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
-
-    from pipeline.runtime import ArchiveRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -254,8 +254,6 @@ class FrontierExtension:
 
     @property
     def runtime(self) -> ArchiveRuntime:
-        from pipeline.runtime import ArchiveRuntime
-
         return ArchiveRuntime.for_crawler(self.crawler)
 
     def spider_opened(self, spider: Spider) -> None:
@@ -429,8 +427,6 @@ class RequeuedFromArchiveMiddleware:
     def process_request(self, request: Request) -> Response | None:
         if not request.meta.get(META_REQUEUED):
             return None
-        from pipeline.runtime import ArchiveRuntime
-
         runtime = ArchiveRuntime.for_crawler(self.crawler)
         spider = self.crawler.spider
         assert spider is not None

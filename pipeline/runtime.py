@@ -35,7 +35,7 @@ from pipeline.index.derived import write_derived_records
 from pipeline.index.process import IndexWriteError, IndexWriterProcess
 from pipeline.index.recover import recover_archive, recover_own_files
 from pipeline.items import ArchiveItem
-from pipeline.resume import ArchivedPage, Job, archived_pages
+from pipeline.job_state import ArchivedPage, Job, archived_pages
 from pipeline.warc.ref import RecordRef
 from pipeline.warc.writer import WarcWriteError, WarcWriter
 

@@ -68,7 +68,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 # A job folder (JOBDIR) resumes from the archive, whatever ended the last run (pipeline/resume.py):
 # Scrapy's queue, duplicate filter and spider state, saved only on a clean stop, stay in memory.
-SCHEDULER = "pipeline.resume.MemoryScheduler"
+SCHEDULER = "pipeline.scheduler.ArchiveScheduler"
 DUPEFILTER_CLASS = "pipeline.resume.MemoryDupeFilter"
 
 # Scale-out (pipeline/frontier.py): with ARCHIVE_REDIS_URL every worker started with the same

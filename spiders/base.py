@@ -20,6 +20,7 @@ from twisted.internet.error import (
     TimeoutError,
 )
 
+from pipeline.archived_answers import META_FROM_ARCHIVE
 from pipeline.capture import (
     META_CAPTURE,
     META_CAPTURE_ERROR,
@@ -28,7 +29,6 @@ from pipeline.capture import (
     META_REVISIT_OF,
 )
 from pipeline.items import ArchiveItem
-from pipeline.resume import META_FROM_ARCHIVE
 
 if TYPE_CHECKING:
     from scrapy.http import Response

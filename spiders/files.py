@@ -10,8 +10,8 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from pipeline.archived_answers import FailedEarlier
 from pipeline.items import ArchiveItem
-from pipeline.resume import FailedEarlier
 from pipeline.spider_arguments import SpiderArgumentError
 from spiders.base import META_FILENAME, archive_item, error_item, failure_item
 from spiders.local_files import check_pattern, local_entries, path_text

@@ -25,7 +25,7 @@ from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
 from pipeline.spider_arguments import SpiderArgumentError
 from pipeline.warc.ref import RecordRef
-from pipeline.warc.wacz import WaczError
+from pipeline.warc.wacz_reading import WaczError
 from spiders.article_signals import judge_article
 from spiders.warc_copy import copy_records
 from spiders.warc_record_index import RecordIndex

@@ -27,7 +27,7 @@ from pipeline.warc.reading import (
 )
 from pipeline.warc.record_ids import arc_record_id, is_arc_location
 from pipeline.warc.ref import RecordRef
-from pipeline.warc.wacz import location_size, open_location, wacz_members
+from pipeline.warc.wacz_reading import location_size, open_location, wacz_members
 
 IMPORT_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wacz")
 IMPORT_KINDS = ".warc, .warc.gz, .arc, .arc.gz or .wacz"

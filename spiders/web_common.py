@@ -19,9 +19,10 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from pipeline.archived_answers import FailedEarlier
 from pipeline.items import ArchiveItem
-from pipeline.resume import FailedEarlier
 from pipeline.spider_arguments import SpiderArgumentError
+from spiders.article_signals import judge_article
 from spiders.base import archive_item, error_item, failure_item
 
 META_REDIRECTS = "archive_redirects"
@@ -306,8 +307,6 @@ class WebSpider(ErrbackMixin, scrapy.Spider):
 def page_item(response: Response) -> ArchiveItem:
     """The item for a page found by discovery (sitemap, feed, site crawl): HTML pages are indexed
     as articles only when their content says so (spiders.article_signals)."""
-    from spiders.article_signals import judge_article
-
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
     html = "html" in content_type or (not content_type and b"<html" in response.body[:2048].lower())
     if not html or not 200 <= response.status < 300:

@@ -13,7 +13,8 @@ from typing import BinaryIO
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipeline.warc.wacz import WaczPage, open_location, write_wacz
+from pipeline.warc.wacz import WaczPage, write_wacz
+from pipeline.warc.wacz_reading import open_location
 from spiders.warc_source import (
     ScannedRecord,
     ScanProblem,

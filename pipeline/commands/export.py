@@ -79,6 +79,7 @@ class Command(ArchiveCommand):
         print(f"exported {count} document(s) to {path} ({fmt})")
 
     def export_wacz(self, path: Path, selection: DocumentSelection) -> None:
+        # Imported here: cdxj-indexer takes ~0.5 s to import, which text exports need not pay.
         from pipeline.warc.wacz import WaczError, WaczWriteError, export_wacz
 
         with self.session() as session:

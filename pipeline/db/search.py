@@ -16,7 +16,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.db import search_postgresql, search_sqlite
+import pipeline.db.search_postgresql as search_postgresql
+import pipeline.db.search_sqlite as search_sqlite
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters, search_filters, site_filter
 from pipeline.db.search_query import QueryError, SearchQuery, parse_query

@@ -1,10 +1,9 @@
-"""WACZ 1.1.1 packaging of our WARC files, and reading WARC data back out of a WACZ.
+"""WACZ 1.1.1 packaging of our WARC files.
 
 The zip is written here rather than with py-wacz's ``create``: the page list comes from the index
 (title and extracted text of each document), not from re-detecting pages in the WARCs. WARCs are
 stored uncompressed in the zip (they are gzip already, and replay tools seek into them); the index
-is CDXJ made by cdxj-indexer. Locations of the form ``/abs/file.wacz#archive/name.warc.gz`` name
-a WARC inside a WACZ; ``open_location`` opens either that or a plain path.
+is CDXJ made by cdxj-indexer. Reading WARC data back out of a WACZ is wacz_reading's.
 """
 
 from __future__ import annotations
@@ -17,11 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from cdxj_indexer.main import CDXJIndexer
 
 from pipeline import __version__
+from pipeline.db import queries
+from pipeline.db.models import WarcFile
 from pipeline.warc.reading import (
     OPEN_SUFFIX,
     TornTailError,
@@ -29,6 +30,7 @@ from pipeline.warc.reading import (
     iter_records,
     warc_files,
 )
+from pipeline.warc.wacz_reading import WARC_SUFFIXES, WaczError
 from pipeline.warc.wacz_selection import copy_records, document_captures
 
 if TYPE_CHECKING:
@@ -39,14 +41,9 @@ if TYPE_CHECKING:
 WACZ_VERSION = "1.1.1"
 PAGES_PATH = "pages/pages.jsonl"
 INDEX_PATH = "indexes/index.cdxj"
-WARC_SUFFIXES = (".warc", ".warc.gz")
 # Our conversion and metadata records carry the page's own URI and date; indexed, a replay tool
 # may serve the JSON or text instead of the page. The index lists what replays.
 REPLAY_RECORDS = "response,revisit,resource"
-
-
-class WaczError(Exception):
-    """A WACZ cannot be written or read; the message says which file and why."""
 
 
 class WaczWriteError(WaczError):
@@ -196,51 +193,6 @@ def _resource(path: str, digest: str, size: int) -> dict[str, object]:
     return {"name": Path(path).name.lower(), "path": path, "hash": digest, "bytes": size}
 
 
-def wacz_members(path: Path | str) -> list[str]:
-    """The WARC files inside a WACZ (its archive/ folder), in zip order."""
-    try:
-        with zipfile.ZipFile(path) as wacz:
-            names = [
-                info.filename
-                for info in wacz.infolist()
-                if info.filename.startswith("archive/") and info.filename.endswith(WARC_SUFFIXES)
-            ]
-    except (zipfile.BadZipFile, OSError) as error:
-        raise WaczError(f"{path}: not a readable WACZ (zip) file: {error}") from error
-    if not names:
-        raise WaczError(f"{path}: no WARC files in its archive/ folder")
-    return names
-
-
-def split_location(location: str) -> tuple[Path, str | None]:
-    """``/x/a.wacz#archive/b.warc.gz`` -> (Path('/x/a.wacz'), 'archive/b.warc.gz')."""
-    path, sep, member = location.partition("#")
-    if sep and path.lower().endswith(".wacz"):
-        return Path(path), member
-    return Path(location), None
-
-
-def open_location(location: str) -> BinaryIO:
-    """Open a WARC given as a path or as a WACZ member location, for reading and seeking."""
-    path, member = split_location(location)
-    if member is None:
-        return path.open("rb")
-    try:
-        wacz = zipfile.ZipFile(path)
-        # The member keeps the zip's shared file handle open after the ZipFile object goes.
-        return wacz.open(member)  # type: ignore[return-value]
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
-        raise WaczError(f"{location}: cannot open WARC inside WACZ: {error}") from error
-
-
-def location_size(location: str) -> int:
-    path, member = split_location(location)
-    if member is None:
-        return path.stat().st_size
-    with zipfile.ZipFile(path) as wacz:
-        return wacz.getinfo(member).file_size
-
-
 def export_wacz(
     session: Session,
     warc_dir: Path,
@@ -254,8 +206,6 @@ def export_wacz(
     their last complete record. With a ``selection`` only its documents are pages, and only
     their records are packaged, copied into one WARC file.
     """
-    from pipeline.db import queries
-    from pipeline.db.models import WarcFile
 
     selective = selection is not None and bool(selection.conditions())
     target = Path(output)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 
 from pipeline.db.models import Capture, WarcFile
+from pipeline.warc.wacz_reading import open_location
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -44,7 +45,6 @@ def source_location(warc_dir: Path, name: str) -> str:
 
 
 def copy_records(session: Session, warc_dir: Path, captures: list[Capture], target: Path) -> int:
-    from pipeline.warc.wacz import open_location
 
     names = dict(session.execute(select(WarcFile.id, WarcFile.name)).tuples().all())
     written = 0
