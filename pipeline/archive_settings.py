@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from pipeline import __version__
+from pipeline.cli.suggest import closest
 from pipeline.db.session import DatabaseError, parse_url
-from pipeline.suggest import closest
 
 DEFAULT_CONTACT_URL = "https://example.invalid/newsvault"
 # Environment variables of the test suite (ARCHIVE_TEST_POSTGRES_URL, ...), not settings.

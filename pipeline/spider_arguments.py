@@ -13,7 +13,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-from pipeline.suggest import closest
+from pipeline.cli.suggest import closest
 
 _NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 

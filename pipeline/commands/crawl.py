@@ -22,7 +22,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.job import job_dir
 
-from pipeline.command_support import add_archive_options, apply_archive_options
+from pipeline.cli.command_support import add_archive_options, apply_archive_options
 from pipeline.config import archive_config
 from pipeline.index.deciding import policy_from_settings
 from pipeline.runtime import ArchiveRuntime, ArchiveStartError

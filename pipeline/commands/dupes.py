@@ -7,7 +7,7 @@ import argparse
 import json
 import re
 
-from pipeline.command_support import ArchiveCommand, CommandError, positive_int, shown
+from pipeline.cli.command_support import ArchiveCommand, CommandError, positive_int, shown
 from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.db.queries_dedup import DupGroup

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline.command_support import ArchiveCommand, CommandError, day_range
+from pipeline.cli.command_support import ArchiveCommand, CommandError, day_range
+from pipeline.cli.output_target import OutputWriteError, check_output_target, replacing
 from pipeline.commands.dupes import document_id_arg
 from pipeline.db.queries_core import DocumentSelection
 from pipeline.index.export import TEXT_FORMATS, export_documents
-from pipeline.output_target import OutputWriteError, check_output_target, replacing
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".wacz": "wacz"}
 STDOUT = "-"

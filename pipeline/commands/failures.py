@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipeline.command_support import ArchiveCommand, CommandError, day_range, positive_int
+from pipeline.cli.command_support import ArchiveCommand, CommandError, day_range, positive_int
 from pipeline.db import queries
 from pipeline.db.models import Failure
 from pipeline.json_output import iso_time

@@ -6,7 +6,7 @@ import argparse
 import json
 from itertools import groupby
 
-from pipeline.command_support import ArchiveCommand, CommandError, day_range, positive_int
+from pipeline.cli.command_support import ArchiveCommand, CommandError, day_range, positive_int
 from pipeline.db.queries_stats import outlet_of
 from pipeline.db.search import MatchCount, SearchHit, count_matches, search_documents
 from pipeline.db.search_settings import RANK_CANDIDATES

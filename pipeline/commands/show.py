@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.command_support import ArchiveCommand, CommandError
+from pipeline.cli.command_support import ArchiveCommand, CommandError
 from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.db.queries_refs import capture_warc_name

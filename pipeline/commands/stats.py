@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipeline.command_support import ArchiveCommand
+from pipeline.cli.command_support import ArchiveCommand
 from pipeline.db.queries import archive_stats
 from pipeline.db.queries_crawls import DIED, FINISHED, CrawlWorker, LastCrawl
 from pipeline.db.queries_stats import ArchiveStats

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipeline.command_support import ArchiveCommand, CommandError, positive_int
+from pipeline.cli.command_support import ArchiveCommand, CommandError, positive_int
 from pipeline.commands.dupes import document_id_arg
 from pipeline.db import queries
 from pipeline.db.models import Document

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.command_support import ArchiveCommand
+from pipeline.cli.command_support import ArchiveCommand
 from pipeline.index.verify import verify_archive
 
 MAX_PROBLEMS_SHOWN = 50

@@ -11,11 +11,11 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
+from pipeline.cli.output_target import replacing
 from pipeline.db import queries
 from pipeline.db.models import Document
 from pipeline.db.queries_core import DocumentSelection
 from pipeline.json_output import iso_time
-from pipeline.output_target import replacing
 
 EXPORT_FIELDS = (
     "id", "url", "title", "author", "published", "site", "language", "description",

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from scrapy.cmdline import ScrapyArgumentParser
 
-from pipeline.suggest import closest
+from pipeline.cli.suggest import closest
 
 USAGE_EXIT = 2
 # Marks a search word that starts with "-" while argparse parses, so it is never read as an option.

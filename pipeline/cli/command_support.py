@@ -18,13 +18,13 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from pipeline.archive_settings import SettingError, check_settings
+from pipeline.cli.output_target import OutputTargetError, OutputWriteError
+from pipeline.cli.strict_options import make_strict
 from pipeline.config import ArchiveConfig, archive_config
 from pipeline.dates import bound
 from pipeline.db.existing import open_existing
 from pipeline.db.search import QueryError
 from pipeline.db.session import DatabaseError, make_session_factory
-from pipeline.output_target import OutputTargetError, OutputWriteError
-from pipeline.strict_options import make_strict
 from pipeline.warc.reading import WarcReadError
 
 USAGE_EXIT = 2
@@ -44,7 +44,7 @@ def command_name(command: ScrapyCommand) -> str:
 def add_archive_options(
     command: ScrapyCommand, parser: argparse.ArgumentParser, *, words: bool = False
 ) -> None:
-    """Strict options (pipeline/strict_options.py) and ``--archive DIR``, for every command.
+    """Strict options (pipeline/cli/strict_options.py) and ``--archive DIR``, for every command.
 
     ``words``: the arguments are search words, which may start with "-" (exclusions)."""
     make_strict(parser, command_name(command), words_may_start_with_dash=words)

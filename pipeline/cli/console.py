@@ -20,7 +20,7 @@ from typing import NoReturn
 from scrapy.commands import ScrapyCommand
 
 from pipeline import __version__
-from pipeline.suggest import closest
+from pipeline.cli.suggest import closest
 
 SETTINGS_MODULE = "pipeline.settings"
 USAGE_EXIT = 2
