@@ -15,6 +15,8 @@ from pipeline.extract.devset import (
     lightly_furnished,
     score,
 )
+from pipeline.extract.furniture import Line
+from pipeline.extract.line_features import _shape, effective_words, shapes_of
 from pipeline.extract.line_model import MODEL_PATH, load_model, model_from_json
 from pipeline.extract.line_training import model_json
 from pipeline.extract.text import PAGE_HEADER, clean_plain_text
@@ -152,3 +154,30 @@ def test_a_model_for_other_features_is_refused(tmp_path: Path) -> None:
 
 def test_model_file_is_small() -> None:
     assert MODEL_PATH.stat().st_size < 50_000
+
+
+def test_batched_line_features_equal_the_per_line_definition() -> None:
+    # Why these lines: every shape the batch computes differently from the per-line code
+    # (code points beyond ASCII and beyond the BMP, separators, links, dates, CJK, a long line).
+    texts = [
+        *TOP,
+        HEADLINE,
+        *BODY,
+        *TEASERS,
+        "Élysée: Ärger über Öl — «Zitat» am 12.05.2024 um 14:30 Uhr",
+        "東京都は2025年1月21日、新しい計画を発表した。",
+        "서울 시장은 오늘 발표했다",
+        "Follow us @newsdesk or visit www.example.org | Home » World",
+        "𝐁𝐨𝐥𝐝 𝐇𝐞𝐚𝐝𝐥𝐢𝐧𝐞 with astral capitals",
+        "© 2024",
+        "12:30",
+        "A very long paragraph " * 40,
+        "ALL CAPITALS HERE",
+        "x",
+    ]
+    lines = [Line.make(text, 0) for text in texts]
+    lines.append(Line("", "", 0, 0, False))  # an empty line last: its segment is only the NUL
+    words, shapes = shapes_of(lines)
+    for i, line in enumerate(lines):
+        assert words[i] == effective_words(line.norm), line.norm
+        assert shapes[i].tolist() == _shape(line, words[i]), line.norm

@@ -171,7 +171,8 @@ def shapes_of(lines: Sequence[Line]) -> tuple[FloatArray, FloatArray]:
         return np.zeros(0), shapes
     norms = [line.norm for line in lines]
     samples = [norm[:_SAMPLE] for norm in norms]
-    joined = "\0".join(samples)
+    # Why the NUL after the last line too: every line's segment then holds at least one point.
+    joined = "\0".join(samples) + "\0"
     points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     lengths = np.array([len(sample) for sample in samples])
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
@@ -214,12 +215,14 @@ def shapes_of(lines: Sequence[Line]) -> tuple[FloatArray, FloatArray]:
     token_line = np.searchsorted(starts, token_at, side="right") - 1
     tokens = np.bincount(token_line, minlength=count).astype(np.float64)
     capitalised = np.bincount(token_line, weights=capital, minlength=count)
-    words = np.array([norm.count(" ") + 1.0 for norm in norms]) + cjk / 2.0
+    words = np.array([norm.count(" ") + 1.0 if norm else 0.0 for norm in norms]) + cjk / 2.0
     size = np.maximum(1.0, lengths)
     lasts = [norm[-1:] for norm in norms]
     heads = [norm[:1] for norm in norms]
     shapes[:, 0] = [math.log1p(len(norm)) / 7.0 for norm in norms]
-    shapes[:, 1] = [line.sentence or last in _SENTENCE_CJK for line, last in zip(lines, lasts)]
+    shapes[:, 1] = [
+        line.sentence or last in _SENTENCE_CJK for line, last in zip(lines, lasts, strict=True)
+    ]
     shapes[:, 2] = [last == ":" for last in lasts]
     shapes[:, 3] = [last in "?!" for last in lasts]
     shapes[:, 4] = [head in _BULLETS for head in heads]
