@@ -62,6 +62,7 @@ TITLE_NAMES: tuple[str, ...] = (
     "date or byline below",
     "date or byline above",
     "capitalised words",
+    "short with a number",
 )
 # Why: these kinds never hold a headline, however the rest of the line looks.
 _NOT_HEADLINE = frozenset({"site date bar", "separator", "weather widget"})
@@ -80,6 +81,7 @@ _INTERFACE_KINDS = frozenset(
 )
 _LIST_KINDS = frozenset({"promo label", "related-article link", "breadcrumb", "repeated block"})
 _TOKEN = re.compile(r"\w{3,}")
+_DIGIT = re.compile(r"\d")
 _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
 
 
@@ -258,6 +260,8 @@ def title_candidates(
                 float(any(stamp[at + 1 : at + 5])),
                 float(any(stamp[max(0, at - 3) : at])),
                 own[col("capitalised words")],
+                # Why: a relative stamp ("3 hours ago" in any language) is short and counts.
+                float(lines[i].words <= 5 and _DIGIT.search(lines[i].norm) is not None),
             ]
         )
     return indices, np.array(rows)
