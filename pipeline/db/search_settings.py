@@ -13,5 +13,11 @@ PG_TEXT_CHARS = 300_000
 # Ranking reads at most this many matches, the newest (highest id) first: a query with common
 # words stays as fast as one with rare words. With fewer matches, every match is ranked.
 RANK_CANDIDATES = 1_000
+# SQLite's bm25() counts every document holding a scored term (its IDF) on each search, a scan
+# as long as the term is common. Terms whose every word is in more documents than this, and
+# prefixes (whose words FTS5 merges first), are matched but not scored: their IDF is low, and
+# scoring them would cost a scan of most of the index. With no term left to score, the
+# newest matches come first.
+SCORED_TERM_MAX_DOCUMENTS = 20_000
 # Counting matches stops here; beyond it the count says "more than".
 COUNT_LIMIT = 5_000

@@ -17,13 +17,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters
-from pipeline.db.search_match import fts5_match
-from pipeline.db.search_query import SearchQuery
+from pipeline.db.search_match import fts5_any, fts5_match, fts5_word
+from pipeline.db.search_query import SearchQuery, Term
 from pipeline.db.search_settings import (
     RANK_CANDIDATES,
+    SCORED_TERM_MAX_DOCUMENTS,
     SNIPPET_CLOSE,
     SNIPPET_ELLIPSIS,
     SNIPPET_OPEN,
@@ -72,19 +74,84 @@ def ranked_ids(
     """The best ``limit`` of the newest ``candidates`` matches (None: all), best first, scored.
 
     FTS5 yields matches in rowid order, so the candidate scan stops after RANK_CANDIDATES rows
-    however common the words are; bm25() is computed for those rows only.
+    however common the words are. The candidates are then scored by bm25() on the query's
+    scored terms only (``_scored_terms``), over the candidates' rowid range: bm25() counts the
+    documents holding each term it scores, and for a common word that count is a scan of most
+    of the index. Ties (unscored candidates among them) go newest first.
     """
-    # bm25() is lower for better matches; negate it so that higher scores rank first.
-    score = (-func.bm25(_FTS, TITLE_WEIGHT, 1.0)).label("score")
-    newest = (
-        _matching(query, filters, _FTS_TABLE.c.rowid.label("id"), score)
-        .order_by(_FTS_TABLE.c.rowid.desc())
-        .limit(candidates)
+    if candidates is None:
+        return _rank_every_match(session, query, filters, limit)
+    newest = list(
+        session.scalars(
+            _matching(query, filters, _FTS_TABLE.c.rowid)
+            .order_by(_FTS_TABLE.c.rowid.desc())
+            .limit(candidates)
+        )
+    )
+    if not newest:
+        return []
+    scores = _scores(session, _scored_terms(session, query), newest[-1], newest[0])
+    best = sorted(newest, key=lambda document_id: (-scores.get(document_id, 0.0), -document_id))
+    return [(int(document_id), scores.get(document_id, 0.0)) for document_id in best[:limit]]
+
+
+def _scored_terms(session: Session, query: SearchQuery) -> list[Term]:
+    """The query's terms worth bm25's document count: not a prefix, and a word that is rare.
+
+    A phrase counts as rare when one of its words is: FTS5 finds a phrase by seeking its other
+    words' doclists to the rare word's documents, so counting the phrase stays short.
+    """
+    terms = [
+        term
+        for term in dict.fromkeys(term for group in query.groups for term in group)
+        if not term.prefix
+    ]
+    words = list(dict.fromkeys(word for term in terms for word in term.words))
+    if not words:
+        return []
+    # One statement for every word: each count stops at SCORED_TERM_MAX_DOCUMENTS rows.
+    counts = session.execute(select(*(_documents_with(word) for word in words))).one()
+    rare = {
+        word
+        for word, documents in zip(words, counts, strict=True)
+        if documents < SCORED_TERM_MAX_DOCUMENTS
+    }
+    return [term for term in terms if rare.intersection(term.words)]
+
+
+def _documents_with(word: str) -> ScalarSelect[int]:
+    """Documents holding ``word``, counted no further than SCORED_TERM_MAX_DOCUMENTS."""
+    holding = (
+        select(literal(1))
+        .select_from(_FTS_TABLE)
+        .where(_FTS.op("MATCH")(fts5_word(word)))
+        .limit(SCORED_TERM_MAX_DOCUMENTS)
         .subquery()
     )
+    return select(func.count()).select_from(holding).scalar_subquery()
+
+
+def _scores(session: Session, terms: list[Term], lowest: int, highest: int) -> dict[int, float]:
+    """bm25 of ``terms`` for the documents from rowid ``lowest`` to ``highest``, higher better."""
+    if not terms:
+        return {}
+    # bm25() is lower for better matches; negate it so that higher scores rank first.
+    score = -func.bm25(_FTS, TITLE_WEIGHT, 1.0)
+    statement = select(_FTS_TABLE.c.rowid, score).where(
+        _FTS.op("MATCH")(fts5_any(terms)), _FTS_TABLE.c.rowid.between(lowest, highest)
+    )
+    return {int(rowid): float(value) for rowid, value in session.execute(statement)}
+
+
+def _rank_every_match(
+    session: Session, query: SearchQuery, filters: SearchFilters, limit: int
+) -> list[tuple[int, float]]:
+    """bm25 of the whole query for every match: what ranking cost before candidates."""
+    score = (-func.bm25(_FTS, TITLE_WEIGHT, 1.0)).label("score")
+    matches = _matching(query, filters, _FTS_TABLE.c.rowid.label("id"), score).subquery()
     statement = (
-        select(newest.c.id, newest.c.score)
-        .order_by(newest.c.score.desc(), newest.c.id)
+        select(matches.c.id, matches.c.score)
+        .order_by(matches.c.score.desc(), matches.c.id.desc())
         .limit(limit)
     )
     return [(int(row.id), float(row.score)) for row in session.execute(statement)]
