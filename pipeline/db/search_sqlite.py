@@ -75,9 +75,9 @@ def ranked_ids(
 
     FTS5 yields matches in rowid order, so the candidate scan stops after RANK_CANDIDATES rows
     however common the words are. The candidates are then scored by bm25() on the query's
-    scored terms only (``_scored_terms``), over the candidates' rowid range: bm25() counts the
-    documents holding each term it scores, and for a common word that count is a scan of most
-    of the index. Ties (unscored candidates among them) go newest first.
+    scored terms only (``_scored_terms``): bm25() counts the documents holding each term it
+    scores, and for a common word that count is a scan of most of the index. Ties (unscored
+    candidates among them) go newest first.
     """
     if candidates is None:
         return _rank_every_match(session, query, filters, limit)
@@ -90,7 +90,7 @@ def ranked_ids(
     )
     if not newest:
         return []
-    scores = _scores(session, _scored_terms(session, query), newest[-1], newest[0])
+    scores = _scores(session, _scored_terms(session, query), newest)
     best = sorted(newest, key=lambda document_id: (-scores.get(document_id, 0.0), -document_id))
     return [(int(document_id), scores.get(document_id, 0.0)) for document_id in best[:limit]]
 
@@ -131,14 +131,24 @@ def _documents_with(word: str) -> ScalarSelect[int]:
     return select(func.count()).select_from(holding).scalar_subquery()
 
 
-def _scores(session: Session, terms: list[Term], lowest: int, highest: int) -> dict[int, float]:
-    """bm25 of ``terms`` for the documents from rowid ``lowest`` to ``highest``, higher better."""
+# The candidates' rowids as a plain filter: as an IN constraint FTS5 would be restarted for
+# each rowid, and bm25() counts its terms' documents again on every restart.
+_ROWID_FILTER: ColumnClause[Any] = literal_column("+documents_fts.rowid")
+
+
+def _scores(session: Session, terms: list[Term], candidates: list[int]) -> dict[int, float]:
+    """bm25 of ``terms`` for those of ``candidates`` holding one, higher better.
+
+    FTS5 reads the terms' matches between the lowest and highest candidate only.
+    """
     if not terms:
         return {}
     # bm25() is lower for better matches; negate it so that higher scores rank first.
     score = -func.bm25(_FTS, TITLE_WEIGHT, 1.0)
     statement = select(_FTS_TABLE.c.rowid, score).where(
-        _FTS.op("MATCH")(fts5_any(terms)), _FTS_TABLE.c.rowid.between(lowest, highest)
+        _FTS.op("MATCH")(fts5_any(terms)),
+        _FTS_TABLE.c.rowid.between(min(candidates), max(candidates)),
+        _ROWID_FILTER.in_(candidates),
     )
     return {int(rowid): float(value) for rowid, value in session.execute(statement)}
 
