@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause
-from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy.sql.selectable import CTE, ScalarSelect
 
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters
@@ -35,6 +35,9 @@ from pipeline.db.search_settings import (
 
 _FTS_TABLE = table("documents_fts", column("rowid"))
 _FTS: ColumnClause[Any] = literal_column("documents_fts")  # FTS5 functions take the table itself
+# A second cursor on the index, for scoring the candidates the first one found.
+_SCORED_TABLE = table("documents_fts", column("rowid")).alias("scored")
+_SCORED: ColumnClause[Any] = literal_column("scored.documents_fts")
 
 
 # A canonical has duplicate_of NULL. SQLite stores that column after the text, so reading it
@@ -81,18 +84,49 @@ def ranked_ids(
     """
     if candidates is None:
         return _rank_every_match(session, query, filters, limit)
-    newest = list(
-        session.scalars(
-            _matching(query, filters, _FTS_TABLE.c.rowid)
-            .order_by(_FTS_TABLE.c.rowid.desc())
-            .limit(candidates)
-        )
+    newest = (
+        _matching(query, filters, _FTS_TABLE.c.rowid.label("id"))
+        .order_by(_FTS_TABLE.c.rowid.desc())
+        .limit(candidates)
     )
-    if not newest:
-        return []
-    scores = _scores(session, _scored_terms(session, query), newest)
-    best = sorted(newest, key=lambda document_id: (-scores.get(document_id, 0.0), -document_id))
-    return [(int(document_id), scores.get(document_id, 0.0)) for document_id in best[:limit]]
+    terms = _scored_terms(session, query)
+    if not terms:
+        unscored = newest.add_columns(literal(0.0).label("score")).limit(min(limit, candidates))
+        return [(int(row.id), float(row.score)) for row in session.execute(unscored)]
+    statement = _ranked(newest.cte("newest").prefix_with("MATERIALIZED"), terms, limit)
+    return [(int(row.id), float(row.score)) for row in session.execute(statement)]
+
+
+def _ranked(newest: CTE, terms: list[Term], limit: int) -> Select[Any]:
+    """The best ``limit`` of the ``newest`` candidates by bm25 of ``terms``, unscored last.
+
+    FTS5 reads the terms' matches between the lowest and highest candidate only. Both CTEs are
+    MATERIALIZED so that SQLite runs each FTS5 query once: joined row by row, FTS5 would restart
+    for each candidate, and bm25() count its terms' documents again on every restart.
+    """
+    # bm25() is lower for better matches; negate it so that higher scores rank first.
+    score = -func.bm25(_SCORED, TITLE_WEIGHT, 1.0)
+    scores = (
+        select(_SCORED_TABLE.c.rowid.label("id"), score.label("score"))
+        .where(
+            _SCORED.op("MATCH")(fts5_any(terms)),
+            _SCORED_TABLE.c.rowid.between(
+                select(func.min(newest.c.id)).scalar_subquery(),
+                select(func.max(newest.c.id)).scalar_subquery(),
+            ),
+            # As a plain filter (unary +), not a rowid constraint FTS5 would restart for.
+            literal_column("+scored.rowid").in_(select(newest.c.id)),
+        )
+        .cte("scores")
+        .prefix_with("MATERIALIZED")
+    )
+    ranking = func.coalesce(scores.c.score, 0.0).label("score")
+    return (
+        select(newest.c.id, ranking)
+        .select_from(newest.outerjoin(scores, scores.c.id == newest.c.id))
+        .order_by(ranking.desc(), newest.c.id.desc())
+        .limit(limit)
+    )
 
 
 def _scored_terms(session: Session, query: SearchQuery) -> list[Term]:
@@ -129,28 +163,6 @@ def _documents_with(word: str) -> ScalarSelect[int]:
         .subquery()
     )
     return select(func.count()).select_from(holding).scalar_subquery()
-
-
-# The candidates' rowids as a plain filter: as an IN constraint FTS5 would be restarted for
-# each rowid, and bm25() counts its terms' documents again on every restart.
-_ROWID_FILTER: ColumnClause[Any] = literal_column("+documents_fts.rowid")
-
-
-def _scores(session: Session, terms: list[Term], candidates: list[int]) -> dict[int, float]:
-    """bm25 of ``terms`` for those of ``candidates`` holding one, higher better.
-
-    FTS5 reads the terms' matches between the lowest and highest candidate only.
-    """
-    if not terms:
-        return {}
-    # bm25() is lower for better matches; negate it so that higher scores rank first.
-    score = -func.bm25(_FTS, TITLE_WEIGHT, 1.0)
-    statement = select(_FTS_TABLE.c.rowid, score).where(
-        _FTS.op("MATCH")(fts5_any(terms)),
-        _FTS_TABLE.c.rowid.between(min(candidates), max(candidates)),
-        _ROWID_FILTER.in_(candidates),
-    )
-    return {int(rowid): float(value) for rowid, value in session.execute(statement)}
 
 
 def _rank_every_match(
