@@ -78,7 +78,7 @@ def ranked_ids(
 
     FTS5 yields matches in rowid order, so the candidate scan stops after RANK_CANDIDATES rows
     however common the words are. The candidates are then scored by bm25() on the query's
-    scored terms only (``_scored_terms``): bm25() counts the documents holding each term it
+    rare terms only (``_rare_terms``): bm25() counts the documents holding each term it
     scores, and for a common word that count is a scan of most of the index. Ties (unscored
     candidates among them) go newest first.
     """
@@ -89,12 +89,28 @@ def ranked_ids(
         .order_by(_FTS_TABLE.c.rowid.desc())
         .limit(candidates)
     )
-    terms = _scored_terms(session, query)
+    rare = _rare_terms(session, query)
+    terms = [term for term in rare if term not in query.excluded]
     if not terms:
         unscored = newest.add_columns(literal(0.0).label("score")).limit(min(limit, candidates))
         return [(int(row.id), float(row.score)) for row in session.execute(unscored)]
-    statement = _ranked(newest.cte("newest").prefix_with("MATERIALIZED"), terms, limit)
+    if len(rare) == len(_terms(query)):
+        # Every term is rare, the excluded ones too: bm25() of the whole query costs little
+        # more than reading the candidates, in the same scan.
+        statement = _ranked_whole_query(newest, limit)
+    else:
+        statement = _ranked(newest.cte("newest").prefix_with("MATERIALIZED"), terms, limit)
     return [(int(row.id), float(row.score)) for row in session.execute(statement)]
+
+
+def _ranked_whole_query(newest: Select[Any], limit: int) -> Select[Any]:
+    # bm25() is lower for better matches; negate it so that higher scores rank first.
+    scored = newest.add_columns((-func.bm25(_FTS, TITLE_WEIGHT, 1.0)).label("score")).subquery()
+    return (
+        select(scored.c.id, scored.c.score)
+        .order_by(scored.c.score.desc(), scored.c.id.desc())
+        .limit(limit)
+    )
 
 
 def _ranked(newest: CTE, terms: list[Term], limit: int) -> Select[Any]:
@@ -129,17 +145,20 @@ def _ranked(newest: CTE, terms: list[Term], limit: int) -> Select[Any]:
     )
 
 
-def _scored_terms(session: Session, query: SearchQuery) -> list[Term]:
-    """The query's terms worth bm25's document count: not a prefix, and a word that is rare.
+def _terms(query: SearchQuery) -> list[Term]:
+    """Every term of ``query``, the excluded ones too (bm25() counts documents for each)."""
+    return list(
+        dict.fromkeys([*(term for group in query.groups for term in group), *query.excluded])
+    )
+
+
+def _rare_terms(session: Session, query: SearchQuery) -> list[Term]:
+    """The terms worth bm25's document count: not a prefix, and one of its words is rare.
 
     A phrase counts as rare when one of its words is: FTS5 finds a phrase by seeking its other
     words' doclists to the rare word's documents, so counting the phrase stays short.
     """
-    terms = [
-        term
-        for term in dict.fromkeys(term for group in query.groups for term in group)
-        if not term.prefix
-    ]
+    terms = [term for term in _terms(query) if not term.prefix]
     words = list(dict.fromkeys(word for term in terms for word in term.words))
     if not words:
         return []
