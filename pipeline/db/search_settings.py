@@ -18,6 +18,6 @@ RANK_CANDIDATES = 1_000
 # prefixes (whose words FTS5 merges first), are matched but not scored: their IDF is low, and
 # scoring them would cost a scan of most of the index. With no term left to score, the
 # newest matches come first.
-SCORED_TERM_MAX_DOCUMENTS = 20_000
+SCORED_TERM_MAX_DOCUMENTS = 10_000
 # Counting matches stops here; beyond it the count says "more than".
 COUNT_LIMIT = 5_000
