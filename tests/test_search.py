@@ -348,3 +348,33 @@ def test_planner_settings_do_not_outlive_a_search(
         assert search_documents(s, "kim") and count_matches(s, "kim").documents == 2
         assert s.scalar(text("SHOW enable_seqscan")) == "on"
         assert s.scalar(text("SHOW enable_indexscan")) == "on"
+
+
+def test_sqlite_scores_rare_terms_only(
+    session_factory: Factory, news: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_factory() as s:
+        if s.get_bind().dialect.name != "sqlite":
+            pytest.skip("bm25 document counts are SQLite's")
+        query = parse_query("kim OR the")
+        filters = search_filters(None, None, None, True)
+        # Every term rare: the candidates' scores are the scores of ranking every match.
+        every = search_sqlite.ranked_ids(s, query, filters, 10, candidates=None)
+        newest = search_sqlite.ranked_ids(s, query, filters, 10)
+        # "the" (6 documents) is now common, "kim" (2) still rare.
+        monkeypatch.setattr(search_sqlite, "SCORED_TERM_MAX_DOCUMENTS", 3)
+        rare_only = search_sqlite.ranked_ids(s, query, filters, 10)
+        common_only = search_sqlite.ranked_ids(s, parse_query("the"), filters, 10)
+    assert [(i, round(score, 9)) for i, score in newest] == [
+        (i, round(score, 9)) for i, score in every
+    ]
+    assert len(every) == 7
+    assert {i for i, _ in rare_only[:2]} == {news["putin"], news["shoigu"]}
+    assert all(score > 0 for _, score in rare_only[:2])
+    unscored = rare_only[2:]
+    assert [i for i, _ in unscored] == sorted((i for i, _ in unscored), reverse=True)
+    assert {score for _, score in unscored} == {0.0}
+    assert [i for i, _ in common_only] == sorted(
+        (i for i, _ in every if i != news["shoigu"]), reverse=True
+    )
+    assert {score for _, score in common_only} == {0.0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -119,3 +120,25 @@ def test_downgrade_restores_the_0001_index(db_url: str) -> None:
             assert list(leftovers) == []
     run_migration(db_url, "upgrade", "head")
     assert found(db_url, "zurich") == {ids["zurich"]}
+
+
+def test_prefix_index_of_0007_answers_like_the_merge(db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("0007 changes SQLite's index only")
+    run_migration(db_url, "upgrade", "0006")
+    ids = fill(db_url)
+    before = {query: found(db_url, query) for query in ("zur*", "miss*", "missi*", "mar*")}
+    run_migration(db_url, "upgrade", "head")
+    with session_factory(db_url)() as session:
+        definition = session.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'documents_fts'")
+        ).scalar_one()
+    assert "prefix='3 4'" in definition
+    after = {query: found(db_url, query) for query in before}
+    assert after == before
+    assert after["zur*"] == {ids["zurich"]} and after["miss*"] == {ids["missiles"]}
+    # The triggers were recreated: a new document is found through the prefix index.
+    newer = fill_one(db_url, "Missionaries arrived.")
+    assert found(db_url, "miss*") == {ids["missiles"], newer}
+    downgrade_to(db_url, "0006")
+    assert found(db_url, "miss*") == {ids["missiles"], newer}

@@ -44,6 +44,16 @@ def fts5_match(query: SearchQuery) -> str:
     return f"({required}) NOT ({excluded})"
 
 
+def fts5_any(terms: list[Term]) -> str:
+    """A MATCH string for documents holding at least one of ``terms``."""
+    return " OR ".join(_fts5_term(term) for term in terms)
+
+
+def fts5_word(word: str) -> str:
+    """A MATCH string for one word (stemmed and folded by the tokenizer, like the documents)."""
+    return _fts5_term(Term((word,)))
+
+
 def _fts5_term(term: Term) -> str:
     # A quoted string of several words is a phrase; "..." * makes its last word a prefix.
     return f'"{" ".join(term.words)}"' + (" *" if term.prefix else "")

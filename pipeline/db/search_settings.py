@@ -13,5 +13,11 @@ PG_TEXT_CHARS = 300_000
 # Ranking reads at most this many matches, the newest (highest id) first: a query with common
 # words stays as fast as one with rare words. With fewer matches, every match is ranked.
 RANK_CANDIDATES = 1_000
+# SQLite's bm25() counts every document holding each term of its query (the IDF) on every
+# search, a scan of most of the index for a common word. A term is rare when one of its words
+# is in fewer documents than this (counted up to this number per search); prefixes never are
+# (FTS5 merges their words first). Only rare terms are scored; common ones match but add no
+# score (their IDF is low). With no rare term, the newest matches come first.
+SCORED_TERM_MAX_DOCUMENTS = 10_000
 # Counting matches stops here; beyond it the count says "more than".
 COUNT_LIMIT = 5_000
