@@ -136,6 +136,7 @@ def credited(claimant: Claimant, text: str, site: str | None = None) -> Claimant
         ("Dieser Text ist zuerst bei der Hafenzeitung erschienen.", ("hafenzeitung",)),
         ("Dieser Artikel erschien zuerst auf ZEIT ONLINE.", ("zeitonline",)),
         ("Cet article a été publié initialement dans Le Courrier.", ("courrier",)),
+        ("Article publié d\u2019abord sur le site de La Gazette.", ("gazette",)),
         ("Publicado originalmente en El Faro.", ("faro",)),
         ("Articolo pubblicato originariamente su Il Porto.", ("porto",)),
         # Prose with the same words is no credit.

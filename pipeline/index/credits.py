@@ -40,7 +40,11 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 # Leading words that are not part of an outlet's name ("on the website of The Guardian").
-_FILLER = re.compile(r"^(?:the\s+)?(?:website|site|pages?|blog)\s+(?:of|von|de|di)\s+", re.I)
+_FILLER = re.compile(
+    r"^(?:(?:the|le|la|der|die|das|el|il|o)\s+)?(?:web\s?site|site|sitio|seite|pages?|blog)\s+"
+    r"(?:of|von|de|du|des|di|del|do|da)\s+",
+    re.IGNORECASE,
+)
 # Where the outlet's name ends: a clause after it, or a German verb-last phrase's verb.
 _AFTER_NAME = re.compile(r"\s*(?:[,;:(|\u2013\u2014]|\s-\s|\s(?:erschienen|veröffentlicht)\b).*$")
 _URL_START = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
@@ -79,6 +83,7 @@ def fold(text: str) -> str:
 def credited_outlets(text: str) -> tuple[str, ...]:
     """What the text's credit lines name as the first publisher, folded, in text order."""
     found: list[str] = []
+    text = text.replace("\u2019", "'")  # "d’abord", "l’origine" as typeset
     lowered = text.lower()
     if not any(keyword in lowered for keyword in _KEYWORDS):
         return ()
