@@ -96,7 +96,8 @@ def ranked_ids(
     score = func.ts_rank(newest.c.vector, tsquery).label("score")
     statement = (
         select(newest.c.id, score)
-        .order_by(literal_column("score").desc(), newest.c.id)
+        # Ties newest first, as on SQLite.
+        .order_by(literal_column("score").desc(), newest.c.id.desc())
         .limit(limit)
     )
     with _plan_for(session, query):
