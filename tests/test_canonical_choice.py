@@ -175,3 +175,10 @@ def test_a_credit_matches_the_outlets_host_and_rel_canonical_comes_first() -> No
     declared = copy(3, "/third", day="2024-05-15")
     pointing = replace(copy(4, "/fourth", day="2024-05-16"), canonical_url=declared.url)
     assert chosen(partner, own, declared, pointing) == (3, "rel=canonical of 1 member")
+
+
+def test_a_member_url_that_does_not_parse_is_matched_by_its_site_name_only() -> None:
+    # Imported archives may hold such URIs; the choice must still be made.
+    partner = credited(copy(1, "/partner", day="2024-05-13"), "Originally published by Harbour.")
+    broken = replace(copy(2, "/own", day="2024-05-14"), url="http://[::1/broken", site="Harbour")
+    assert chosen(partner, broken) == (2, "credited as first published by 1 member")

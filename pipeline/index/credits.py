@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
+
+from pipeline.db.queries_stats import url_host
 
 # "<verb phrase> <preposition>" then the credited outlet, per language of the dev set's pages.
 # Wire tags such as "(Reuters)" are left out: they name an agency, not a copy in the group.
@@ -49,7 +50,7 @@ _FILLER = re.compile(
 _AFTER_NAME = re.compile(r"\s*(?:[,;:(|\u2013\u2014]|\s-\s|\s(?:erschienen|veröffentlicht)\b).*$")
 _URL_START = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 _ARTICLE_WORD = re.compile(r"^(?:the|der|die|das|le|la|les|el|il|lo|o|a)\s+", re.IGNORECASE)
-_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
+_HOST_PREFIXES = ("m.", "amp.", "mobile.")  # url_host drops "www."
 # A credit line holds one of these (lower case): most texts hold none, and a substring test
 # is ~100x cheaper than the pattern, which runs only on the lines that do.
 _KEYWORDS = (
@@ -103,7 +104,7 @@ def outlet_names(site: str | None, url: str) -> tuple[str, ...]:
     names: list[str] = []
     if site:
         names.append(fold(_ARTICLE_WORD.sub("", site.strip())))
-    host = (urlsplit(url).hostname or "").lower()
+    host = url_host(url).lower()  # "" for a URL that does not parse
     for prefix in _HOST_PREFIXES:
         host = host.removeprefix(prefix)
     if "." in host:
