@@ -25,7 +25,7 @@ from tests.bad_input_corpus import (
     make_import_files,
     make_local_files,
 )
-from tests.cli import PROJECT_DIR, Result, archive_env, scrapy
+from tests.cli import PROJECT_DIR, Result, archive_env, crawled_files_archive, scrapy
 from tests.newsite import closed_port
 from tests.test_exit_codes import one_error_line
 from tests.test_exit_codes import snapshot as snapshot_with_lock
@@ -52,15 +52,7 @@ class Outcome:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An archive with three documents in it: what every case must leave as it was."""
-    root = tmp_path_factory.mktemp("corpus")
-    folder = root / "seeds"
-    folder.mkdir()
-    for article in SEED_ARTICLES:
-        shutil.copy(article, folder / article.name)
-    archive = root / "archive"
-    result = scrapy("crawl", "files", "-a", f"path={folder}", env=archive_env(archive))
-    assert result.code == 0, result.err[-3000:]
-    return archive
+    return crawled_files_archive(tmp_path_factory.mktemp("corpus"), SEED_ARTICLES)
 
 
 def seed_urls(archive: Path) -> set[str]:
@@ -525,7 +517,7 @@ def test_archive_dir_is_a_file(tmp_path: Path) -> None:
 
 def test_the_seeded_archive_holds_its_three_documents(seeded: Path, archive: Path) -> None:
     """What every case above compares against: three documents, verify clean."""
-    expected = {(seeded.parent / "seeds" / path.name).as_uri() for path in SEED_ARTICLES}
+    expected = {(seeded.parent / "articles" / path.name).as_uri() for path in SEED_ARTICLES}
     assert seed_urls(archive) == expected
     verify = scrapy("verify", env=archive_env(archive))
     assert verify.code == 0, verify.out + verify.err
