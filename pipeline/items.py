@@ -52,3 +52,9 @@ class ArchiveItem:
         self.failure_stage = stage
         self.failure = reason
         self.outcome = "failed"
+
+    def fail_on_http_error(self) -> None:
+        """An HTTP error answer (4xx, 5xx) is a failure row, however the item came: a crawl,
+        an import, or the replay of what a killed crawl archived."""
+        if self.http_status is not None and self.http_status >= 400:
+            self.fail("fetch", f"HTTP {self.http_status}")

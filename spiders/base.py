@@ -57,8 +57,8 @@ def archive_item(response: Response, *, index_as_article: bool = True) -> Archiv
         item.from_archive = True  # a resumed job's page, answered from the WARC files
     elif meta.get(META_CAPTURE_ERROR):
         item.fail("capture", meta[META_CAPTURE_ERROR])
-    elif item.http_status is not None and item.http_status >= 400:
-        item.fail("fetch", f"HTTP {item.http_status}")
+    else:
+        item.fail_on_http_error()
     return item
 
 

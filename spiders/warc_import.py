@@ -271,8 +271,7 @@ class WarcImportSpider(scrapy.Spider):
             item.fail("input", f"cannot decode the stored payload: {error}")
             return item
         item.index_as_article = _index_as_article(ref, item.content_type, item.body)
-        if ref.http_status is not None and ref.http_status >= 400:
-            item.fail("fetch", f"HTTP {ref.http_status}")
+        item.fail_on_http_error()
         return item
 
     def _without_target(self, scanned: ScannedRecord) -> ArchiveItem:

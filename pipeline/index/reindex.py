@@ -204,8 +204,7 @@ def replay_leftovers(session: Session, state: ReplayState) -> None:
         elif not_an_article_status(stored.http_status):
             # As the crawl treats them: an error page is a failure row, a redirect is captured
             # only; neither is extracted into a document.
-            if stored.http_status is not None and stored.http_status >= 400:
-                item.fail("fetch", f"HTTP {stored.http_status}")
+            item.fail_on_http_error()
             item.index_as_article = False
             index_item(session, item, None, state.crawl_id, state.policy)
         else:
