@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.extract.prefilter import Needs, Openings, Strings, fold, opening
+
 RULES_PATH = Path(__file__).with_name("rules") / "furniture.json"
 MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 CAPTION = "photo caption"
@@ -65,6 +67,16 @@ class KindRule:
     in_prose: bool  # may be a full sentence of many words (copyright, cookie notices)
     header: bool
     kind_after_title: str | None
+    # Why split: most lines match no pattern, and the costly ones fail only after trying every
+    # position. ``line`` is ``opened`` or ``unopened``: the patterns whose matches start with
+    # known text (``Rules.openings`` finds the kinds a line may start like in one regex match),
+    # and the others (sources ``unopened_sources``), tried when ``Rules.needs`` finds what they
+    # need in the line; so are ``contains``. The verdicts are those of ``line`` and ``contains``.
+    opened: re.Pattern[str] | None
+    openings: Strings
+    unopened: re.Pattern[str] | None
+    unopened_sources: tuple[str, ...]
+    contains_sources: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,8 @@ class Rules:
     caption_cue: re.Pattern[str]
     closing_credit: re.Pattern[str]
     limits: dict[str, int]
+    openings: Openings
+    needs: Needs  # keys: see _unopened_key, _contains_key, _STANDALONE, _CREDIT
 
     def rule_for(self, kind: str) -> KindRule | None:
         return next((rule for rule in self.kinds if rule.kind == kind), None)
@@ -96,6 +110,10 @@ def _compile_kind(entry: dict[str, object], decoration: str) -> KindRule:
     contains = entry.get("contains") or []
     if not isinstance(line, list) or not isinstance(contains, list):
         raise TypeError(f"kind {entry.get('kind')!r}: 'line' and 'contains' must be lists")
+    sources = [str(p).replace("{month}", MONTH) for p in line]
+    starts = [opening(source) if Openings.known_start(decoration) else None for source in sources]
+    opened = [str(p) for p, start in zip(line, starts, strict=True) if start is not None]
+    unopened = [str(p) for p, start in zip(line, starts, strict=True) if start is None]
     return KindRule(
         kind=str(entry["kind"]),
         line=re.compile(f"{decoration}(?:{_alternation(line, MONTH)}){decoration}", flags)
@@ -107,6 +125,15 @@ def _compile_kind(entry: dict[str, object], decoration: str) -> KindRule:
         in_prose=bool(entry.get("in_prose", False)),
         header=bool(entry.get("header", False)),
         kind_after_title=str(entry["kind_after_title"]) if "kind_after_title" in entry else None,
+        opened=re.compile(f"{decoration}(?:{_alternation(opened, MONTH)}){decoration}", flags)
+        if opened
+        else None,
+        openings=frozenset(prefix for start in starts if start is not None for prefix in start),
+        unopened=re.compile(f"{decoration}(?:{_alternation(unopened, MONTH)}){decoration}", flags)
+        if unopened
+        else None,
+        unopened_sources=tuple(p.replace("{month}", MONTH) for p in unopened),
+        contains_sources=tuple(str(p).replace("{month}", MONTH) for p in contains),
     )
 
 
@@ -118,8 +145,9 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         agency = _agency_alternation(data["agencies"])
         credits = [p.replace("{agency}", agency) for p in data["credit"]]
         standalone = [c for c in credits if c.startswith("^")]
+        kinds = tuple(_compile_kind(k, data["decoration"]) for k in data["kinds"])
         return Rules(
-            kinds=tuple(_compile_kind(k, data["decoration"]) for k in data["kinds"]),
+            kinds=kinds,
             credit=re.compile(
                 _alternation([c for c in credits if c not in standalone], MONTH), re.IGNORECASE
             ),
@@ -127,32 +155,79 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             caption_cue=re.compile(_alternation(data["caption_cues"], MONTH), re.IGNORECASE),
             closing_credit=re.compile(_alternation(data["closing_credit"], MONTH), re.IGNORECASE),
             limits={str(k): int(v) for k, v in data["limits"].items()},
+            openings=Openings(
+                [(i, kind.openings) for i, kind in enumerate(kinds) if kind.opened is not None],
+                data["decoration"],
+            ),
+            needs=Needs(
+                [
+                    *((_unopened_key(i), kind.unopened_sources) for i, kind in enumerate(kinds)),
+                    *((_contains_key(i), kind.contains_sources) for i, kind in enumerate(kinds)),
+                    (_STANDALONE, [c.replace("{month}", MONTH) for c in standalone]),
+                    (
+                        _CREDIT,
+                        [c.replace("{month}", MONTH) for c in credits if c not in standalone],
+                    ),
+                ]
+            ),
         )
     except (OSError, KeyError, TypeError, ValueError, re.error) as error:
         raise RuntimeError(f"furniture rules {path} are unusable: {error}") from error
 
 
+_STANDALONE = -1
+_CREDIT = -2
+
+
+def _unopened_key(index: int) -> int:
+    return 2 * index
+
+
+def _contains_key(index: int) -> int:
+    return 2 * index + 1
+
+
 def line_kind(line: Line, rules: Rules) -> str | None:
     """The furniture kind of one line judged alone, or None."""
-    if not _HAS_WORD.search(line.norm):
+    norm = line.norm
+    if not _HAS_WORD.search(norm):
         return SEPARATOR
-    size = len(line.norm)
+    size = len(norm)
     prose = line.sentence and line.words >= rules.limits["prose_words"]
     if size <= rules.limits["max_pattern_chars"]:
-        for rule in rules.kinds:
+        folded = fold(norm)
+        opened = rules.openings.keys(folded)
+        needed = rules.needs.keys(folded)
+        # The kinds this line may be of, in the rules' order: every other pattern cannot match.
+        for index in sorted(opened.union(key >> 1 for key in needed if key >= 0)):
+            rule = rules.kinds[index]
             if size > rule.max_chars or (prose and not rule.in_prose):
                 continue
-            if rule.line is not None and rule.line.fullmatch(line.norm):
+            if rule.opened is not None and index in opened and rule.opened.fullmatch(norm):
+                return rule.kind
+            if (
+                rule.unopened is not None
+                and _unopened_key(index) in needed
+                and rule.unopened.fullmatch(norm)
+            ):
                 return rule.kind
             if (
                 rule.contains is not None
+                and _contains_key(index) in needed
                 and line.words <= rule.max_words
-                and rule.contains.search(line.norm)
+                and rule.contains.search(norm)
             ):
                 return rule.kind
-        if rules.standalone_credit.search(line.norm):
+        if _STANDALONE in needed and rules.standalone_credit.search(norm):
             return CAPTION
-    if line.words <= rules.limits["caption_max_words"] and is_credited(line, rules):
+        credit_possible = _CREDIT in needed
+    else:
+        credit_possible = True  # Why: a line this long is not searched for literals.
+    if (
+        credit_possible
+        and line.words <= rules.limits["caption_max_words"]
+        and is_credited(line, rules)
+    ):
         return CAPTION
     return None
 
