@@ -149,7 +149,7 @@ def _best(candidates: Iterable[Strings]) -> Strings | None:
 
 def _weight(literal: str) -> int:
     if literal == DIGIT:
-        return 1
+        return 4  # Why: found by one search per line, not per occurrence as literals are
     return len(literal) + (2 if any(not (c.isalnum() or c == " ") for c in literal) else 0)
 
 
@@ -294,8 +294,14 @@ class Needs:
         always: set[int] = set()
         digit: set[int] = set()
         by_literal: dict[str, set[int]] = {}
+        by_start: dict[str, set[int]] = {}
         for key, sources in patterns:
             for source in sources:
+                start = _anchored_opening(source)
+                if start is not None:
+                    for literal in start:
+                        by_start.setdefault(literal, set()).add(key)
+                    continue
                 needs = _analyse(_parse(source)).needs
                 if needs is None:
                     always.add(key)
@@ -309,6 +315,8 @@ class Needs:
         self._digit = frozenset(digit)
         self._keys = _keys_by_longest(by_literal)
         self._search = re.compile(_trie(by_literal)).search if by_literal else None
+        self._start_keys = _keys_by_longest(by_start)
+        self._start = re.compile(_trie(by_start)).match if by_start else None
 
     def keys(self, folded: str) -> frozenset[int]:
         """Keys whose patterns may match the line ``folded`` (see :func:`fold`)."""
@@ -321,7 +329,20 @@ class Needs:
                 at = hit.start() + 1
         if self._digit and _HAS_DIGIT.search(folded) is not None:
             found = found | self._digit
+        if self._start is not None and (hit := self._start(folded)) is not None:
+            found = found | self._start_keys[hit.group()]
         return found
+
+
+def _anchored_opening(source: str) -> Strings | None:
+    """What a pattern anchored at the start of the text (``^...``) starts with, if known."""
+    c = re._constants  # type: ignore[attr-defined]
+    parsed = _parse(source)
+    items = list(parsed)  # type: ignore[call-overload]
+    if not items or items[0] != (c.AT, c.AT_BEGINNING) or parsed.state.flags & re.MULTILINE:  # type: ignore[attr-defined]
+        return None
+    info = _analyse(items[1:])
+    return info.first if info.first and not info.nullable else None
 
 
 def _keys_by_longest(by_literal: dict[str, set[int]]) -> dict[str, frozenset[int]]:
