@@ -14,7 +14,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pipeline.extract.prefilter import Needs, Openings, Strings, fold, opening
@@ -51,9 +51,10 @@ class Line:
         sentence = bool(_SENTENCE_END.search(norm[-8:]))
         return cls(text, norm, block, norm.count(" ") + 1 if norm else 0, sentence)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Comparison key for repetition: case, bullets and edge punctuation do not count."""
+        # Why cached: the repeat pass and the line model's features both ask for it.
         return self.norm.casefold().strip(_EDGE)
 
 
@@ -91,7 +92,14 @@ class Rules:
     needs: Needs  # keys: see _unopened_key, _contains_key, _STANDALONE, _CREDIT
 
     def rule_for(self, kind: str) -> KindRule | None:
-        return next((rule for rule in self.kinds if rule.kind == kind), None)
+        return self._by_kind.get(kind)
+
+    @cached_property
+    def _by_kind(self) -> dict[str, KindRule]:
+        by_kind: dict[str, KindRule] = {}
+        for rule in self.kinds:
+            by_kind.setdefault(rule.kind, rule)  # Why setdefault: the first rule of a kind counts
+        return by_kind
 
 
 def _alternation(patterns: Sequence[str], month: str) -> str:
@@ -270,10 +278,13 @@ def _is_alt_text(line: Line, nxt: Line, nxt_kind: str | None, rules: Rules) -> b
     # Why so strict: a subhead also precedes a paragraph that may start with its words.
     if line.sentence or line.words > rules.limits["alt_text_max_words"]:
         return False
-    if nxt_kind != CAPTION and not rules.caption_cue.search(nxt.norm):
+    if len(nxt.norm) <= len(line.norm):
         return False
     head = line.norm.casefold().rstrip(" .:")
-    return len(nxt.norm) > len(line.norm) and nxt.norm.casefold().startswith(head)
+    # Why the cue last: the search tries every position, the prefix test fails almost always.
+    if not nxt.norm.casefold().startswith(head):
+        return False
+    return nxt_kind == CAPTION or rules.caption_cue.search(nxt.norm) is not None
 
 
 def mark_repeats(
