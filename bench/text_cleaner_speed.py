@@ -1,13 +1,15 @@
 """CPU cost of the plain-text cleaner, run as a whole process, against a baseline in the same run.
 
-    .venv/bin/python bench/text_cleaner_speed.py [--baseline DIR] [--runs 7]
+    .venv/bin/python bench/text_cleaner_speed.py [--baseline DIR ...] [--runs 7]
 
 Measures ``clean_plain_text`` on the 100 kB text of ``bench/extract_speed.py`` (seeds and unseen
 articles repeated) and on the dev set's real pages (``../shared/devsets/fundus/*.txt``, when
 present), each page once per run with the line model's feature cache emptied first, as for
 pages never seen before. With ``--baseline DIR`` (a source tree, e.g. ``git archive HEAD | tar
 -x -C DIR``) the same measurement runs in a child process importing the cleaner from DIR, runs
-alternating with this tree's, and the ratio is printed. Best of ``--runs`` CPU times.
+alternating with this tree's, and the ratio is printed; ``--baseline`` may be given more than
+once (e.g. the rules-only commit and the tree before a change), all measured in the same rounds.
+Best of ``--runs`` CPU times.
 """
 
 from __future__ import annotations
@@ -71,26 +73,26 @@ def _child(tree: Path, runs: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--baseline", type=Path)
+    parser.add_argument("--baseline", type=Path, action="append", default=[])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.runs)))
         return
-    ours: dict[str, float] = {}
-    theirs: dict[str, float] = {}
+    trees = [ROOT, *(baseline.resolve() for baseline in args.baseline)]
+    best: list[dict[str, float]] = [{} for _ in trees]
     # Why alternate in rounds: the machine is shared, and load shifts between two long runs.
     for _ in range(3):
-        for name, ms in _child(ROOT, args.runs).items():
-            ours[name] = min(ours.get(name, float("inf")), ms)
-        if args.baseline is not None:
-            for name, ms in _child(args.baseline.resolve(), args.runs).items():
-                theirs[name] = min(theirs.get(name, float("inf")), ms)
+        for tree, found in zip(trees, best, strict=True):
+            for name, ms in _child(tree, args.runs).items():
+                found[name] = min(found.get(name, float("inf")), ms)
+    ours = best[0]
     for name, ms in ours.items():
         line = f"{name}: {ms:.2f} ms CPU per page"
-        if name in theirs:
-            line += f" (baseline {theirs[name]:.2f} ms, ratio {ms / theirs[name]:.2f})"
+        for baseline, theirs in zip(args.baseline, best[1:], strict=True):
+            if name in theirs:
+                line += f" ({baseline}: {theirs[name]:.2f} ms, ratio {ms / theirs[name]:.2f})"
         print(line)
 
 

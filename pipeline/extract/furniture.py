@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,10 +90,37 @@ class Rules:
     closing_credit: re.Pattern[str]
     limits: dict[str, int]
     openings: Openings
-    needs: Needs  # keys: see _unopened_key, _contains_key, _STANDALONE, _CREDIT
+    # The patterns a line is searched for literals of (``needs_for``), by key: see
+    # _unopened_key, _contains_key, _STANDALONE, _CREDIT.
+    needs: tuple[tuple[int, tuple[str, ...]], ...]
 
     def rule_for(self, kind: str) -> KindRule | None:
         return self._by_kind.get(kind)
+
+    def needs_for(self, size: int, prose: bool, sentence: bool) -> Needs:
+        """Needs of the patterns that apply to a line of ``size`` characters, prose or not.
+
+        Why not one for all: the fewer literals, the faster the search; a long line of prose is
+        only ever of a few kinds, and a sentence never has a photo credit (is_credited).
+        """
+        at = bisect_left(self._sizes, size)
+        found = self._needs.get((at, prose, sentence))
+        if found is None:
+            applies = {_STANDALONE} if sentence else {_STANDALONE, _CREDIT}
+            for index, rule in enumerate(self.kinds):
+                if size <= rule.max_chars and (rule.in_prose or not prose):
+                    applies.update((_unopened_key(index), _contains_key(index)))
+            found = Needs([(key, sources) for key, sources in self.needs if key in applies])
+            self._needs[(at, prose, sentence)] = found
+        return found
+
+    @cached_property
+    def _sizes(self) -> list[int]:
+        return sorted({rule.max_chars for rule in self.kinds})
+
+    @cached_property
+    def _needs(self) -> dict[tuple[int, bool, bool], Needs]:
+        return {}
 
     @cached_property
     def _by_kind(self) -> dict[str, KindRule]:
@@ -167,16 +195,14 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                 [(i, kind.openings) for i, kind in enumerate(kinds) if kind.opened is not None],
                 data["decoration"],
             ),
-            needs=Needs(
-                [
-                    *((_unopened_key(i), kind.unopened_sources) for i, kind in enumerate(kinds)),
-                    *((_contains_key(i), kind.contains_sources) for i, kind in enumerate(kinds)),
-                    (_STANDALONE, [c.replace("{month}", MONTH) for c in standalone]),
-                    (
-                        _CREDIT,
-                        [c.replace("{month}", MONTH) for c in credits if c not in standalone],
-                    ),
-                ]
+            needs=(
+                *((_unopened_key(i), kind.unopened_sources) for i, kind in enumerate(kinds)),
+                *((_contains_key(i), kind.contains_sources) for i, kind in enumerate(kinds)),
+                (_STANDALONE, tuple(c.replace("{month}", MONTH) for c in standalone)),
+                (
+                    _CREDIT,
+                    tuple(c.replace("{month}", MONTH) for c in credits if c not in standalone),
+                ),
             ),
         )
     except (OSError, KeyError, TypeError, ValueError, re.error) as error:
@@ -205,7 +231,7 @@ def line_kind(line: Line, rules: Rules) -> str | None:
     if size <= rules.limits["max_pattern_chars"]:
         folded = fold(norm)
         opened = rules.openings.keys(folded)
-        needed = rules.needs.keys(folded)
+        needed = rules.needs_for(size, prose, line.sentence).keys(folded)
         # The kinds this line may be of, in the rules' order: every other pattern cannot match.
         for index in sorted(opened.union(key >> 1 for key in needed if key >= 0)):
             rule = rules.kinds[index]

@@ -19,6 +19,7 @@ import re
 import re._casefix  # type: ignore[import-not-found]
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Why: ``re.IGNORECASE`` matches these to ASCII letters, and "İ".lower() is two characters.
 # tests/test_text_prefilter.py checks every code point against the regex engine.
@@ -302,7 +303,7 @@ class Needs:
                     for literal in start:
                         by_start.setdefault(literal, set()).add(key)
                     continue
-                needs = _analyse(_parse(source)).needs
+                needs = _needs(source)
                 if needs is None:
                     always.add(key)
                     continue
@@ -334,6 +335,12 @@ class Needs:
         return found
 
 
+@lru_cache(maxsize=1024)
+def _needs(source: str) -> Strings | None:
+    return _analyse(_parse(source)).needs
+
+
+@lru_cache(maxsize=1024)
 def _anchored_opening(source: str) -> Strings | None:
     """What a pattern anchored at the start of the text (``^...``) starts with, if known."""
     c = re._constants  # type: ignore[attr-defined]
