@@ -171,3 +171,23 @@ def test_literals_a_match_starts_with_or_holds() -> None:
     assert needs.keys(fold("No replies")) == {2}
     # Overlapping literals: each is found.
     assert needs.keys(fold("Cookie policy x")) == {2, 4, 5, 6}
+
+
+def test_fold_follows_the_regex_engine_for_the_rules_characters() -> None:
+    """Every character a rule's literal or small class matches folds to what the prefilters use."""
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    source = furniture.RULES_PATH.read_text(encoding="utf-8")
+    for code in sorted({ord(char) for char in source}):
+        char = chr(code)
+        if _char(code) is None or _char(code + 1) is None or char.lower() == char == char.upper():
+            continue  # Why: the engine compares a character without case as it is
+        # Why a two-character range: a class's range compares the upper case too.
+        for pattern, allowed in (
+            (re.escape(chr(code)), {_char(code)}),
+            (
+                f"[{re.escape(chr(code))}-{re.escape(chr(code + 1))}]",
+                {_char(code), _char(code + 1)},
+            ),
+        ):
+            for found in re.finditer(pattern, every, re.IGNORECASE):
+                assert fold(found.group()) in allowed, (pattern, hex(ord(found.group())))
