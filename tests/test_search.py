@@ -346,8 +346,8 @@ def test_planner_settings_do_not_outlive_a_search(
         if s.get_bind().dialect.name != "postgresql":
             pytest.skip("PostgreSQL planner settings")
         assert search_documents(s, "kim") and count_matches(s, "kim").documents == 2
-        assert s.scalar(text("SHOW enable_seqscan")) == "on"
-        assert s.scalar(text("SHOW enable_indexscan")) == "on"
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_bitmapscan"):
+            assert s.scalar(text(f"SHOW {setting}")) == "on"
 
 
 def test_sqlite_scores_rare_terms_only(
@@ -378,3 +378,86 @@ def test_sqlite_scores_rare_terms_only(
         (i for i, _ in every if i != news["shoigu"]), reverse=True
     )
     assert {score for _, score in common_only} == {0.0}
+
+
+def test_postgresql_scores_only_queries_with_few_matches(
+    session_factory: Factory, news: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_factory() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("planner estimates are PostgreSQL's")
+        # The estimates come from the table's statistics, as on a real archive.
+        s.execute(text("ANALYZE documents"))
+        filters = search_filters(None, None, None, True)
+        scored = search_postgresql.ranked_ids(s, parse_query("the"), filters, 10)
+        every = search_postgresql.ranked_ids(s, parse_query("the"), filters, 10, candidates=None)
+        # "the" (6 documents) is now common, "kim" (2) still rare.
+        monkeypatch.setattr(search_postgresql, "SCORED_TERM_MAX_DOCUMENTS", 4)
+        common = search_postgresql.ranked_ids(s, parse_query("the"), filters, 3)
+        counted = count_matches(s, "the")
+        rare = search_postgresql.ranked_ids(s, parse_query("kim"), filters, 10)
+        # The estimate counts the filters (with their parameters): no document is on this site.
+        on_one_site = search_filters("nowhere.example", None, None, True)
+        estimates = [
+            search_postgresql._estimated_matches(s, parse_query("the"), chosen)
+            for chosen in (filters, on_one_site)
+        ]
+        filtered = search_postgresql.ranked_ids(s, parse_query("the"), on_one_site, 10)
+    assert sorted(scored) == sorted(every) and len(every) == 6
+    assert all(score > 0 for _, score in scored)
+    newest_three = sorted((i for i, _ in every), reverse=True)[:3]
+    assert common == [(i, 0.0) for i in newest_three]
+    assert counted.exact and counted.documents == 6
+    assert {i for i, _ in rare} == {news["putin"], news["shoigu"]}
+    assert all(score > 0 for _, score in rare)
+    assert estimates[1] < estimates[0] and filtered == []
+
+
+def test_postgresql_walks_newest_first_only_for_words_its_statistics_count(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_factory() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("planner estimates are PostgreSQL's")
+        with s.begin():
+            for n in range(400):
+                add(s, n, f"Daily report number {n} on the weather.")
+        s.execute(text("ANALYZE documents"))
+        filters = search_filters(None, None, None, True)
+        monkeypatch.setattr(search_postgresql, "SCORED_TERM_MAX_DOCUMENTS", 1)
+        # "weather" is in every document's statistics; "hurricane" in none, so its estimate
+        # is the planner's default guess (0.5 % of the rows): walking newest first for it
+        # would read the whole table to find nothing.
+        weather = search_postgresql._common(s, parse_query("weather"), filters)
+        hurricane = search_postgresql._common(s, parse_query("hurricane"), filters)
+        estimate = search_postgresql._estimated_matches(s, parse_query("hurricane"), filters)
+    assert weather and not hurricane and estimate >= 1
+
+
+def test_postgresql_newest_window_falls_back_to_every_id(session_factory: Factory) -> None:
+    with session_factory() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("planner estimates are PostgreSQL's")
+        with s.begin():
+            ids = [
+                # The first 100 reports alone mention a storm.
+                add(s, n, f"Daily report {n} on the weather." + (" A storm." if n < 100 else ""))
+                for n in range(400)
+            ]
+        s.execute(text("ANALYZE documents"))
+        filters = search_filters(None, None, None, True)
+        storm = parse_query("storm")
+        window = search_postgresql._estimate(s, storm, filters).window(5)
+        # Five candidates: the newest ids that should hold them hold no storm at all.
+        stormy = search_postgresql.ranked_ids(s, storm, filters, 3, candidates=5)
+        every_storm = search_postgresql.ranked_ids(s, storm, filters, 3, candidates=None)
+        weather = search_postgresql.ranked_ids(s, parse_query("weather"), filters, 3, candidates=5)
+        prefix = search_postgresql.ranked_ids(s, parse_query("weat*"), filters, 3)
+    assert window is not None and window < 300
+    # The newest five storms, ranked: the window's answer was thrown away, not returned short.
+    assert {i for i, _ in stormy} <= set(ids[95:100]) and len(stormy) == 3
+    assert {i for i, _ in every_storm} <= set(ids[:100])
+    assert {i for i, _ in weather} <= set(ids[-5:]) and len(weather) == 3
+    assert all(score > 0 for _, score in stormy + weather)
+    # Prefixes only are not scored, as on SQLite: the newest matches, score 0.
+    assert prefix == [(i, 0.0) for i in reversed(ids[-3:])]

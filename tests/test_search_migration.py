@@ -142,3 +142,29 @@ def test_prefix_index_of_0007_answers_like_the_merge(db_url: str) -> None:
     assert found(db_url, "miss*") == {ids["missiles"], newer}
     downgrade_to(db_url, "0006")
     assert found(db_url, "miss*") == {ids["missiles"], newer}
+
+
+def test_0008_keeps_statistics_on_more_words_on_postgresql(db_url: str) -> None:
+    if db_url.startswith("sqlite"):
+        pytest.skip("0008 changes PostgreSQL's statistics only")
+    statistics_target = text(
+        "SELECT attstattarget FROM pg_attribute "
+        "WHERE attrelid = 'documents'::regclass AND attname = 'search_vector'"
+    )
+    run_migration(db_url, "upgrade", "0007")
+    ids = fill(db_url)
+    run_migration(db_url, "upgrade", "head")
+    with session_factory(db_url)() as session:
+        assert session.execute(statistics_target).scalar_one() == 1000
+        # ANALYZE ran: the column's statistics list the documents' words.
+        most_common = session.execute(
+            text(
+                "SELECT most_common_elems::text::text[] FROM pg_stats "
+                "WHERE tablename = 'documents' AND attname = 'search_vector'"
+            )
+        ).scalar_one()
+    assert {"zurich", "missil", "market"} <= set(most_common)
+    assert found(db_url, "missile") == {ids["missiles"]}
+    downgrade_to(db_url, "0007")
+    with session_factory(db_url)() as session:
+        assert session.execute(statistics_target).scalar_one() in (-1, None)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -17,6 +19,7 @@ from pipeline.db.search_query import SearchQuery
 from pipeline.db.search_settings import (
     PG_TEXT_CHARS,
     RANK_CANDIDATES,
+    SCORED_TERM_MAX_DOCUMENTS,
     SNIPPET_CLOSE,
     SNIPPET_ELLIPSIS,
     SNIPPET_OPEN,
@@ -30,47 +33,109 @@ _HEADLINE_OPTIONS = (
 )
 
 
-# Up to this many estimated matches, the GIN bitmap beats walking documents newest first.
-# Testing @@ on a row reads (detoasts) its whole tsvector, which the planner does not cost: it
-# walks the primary key, testing rows, even when the bitmap would fetch far fewer rows.
-GIN_FIRST_MATCHES = 50 * RANK_CANDIDATES
-
-
 def _tsquery(query: SearchQuery) -> ColumnElement[Any]:
     return func.to_tsquery(_CONFIG, tsquery_text(query))
 
 
-_ESTIMATE = text(
-    "EXPLAIN (FORMAT JSON) SELECT 1 FROM documents "
-    "WHERE search_vector @@ to_tsquery(CAST(:config AS regconfig), :query)"
-)
+def _matches(query: SearchQuery, filters: SearchFilters) -> Select[Any]:
+    return (
+        select(literal(1))
+        # Named: without filters (--all) no other clause would bring in the table.
+        .select_from(Document)
+        .where(_VECTOR.op("@@")(_tsquery(query)), *filters.all())
+    )
 
 
-def _estimated_matches(session: Session, query: SearchQuery) -> float:
-    """The planner's estimate of the documents matching ``query`` (from ANALYZE statistics)."""
-    parameters = {"config": PG_SEARCH_CONFIG, "query": tsquery_text(query)}
-    plan = session.execute(_ESTIMATE, parameters).scalar_one()
+def _estimated_matches(session: Session, query: SearchQuery, filters: SearchFilters) -> float:
+    """The planner's estimate of the documents matching (from ANALYZE statistics)."""
+    compiled = _matches(query, filters).compile(dialect=session.get_bind().dialect)
+    explain = f"EXPLAIN (FORMAT JSON) {compiled}"
+    plan = session.connection().exec_driver_sql(explain, compiled.params).scalar_one()
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
-# Within the transaction only (set_config's is_local): no row tests, no ordered index walks.
-_BITMAP_ONLY = text(
-    "SELECT set_config('enable_seqscan', :setting, true), "
-    "set_config('enable_indexscan', :setting, true)"
+# PostgreSQL's estimate for a word missing from the column's statistics (DEFAULT_TS_MATCH_SEL of
+# ts_selfuncs.c; half the least common listed word's share when that is smaller). Only an
+# estimate above it comes from the statistics' count of the words themselves.
+_UNLISTED_WORD_SHARE = 0.005
+_TABLE_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = 'documents'::regclass")
+# The newest-ids window holds this many times the candidates the estimate promises in it.
+_WINDOW_MARGIN = 2.0
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    """The planner's estimate of a query's matches (with its filters), and of the table's rows."""
+
+    matches: float
+    rows: float
+
+    @property
+    def common(self) -> bool:
+        """Too many matches to score: SQLite's rule for its terms, for the whole query.
+
+        Scoring reads (detoasts) each candidate's whole tsvector, and GIN returns matches
+        unordered, so finding the newest 1,000 of a common word's matches fetches every match.
+        The filters count: a common word on a small site is a short list. A query is common
+        only when the statistics say so, never on the planner's default guess: walking newest
+        first for a rare word would read the whole table.
+        """
+        return (
+            self.matches >= SCORED_TERM_MAX_DOCUMENTS
+            and self.matches > _UNLISTED_WORD_SHARE * self.rows
+        )
+
+    def window(self, needed: int) -> int | None:
+        """How many of the newest ids should hold ``needed`` matches, if far fewer than all."""
+        if self.matches < 1:
+            return None
+        window = math.ceil(_WINDOW_MARGIN * needed * self.rows / self.matches)
+        return window if window < self.rows / 2 else None
+
+
+def _estimate(session: Session, query: SearchQuery, filters: SearchFilters) -> _Estimate:
+    rows = max(float(session.execute(_TABLE_ROWS).scalar_one()), 0.0)
+    return _Estimate(_estimated_matches(session, query, filters), rows)
+
+
+def _common(session: Session, query: SearchQuery, filters: SearchFilters) -> bool:
+    return _estimate(session, query, filters).common
+
+
+# Within the transaction only (set_config's is_local). Testing @@ on a row reads its whole
+# tsvector, which the planner does not cost: left alone, it walks the primary key testing rows
+# even when the GIN bitmap would fetch far fewer, and for a rare word walks the whole table.
+_PLAN = text(
+    "SELECT set_config('enable_seqscan', 'off', true), "
+    "set_config('enable_indexscan', :walk, true), "
+    "set_config('enable_bitmapscan', :bitmap, true)"
+)
+_DEFAULT_PLAN = text(
+    "SELECT set_config('enable_seqscan', 'on', true), "
+    "set_config('enable_indexscan', 'on', true), "
+    "set_config('enable_bitmapscan', 'on', true)"
 )
 
 
 @contextmanager
-def _plan_for(session: Session, query: SearchQuery) -> Iterator[None]:
-    """Plans that test rows only when the query's words are common enough to stop early."""
-    if _estimated_matches(session, query) > GIN_FIRST_MATCHES:
-        yield
-        return
-    session.execute(_BITMAP_ONLY, {"setting": "off"})
+def _plan(session: Session, *, walk_newest: bool) -> Iterator[None]:
+    """Matches found by walking the primary key newest first, or through the GIN bitmap only.
+
+    Walking stops after the rows it needs, so it suits common words; the bitmap reads every
+    match but never a row that does not match, so it suits the rest.
+    """
+    on_off = {True: "on", False: "off"}
+    session.execute(_PLAN, {"walk": on_off[walk_newest], "bitmap": on_off[not walk_newest]})
     # No finally: an error aborts the transaction, which undoes these transaction-local
     # settings, and a statement sent then would only hide the error behind another one.
     yield
-    session.execute(_BITMAP_ONLY, {"setting": "on"})
+    session.execute(_DEFAULT_PLAN)
+
+
+def _prefixes_only(query: SearchQuery) -> bool:
+    """Every term a prefix: as on SQLite, where prefixes are never scored."""
+    terms = [*(term for group in query.groups for term in group), *query.excluded]
+    return all(term.prefix for term in terms)
 
 
 def ranked_ids(
@@ -82,26 +147,98 @@ def ranked_ids(
 ) -> list[tuple[int, float]]:
     """The best ``limit`` of the newest ``candidates`` matches (None: all), best first, scored.
 
-    The candidates carry their vector, not its rank: ts_rank() reads the whole vector, so it
-    runs on the RANK_CANDIDATES rows only, never on every match of a common word.
+    As on SQLite, a query matching SCORED_TERM_MAX_DOCUMENTS documents or more (by the
+    planner's estimate) or made of prefixes only is not scored: its newest ``limit`` matches
+    come first, score 0. Other queries are scored with ts_rank on their newest ``candidates``
+    matches. Common queries walk the primary key newest first; the others take the GIN bitmap,
+    first ANDed with the newest ids that should hold the candidates (``_Estimate.window``), so
+    that only those rows are fetched, and over every id when the window holds too few.
     """
+    if candidates is None:
+        with _plan(session, walk_newest=False):
+            return _scores(_ranked(session, query, filters, None, limit, None))
+    estimate = _estimate(session, query, filters)
+    if estimate.common:
+        with _plan(session, walk_newest=True):
+            return _scores(_newest(session, query, filters, min(limit, candidates), None))
+    scored = not _prefixes_only(query)
+    needed = candidates if scored else min(limit, candidates)
+
+    def find(since_id: int | None) -> list[tuple[int, float, int]]:
+        if scored:
+            return _ranked(session, query, filters, candidates, limit, since_id)
+        return _newest(session, query, filters, needed, since_id)
+
+    window = estimate.window(needed)
+    # Before the bitmap-only plan, under which max() would read the whole primary key.
+    newest_id = session.scalar(select(func.max(Document.id))) if window is not None else None
+    with _plan(session, walk_newest=False):
+        if window is not None and newest_id is not None:
+            found = find(newest_id - window)
+            if found and found[0][2] >= needed:
+                return _scores(found)
+        return _scores(find(None))
+
+
+def _scores(found: list[tuple[int, float, int]]) -> list[tuple[int, float]]:
+    return [(document_id, score) for document_id, score, _ in found]
+
+
+def _matching(
+    query: SearchQuery, filters: SearchFilters, since_id: int | None, *columns: Any
+) -> Select[Any]:
+    window = () if since_id is None else (Document.id > since_id,)
+    return (
+        select(*columns)
+        .where(_VECTOR.op("@@")(_tsquery(query)), *filters.all(), *window)
+        .order_by(Document.id.desc())
+    )
+
+
+def _newest(
+    session: Session,
+    query: SearchQuery,
+    filters: SearchFilters,
+    limit: int,
+    since_id: int | None,
+) -> list[tuple[int, float, int]]:
+    """The newest ``limit`` matches with ids above ``since_id``, score 0, and how many."""
+    ids = [
+        int(document_id)
+        for document_id in session.scalars(
+            _matching(query, filters, since_id, Document.id).limit(limit)
+        )
+    ]
+    return [(document_id, 0.0, len(ids)) for document_id in ids]
+
+
+def _ranked(
+    session: Session,
+    query: SearchQuery,
+    filters: SearchFilters,
+    candidates: int | None,
+    limit: int,
+    since_id: int | None,
+) -> list[tuple[int, float, int]]:
+    """The best ``limit`` of the newest ``candidates`` matches above ``since_id``, and how many
+    candidates there were."""
     tsquery = _tsquery(query)
     newest = (
-        select(Document.id.label("id"), _VECTOR.label("vector"))
-        .where(_VECTOR.op("@@")(tsquery), *filters.all())
-        .order_by(Document.id.desc())
+        _matching(query, filters, since_id, Document.id.label("id"), _VECTOR.label("vector"))
         .limit(candidates)
         .subquery()
     )
+    # ts_rank() reads the whole vector: it runs on the candidates only.
     score = func.ts_rank(newest.c.vector, tsquery).label("score")
     statement = (
-        select(newest.c.id, score)
+        select(newest.c.id, score, func.count().over().label("candidates"))
         # Ties newest first, as on SQLite.
         .order_by(literal_column("score").desc(), newest.c.id.desc())
         .limit(limit)
     )
-    with _plan_for(session, query):
-        return [(int(row.id), float(row.score)) for row in session.execute(statement)]
+    return [
+        (int(row.id), float(row.score), int(row.candidates)) for row in session.execute(statement)
+    ]
 
 
 def snippets(session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
@@ -115,13 +252,6 @@ def snippets(session: Session, query: SearchQuery, ids: list[int]) -> dict[int, 
 
 def count(session: Session, query: SearchQuery, filters: SearchFilters, cap: int) -> int:
     """How many documents match, counting no further than ``cap``."""
-    matches = (
-        select(literal(1))
-        # Named: without filters (--all) no other clause would bring in the table.
-        .select_from(Document)
-        .where(_VECTOR.op("@@")(_tsquery(query)), *filters.all())
-        .limit(cap)
-        .subquery()
-    )
-    with _plan_for(session, query):
+    matches = _matches(query, filters).limit(cap).subquery()
+    with _plan(session, walk_newest=_common(session, query, filters)):
         return int(session.scalar(select(func.count()).select_from(matches)) or 0)
