@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db import queries as q
 from pipeline.db import search_postgresql, search_sqlite
 from pipeline.db.models import Document
-from pipeline.db.search import QueryError, count_matches, search_documents
+from pipeline.db.search import MatchCount, QueryError, count_matches, search_documents
 from pipeline.db.search_filters import search_filters
 from pipeline.db.search_query import parse_query
 
@@ -428,8 +428,8 @@ def test_postgresql_walks_newest_first_only_for_words_its_statistics_count(
         # "weather" is in every document's statistics; "hurricane" in none, so its estimate
         # is the planner's default guess (0.5 % of the rows): walking newest first for it
         # would read the whole table to find nothing.
-        weather = search_postgresql._common(s, parse_query("weather"), filters)
-        hurricane = search_postgresql._common(s, parse_query("hurricane"), filters)
+        weather = search_postgresql._estimate(s, parse_query("weather"), filters).common
+        hurricane = search_postgresql._estimate(s, parse_query("hurricane"), filters).common
         estimate = search_postgresql._estimated_matches(s, parse_query("hurricane"), filters)
     assert weather and not hurricane and estimate >= 1
 
@@ -447,17 +447,43 @@ def test_postgresql_newest_window_falls_back_to_every_id(session_factory: Factor
         s.execute(text("ANALYZE documents"))
         filters = search_filters(None, None, None, True)
         storm = parse_query("storm")
-        window = search_postgresql._estimate(s, storm, filters).window(5)
-        # Five candidates: the newest ids that should hold them hold no storm at all.
-        stormy = search_postgresql.ranked_ids(s, storm, filters, 3, candidates=5)
+        window = search_postgresql._estimate(s, storm, filters).window(2)
+        # Two candidates: the newest ids that should hold them hold no storm at all.
+        stormy = search_postgresql.ranked_ids(s, storm, filters, 3, candidates=2)
         every_storm = search_postgresql.ranked_ids(s, storm, filters, 3, candidates=None)
-        weather = search_postgresql.ranked_ids(s, parse_query("weather"), filters, 3, candidates=5)
+        weather = search_postgresql.ranked_ids(s, parse_query("weather"), filters, 3, candidates=2)
         prefix = search_postgresql.ranked_ids(s, parse_query("weat*"), filters, 3)
     assert window is not None and window < 300
-    # The newest five storms, ranked: the window's answer was thrown away, not returned short.
-    assert {i for i, _ in stormy} <= set(ids[95:100]) and len(stormy) == 3
-    assert {i for i, _ in every_storm} <= set(ids[:100])
-    assert {i for i, _ in weather} <= set(ids[-5:]) and len(weather) == 3
+    # The newest two storms, ranked: the window's answer was thrown away, not returned short.
+    assert {i for i, _ in stormy} == set(ids[98:100])
+    assert {i for i, _ in every_storm} <= set(ids[:100]) and len(every_storm) == 3
+    assert {i for i, _ in weather} == set(ids[-2:])
     assert all(score > 0 for _, score in stormy + weather)
     # Prefixes only are not scored, as on SQLite: the newest matches, score 0.
     assert prefix == [(i, 0.0) for i in reversed(ids[-3:])]
+
+
+def test_postgresql_counts_common_words_newest_first_within_its_time(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_factory() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("counting by ranges of ids is PostgreSQL's")
+        with s.begin():
+            for n in range(400):
+                add(s, n, f"Daily report {n} on the weather." + (" A storm." if n % 2 else ""))
+        s.execute(text("ANALYZE documents"))
+        monkeypatch.setattr(search_postgresql, "SCORED_TERM_MAX_DOCUMENTS", 1)
+        monkeypatch.setattr(search_postgresql, "COUNT_FIRST_IDS", 7)
+        # Ranges of 7, 14, 28 ... ids, newest first, down to the oldest document.
+        every = count_matches(s, "weather", seconds=None)
+        storms = count_matches(s, "storm", seconds=None)
+        capped = count_matches(s, "weather", cap=100, seconds=None)
+        # No time at all: the first range is counted, then counting stops and says so.
+        stopped = count_matches(s, "weather", seconds=0)
+        # The cap reached within the first range: exact as ever, not stopped.
+        reached = count_matches(s, "weather", cap=5, seconds=0)
+    assert every == MatchCount(400, exact=True) and storms == MatchCount(200, exact=True)
+    assert capped == MatchCount(100, exact=False)
+    assert stopped == MatchCount(7, exact=False, stopped=True)
+    assert reached == MatchCount(5, exact=False)

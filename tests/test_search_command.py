@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.commands.search import match_line
+from pipeline.db.search import MatchCount
 from tests.cli import archive_env, assert_clean_error, scrapy
 from tests.text_archive import write_text_archive
 
@@ -68,3 +70,15 @@ def test_unsearchable_queries_are_one_line_errors(
     env: dict[str, str], query: str, message: str
 ) -> None:
     assert_clean_error(scrapy("search", query, env=env), message)
+
+
+def test_match_line_says_what_counting_knows() -> None:
+    exact = match_line("kim", MatchCount(2, exact=True), 2)
+    capped = match_line("the", MatchCount(5000, exact=False), 20)
+    stopped = match_line("the", MatchCount(1500, exact=False, stopped=True), 20)
+    # Stopped before the results shown were counted: they match all the same.
+    shown_more = match_line("the", MatchCount(3, exact=False, stopped=True), 20)
+    assert exact == "2 document(s) match 'kim':"
+    assert capped.startswith("more than 5,000 document(s) match 'the', the best 20 ")
+    assert stopped.startswith("at least 1,500 document(s) match 'the', the best 20 ")
+    assert shown_more.startswith("at least 20 document(s) match 'the', the best 20 ")

@@ -43,7 +43,13 @@ def match_line(query: str, counted: MatchCount, shown: int) -> str:
     """ "5 document(s) match 'kim', the best 2 shown:", honest when counting stopped early."""
     if counted.exact and counted.documents <= shown:
         return f"{counted.documents:,} document(s) match {query!r}:"
-    how_many = f"{counted.documents:,}" if counted.exact else f"more than {counted.documents:,}"
+    if counted.stopped:
+        # Counting ran out of time; the results shown match too.
+        how_many = f"at least {max(counted.documents, shown):,}"
+    elif counted.exact:
+        how_many = f"{counted.documents:,}"
+    else:
+        how_many = f"more than {counted.documents:,}"
     ranked = (
         ""
         if counted.exact and counted.documents <= RANK_CANDIDATES

@@ -21,7 +21,7 @@ import pipeline.db.search_sqlite as search_sqlite
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters, search_filters, site_filter
 from pipeline.db.search_query import QueryError, SearchQuery, parse_query
-from pipeline.db.search_settings import COUNT_LIMIT
+from pipeline.db.search_settings import COUNT_LIMIT, COUNT_SECONDS
 
 __all__ = [
     "MatchCount",
@@ -48,8 +48,13 @@ class _Engine(Protocol):
     def snippets(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]: ...
 
     def count(
-        self, session: Session, query: SearchQuery, filters: SearchFilters, cap: int
-    ) -> int: ...
+        self,
+        session: Session,
+        query: SearchQuery,
+        filters: SearchFilters,
+        cap: int,
+        seconds: float | None = ...,
+    ) -> tuple[int, bool]: ...
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,15 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class MatchCount:
-    """``documents`` match; when not ``exact``, counting stopped there and more match."""
+    """``documents`` match; when not ``exact``, counting stopped there and more match.
+
+    ``stopped``: counting ran out of time (PostgreSQL, common words); at least ``documents``
+    match, and whether more do is unknown.
+    """
 
     documents: int
     exact: bool
+    stopped: bool = False
 
 
 def search_documents(
@@ -114,12 +124,19 @@ def count_matches(
     until: datetime | None = None,
     collapse_duplicates: bool = True,
     cap: int = COUNT_LIMIT,
+    seconds: float | None = COUNT_SECONDS,
 ) -> MatchCount:
-    """How many documents ``search_documents`` with the same arguments could return."""
+    """How many documents ``search_documents`` with the same arguments could return.
+
+    ``seconds``: where counting tests rows one by one (PostgreSQL, common words), it stops
+    after about this long (None: never).
+    """
     if cap < 1:
         raise QueryError(f"count cap must be at least 1, got {cap}")
     parsed, filters = _prepare(query, site, since, until, collapse_duplicates)
-    counted = _engine(session).count(session, parsed, filters, cap + 1)
+    counted, stopped = _engine(session).count(session, parsed, filters, cap + 1, seconds)
+    if stopped and counted <= cap:
+        return MatchCount(counted, exact=False, stopped=True)
     return MatchCount(min(counted, cap), exact=counted <= cap)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ from sqlalchemy.sql.elements import ColumnClause
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters
 from pipeline.db.search_match import PG_SEARCH_CONFIG, tsquery_text
-from pipeline.db.search_query import SearchQuery
+from pipeline.db.search_query import SearchQuery, Term
 from pipeline.db.search_settings import (
+    COUNT_FIRST_IDS,
     PG_TEXT_CHARS,
     RANK_CANDIDATES,
     SCORED_TERM_MAX_DOCUMENTS,
@@ -59,8 +61,18 @@ def _estimated_matches(session: Session, query: SearchQuery, filters: SearchFilt
 # estimate above it comes from the statistics' count of the words themselves.
 _UNLISTED_WORD_SHARE = 0.005
 _TABLE_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = 'documents'::regclass")
+# Counting tests rows newest first for a query in at least this share of the documents: in
+# `bench/search_speed.py` at 1M documents, words in 28-87 % counted to 5,001 in 38-117 ms that
+# way and 104-166 ms through the bitmap; words in 1-7 % in 33-54 ms through the bitmap.
+_WALK_COUNT_SHARE = 0.2
 # The newest-ids window holds this many times the candidates the estimate promises in it.
 _WINDOW_MARGIN = 2.0
+# ... and is used only up to this share of the rows: the primary key's bitmap of the range costs
+# ~0.09 us an id against ~9 us for a heap page from the OS cache, and at 1M documents a window of
+# 250,000-500,000 ids (two-word queries) cost about what it saved.
+_WINDOW_MAX_SHARE = 0.05
+# Counting walks ranges of ids of at most this many, so that it stops near COUNT_SECONDS.
+_COUNT_MAX_IDS = 40_000
 
 
 @dataclass(frozen=True)
@@ -90,16 +102,12 @@ class _Estimate:
         if self.matches < 1:
             return None
         window = math.ceil(_WINDOW_MARGIN * needed * self.rows / self.matches)
-        return window if window < self.rows / 2 else None
+        return window if window <= _WINDOW_MAX_SHARE * self.rows else None
 
 
 def _estimate(session: Session, query: SearchQuery, filters: SearchFilters) -> _Estimate:
     rows = max(float(session.execute(_TABLE_ROWS).scalar_one()), 0.0)
     return _Estimate(_estimated_matches(session, query, filters), rows)
-
-
-def _common(session: Session, query: SearchQuery, filters: SearchFilters) -> bool:
-    return _estimate(session, query, filters).common
 
 
 # Within the transaction only (set_config's is_local). Testing @@ on a row reads its whole
@@ -132,10 +140,13 @@ def _plan(session: Session, *, walk_newest: bool) -> Iterator[None]:
     session.execute(_DEFAULT_PLAN)
 
 
+def _terms(query: SearchQuery) -> list[Term]:
+    return [*(term for group in query.groups for term in group), *query.excluded]
+
+
 def _prefixes_only(query: SearchQuery) -> bool:
     """Every term a prefix: as on SQLite, where prefixes are never scored."""
-    terms = [*(term for group in query.groups for term in group), *query.excluded]
-    return all(term.prefix for term in terms)
+    return all(term.prefix for term in _terms(query))
 
 
 def ranked_ids(
@@ -250,8 +261,57 @@ def snippets(session: Session, query: SearchQuery, ids: list[int]) -> dict[int, 
     return {int(document_id): text or "" for document_id, text in session.execute(statement)}
 
 
-def count(session: Session, query: SearchQuery, filters: SearchFilters, cap: int) -> int:
-    """How many documents match, counting no further than ``cap``."""
-    matches = _matches(query, filters).limit(cap).subquery()
-    with _plan(session, walk_newest=_common(session, query, filters)):
-        return int(session.scalar(select(func.count()).select_from(matches)) or 0)
+def count(
+    session: Session,
+    query: SearchQuery,
+    filters: SearchFilters,
+    cap: int,
+    seconds: float | None = None,
+) -> tuple[int, bool]:
+    """How many documents match, counting no further than ``cap``, and whether time ran out.
+
+    Through the GIN bitmap in one statement, unless the query is common and has a phrase (GIN
+    does not know positions: the bitmap would test nearly every row) or matches at least
+    _WALK_COUNT_SHARE of the documents (the bitmap of nearly every row is lossy). Those are
+    counted by testing rows newest first, in ranges of ids that double from COUNT_FIRST_IDS up
+    to _COUNT_MAX_IDS, until ``cap``, the oldest id, or ``seconds`` (None: no limit).
+    """
+    estimate = _estimate(session, query, filters)
+    has_phrase = any(len(term.words) > 1 for term in _terms(query))
+    dense = estimate.matches >= _WALK_COUNT_SHARE * estimate.rows
+    if not (estimate.common and (has_phrase or dense)):
+        with _plan(session, walk_newest=False):
+            return _count_between(session, query, filters, cap, None, None), False
+    started = time.monotonic()
+    bounds = session.execute(select(func.min(Document.id), func.max(Document.id))).one()
+    if bounds[0] is None:
+        return 0, False
+    oldest, below = int(bounds[0]), int(bounds[1]) + 1
+    counted, size = 0, COUNT_FIRST_IDS
+    with _plan(session, walk_newest=True):
+        while counted < cap and below > oldest:
+            lowest = max(oldest, below - size)
+            counted += _count_between(session, query, filters, cap - counted, lowest, below)
+            below, size = lowest, min(size * 2, _COUNT_MAX_IDS)
+            out_of_time = seconds is not None and time.monotonic() - started > seconds
+            if out_of_time and counted < cap and below > oldest:
+                return counted, True
+    return counted, False
+
+
+def _count_between(
+    session: Session,
+    query: SearchQuery,
+    filters: SearchFilters,
+    cap: int,
+    lowest: int | None,
+    below: int | None,
+) -> int:
+    """Matches with ``lowest`` <= id < ``below`` (None: unbounded), no more than ``cap``."""
+    statement = _matches(query, filters)
+    if lowest is not None:
+        statement = statement.where(Document.id >= lowest)
+    if below is not None:
+        statement = statement.where(Document.id < below)
+    matches = statement.limit(cap).subquery()
+    return int(session.scalar(select(func.count()).select_from(matches)) or 0)

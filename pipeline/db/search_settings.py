@@ -21,3 +21,9 @@ RANK_CANDIDATES = 1_000
 SCORED_TERM_MAX_DOCUMENTS = 10_000
 # Counting matches stops here; beyond it the count says "more than".
 COUNT_LIMIT = 5_000
+# PostgreSQL counts a query of common words by testing rows newest first, in ranges of ids that
+# grow from this size; it stops after COUNT_SECONDS and says how far it got ("at least N").
+# Testing a phrase reads each row's whole tsvector: counting one of common words up to
+# COUNT_LIMIT took seconds on a million documents.
+COUNT_FIRST_IDS = 5_000
+COUNT_SECONDS = 0.5

@@ -206,7 +206,16 @@ def snippets(session: Session, query: SearchQuery, ids: list[int]) -> dict[int, 
     return {int(rowid): text or "" for rowid, text in session.execute(statement)}
 
 
-def count(session: Session, query: SearchQuery, filters: SearchFilters, cap: int) -> int:
-    """How many documents match, counting no further than ``cap``."""
+def count(
+    session: Session,
+    query: SearchQuery,
+    filters: SearchFilters,
+    cap: int,
+    seconds: float | None = None,
+) -> tuple[int, bool]:
+    """How many documents match, counting no further than ``cap``; never stopped early.
+
+    FTS5 counts from its doclists without reading rows, so ``seconds`` is not needed here.
+    """
     matches = _matching(query, filters, literal(1)).limit(cap).subquery()
-    return int(session.scalar(select(func.count()).select_from(matches)) or 0)
+    return int(session.scalar(select(func.count()).select_from(matches)) or 0), False
