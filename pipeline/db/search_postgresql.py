@@ -61,9 +61,10 @@ def _estimated_matches(session: Session, query: SearchQuery, filters: SearchFilt
 # estimate above it comes from the statistics' count of the words themselves.
 _UNLISTED_WORD_SHARE = 0.005
 _TABLE_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = 'documents'::regclass")
-# Counting tests rows newest first for a query in at least this share of the documents: in
-# `bench/search_speed.py` at 1M documents, words in 28-87 % counted to 5,001 in 38-117 ms that
-# way and 104-166 ms through the bitmap; words in 1-7 % in 33-54 ms through the bitmap.
+# Counting tests rows newest first for a query in at least this share of the documents: on the
+# 1M-document index of `bench/search_speed.py`, query by query, its words in 28-87 % of the
+# documents counted to 5,001 in 38-117 ms that way and 104-166 ms through the bitmap; words in
+# 1-7 % in 33-54 ms through the bitmap and 550-1,080 ms (or stopped) that way.
 _WALK_COUNT_SHARE = 0.2
 # The newest-ids window holds this many times the candidates the estimate promises in it.
 _WINDOW_MARGIN = 2.0
