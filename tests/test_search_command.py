@@ -42,6 +42,10 @@ def test_limit_does_not_change_the_count(env: dict[str, str]) -> None:
     every = scrapy("search", "kim", env=env)
     assert every.out.splitlines()[0] == "5 document(s) match 'kim':"
     assert sorted(listed_ids(every.out)) == [1, 2, 3, 4, 5]
+    # Prefixes are not scored: the results are the newest matches, and the line says so.
+    prefix = scrapy("search", "zur*", "--limit", "1", env=env)
+    assert prefix.out.splitlines()[0] == "2 document(s) match 'zur*', the newest 1 shown:"
+    assert listed_ids(prefix.out) == [6]
 
 
 def test_syntax_from_the_command_line(env: dict[str, str]) -> None:
@@ -82,3 +86,5 @@ def test_match_line_says_what_counting_knows() -> None:
     assert capped.startswith("more than 5,000 document(s) match 'the', the best 20 ")
     assert stopped.startswith("at least 1,500 document(s) match 'the', the best 20 ")
     assert shown_more.startswith("at least 20 document(s) match 'the', the best 20 ")
+    newest = match_line("the", MatchCount(5000, exact=False), 20, scored=False)
+    assert newest == "more than 5,000 document(s) match 'the', the newest 20 shown:"

@@ -39,8 +39,12 @@ def hit_lines(rank: int, hit: SearchHit) -> list[str]:
     ]
 
 
-def match_line(query: str, counted: MatchCount, shown: int) -> str:
-    """ "5 document(s) match 'kim', the best 2 shown:", honest when counting stopped early."""
+def match_line(query: str, counted: MatchCount, shown: int, *, scored: bool = True) -> str:
+    """ "5 document(s) match 'kim', the best 2 shown:", honest when counting stopped early.
+
+    ``scored``: False when no result has a score (a query of common words or prefixes only),
+    so they are the newest matches, not the best.
+    """
     if counted.exact and counted.documents <= shown:
         return f"{counted.documents:,} document(s) match {query!r}:"
     if counted.stopped:
@@ -50,6 +54,8 @@ def match_line(query: str, counted: MatchCount, shown: int) -> str:
         how_many = f"{counted.documents:,}"
     else:
         how_many = f"more than {counted.documents:,}"
+    if not scored:
+        return f"{how_many} document(s) match {query!r}, the newest {shown} shown:"
     ranked = (
         ""
         if counted.exact and counted.documents <= RANK_CANDIDATES
@@ -115,7 +121,8 @@ class Command(ArchiveCommand):
                 until=until,
                 collapse_duplicates=collapse,
             )
-        print(match_line(query, counted, len(hits)))
+        scored = any(hit.score for hit in hits)
+        print(match_line(query, counted, len(hits), scored=scored))
         if opts.stories:
             self.print_by_story(hits)
             return
