@@ -298,13 +298,6 @@ class BuiltRecord:
     data: bytes
     headers: list[tuple[str, str]]
 
-    def header(self, name: str) -> str | None:
-        lower = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lower:
-                return value
-        return None
-
 
 def build_record(
     headers: list[tuple[str, str]],
@@ -378,29 +371,74 @@ def warcinfo_record(
 
 
 def record_ref(
-    record: BuiltRecord, warc_file: str, offset: int, length: int, stamp: datetime
+    headers: Sequence[tuple[str, str]], warc_file: str, offset: int, length: int, stamp: datetime
 ) -> RecordRef:
-    """The index entry for a record just placed at ``offset`` in ``warc_file``."""
-    got = record.header
-    record_id, record_type, target_uri = (
-        got("WARC-Record-ID"),
-        got("WARC-Type"),
-        got("WARC-Target-URI"),
-    )
-    assert record_id is not None and record_type is not None
+    """The index entry for a record (its WARC fields as written) placed at ``offset``."""
+    got: dict[str, str] = {}
+    for name, value in headers:
+        got.setdefault(name.lower(), value)
     return RecordRef(
-        record_id=record_id,
-        record_type=record_type,
+        record_id=got["warc-record-id"],
+        record_type=got["warc-type"],
         warc_file=warc_file,
         offset=offset,
         length=length,
-        target_uri=target_uri or "",
+        target_uri=got["warc-target-uri"],
         date=stamp,
-        payload_digest=got("WARC-Payload-Digest"),
-        block_digest=got("WARC-Block-Digest"),
-        content_type=got("Content-Type"),
-        refers_to=got("WARC-Refers-To") or got("WARC-Concurrent-To"),
+        payload_digest=got.get("warc-payload-digest"),
+        block_digest=got.get("warc-block-digest"),
+        content_type=got.get("content-type"),
+        refers_to=got.get("warc-refers-to") or got.get("warc-concurrent-to"),
     )
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record built and compressed, not yet placed in a file: what a WarcWriter appends.
+
+    Built where the CPU is to spare (an extraction worker builds an item's derived records), and
+    placed by the writer of the crawl, which flushes it before any row points at it.
+    """
+
+    what: str  # "metadata for URI", for error messages
+    headers: list[tuple[str, str]]  # the WARC fields as written
+    member: bytes  # the record as one gzip member
+    stamp: datetime
+
+
+def prepare_record(
+    rtype: str,
+    uri: str,
+    when: datetime,
+    record_id: str,
+    extra: list[tuple[str, str]],
+    block: bytes,
+    content_type: str | None,
+    http: bytes | None = None,
+) -> PreparedRecord:
+    check_uri(uri)
+    stamp = utc(when)
+    record_id = check_record_id(record_id, "record_id_factory result")
+    headers = record_headers(rtype, record_id, stamp, uri, extra)
+    record = build_record(headers, block, content_type, http)
+    return PreparedRecord(f"{rtype} for {uri}", record.headers, compress(record.data), stamp)
+
+
+def conversion_parts(
+    uri: str, text: str, refers_to: str
+) -> tuple[list[tuple[str, str]], bytes, str]:
+    """(extra fields, block, content type) of a conversion record holding ``text``."""
+    block = conversion_block(uri, text)
+    return [("WARC-Refers-To", check_record_id(refers_to))], block, "text/plain; charset=utf-8"
+
+
+def metadata_parts(
+    uri: str, fields: Mapping[str, Any], refers_to: str | None
+) -> tuple[list[tuple[str, str]], bytes, str]:
+    """(extra fields, block, content type) of a metadata record holding ``fields`` as JSON."""
+    block = metadata_block(uri, fields)
+    extra = [("WARC-Refers-To", check_record_id(refers_to))] if refers_to else []
+    return extra, block, "application/json"
 
 
 def with_status(ref: RecordRef, status: int) -> RecordRef:

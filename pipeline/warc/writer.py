@@ -250,9 +250,8 @@ class WarcWriter:
     def write_conversion(
         self, uri: str, text: str, *, refers_to: str, date: datetime | None = None
     ) -> RecordRef:
-        block = records.conversion_block(uri, text)
-        extra = [("WARC-Refers-To", records.check_record_id(refers_to))]
-        return self._write("conversion", uri, date, extra, block, "text/plain; charset=utf-8")
+        extra, block, content_type = records.conversion_parts(uri, text, refers_to)
+        return self._write("conversion", uri, date, extra, block, content_type)
 
     def write_metadata(
         self,
@@ -262,9 +261,15 @@ class WarcWriter:
         refers_to: str | None,
         date: datetime | None = None,
     ) -> RecordRef:
-        block = records.metadata_block(uri, fields)
-        extra = [("WARC-Refers-To", records.check_record_id(refers_to))] if refers_to else []
-        return self._write("metadata", uri, date, extra, block, "application/json")
+        extra, block, content_type = records.metadata_parts(uri, fields, refers_to)
+        return self._write("metadata", uri, date, extra, block, content_type)
+
+    def place(self, prepared: records.PreparedRecord) -> RecordRef:
+        """Append a record built elsewhere (records.prepare_record), flushed before it returns."""
+        name, offset = self._place(prepared.member, prepared.what)
+        return records.record_ref(
+            prepared.headers, name, offset, len(prepared.member), prepared.stamp
+        )
 
     # -- internals -------------------------------------------------------------------------
 
@@ -278,14 +283,12 @@ class WarcWriter:
         content_type: str | None,
         http: bytes | None = None,
     ) -> RecordRef:
-        records.check_uri(uri)
+        records.check_uri(uri)  # before the clock and the id factory are asked, as always
         stamp = records.utc(self._clock() if when is None else when)
-        record_id = records.check_record_id(self._new_id(), "record_id_factory result")
-        headers = records.record_headers(rtype, record_id, stamp, uri, extra)
-        record = records.build_record(headers, block, content_type, http)
-        member = records.compress(record.data)  # outside the lock
-        name, offset = self._place(member, f"{rtype} for {uri}")
-        return records.record_ref(record, name, offset, len(member), stamp)
+        prepared = records.prepare_record(
+            rtype, uri, stamp, self._new_id(), extra, block, content_type, http
+        )
+        return self.place(prepared)
 
     def _place(self, member: bytes, what: str) -> tuple[str, int]:
         """Append one record's member, rotating first if it would overflow a non-empty file."""
