@@ -12,7 +12,6 @@ from pipeline.warc.ref import RecordRef
 if TYPE_CHECKING:
     from pipeline.analysis import Analysis
     from pipeline.index.deciding import Decision
-    from pipeline.warc.records import PreparedRecord
 
 
 @dataclass
@@ -48,8 +47,6 @@ class ArchiveItem:
     story_id: int | None = None
     analysis: Analysis | None = field(default=None, repr=False)  # fingerprints, set by Extract
     decision: Decision | None = field(default=None, repr=False)  # set by Dedup
-    # Conversion and metadata records the extraction worker built for ``document``.
-    prepared: tuple[PreparedRecord, ...] = field(default=(), repr=False)
 
     def fail(self, stage: str, reason: str) -> None:
         self.failure_stage = stage

@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from pipeline.analysis import extract_for_archive
-from pipeline.index.derived import derived_context
+from pipeline.index.derived import attach_prepared, derived_context
 from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
 from pipeline.workers import ExtractionPool, WorkerDiedError
@@ -82,7 +82,7 @@ class ExtractPipeline(ArchivePipelineBase):
         item.document = result.document
         item.text_digest = result.analysis.text_digest
         item.analysis = result.analysis
-        item.prepared = result.prepared
+        attach_prepared(item, result.prepared)
         self.inc("extracted")
         return item
 
@@ -99,7 +99,7 @@ class StorePipeline(ArchivePipelineBase):
         await self.runtime.store(item, self.crawler.stats)
         item.analysis = None
         item.decision = None
-        item.prepared = ()
+        attach_prepared(item, ())
         item.body = b""  # the bytes are in the WARC file; keep feed exports small
         return item
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from itemadapter import ItemAdapter
+
 from pipeline.analysis import extract_for_archive
-from pipeline.index.derived import derived_context, write_derived_records
+from pipeline.index.derived import (
+    attach_prepared,
+    derived_context,
+    prepared_records,
+    write_derived_records,
+)
 from pipeline.items import ArchiveItem
+from pipeline.warc import records
 from pipeline.warc.reading import read_record, verify_record
 from pipeline.warc.writer import WarcWriter
 from tests.newsite import article_html
@@ -48,7 +57,7 @@ def test_prepared_records_equal_the_ones_built_at_store_time(tmp_path: Path) -> 
             assert [p.headers[0][1] for p in result.prepared] == ["conversion", "metadata"]
             item.document, item.text_digest = result.document, result.analysis.text_digest
             built_here = write_derived_records(writer, item)
-            item.prepared = result.prepared
+            attach_prepared(item, result.prepared)
             placed = write_derived_records(writer, item)
             assert len(placed) == len(built_here) == 2
             for mine, theirs in zip(placed, built_here, strict=True):
@@ -78,13 +87,25 @@ def test_failed_items_and_changed_items_are_built_at_store_time(tmp_path: Path) 
         )
         assert result.document is not None and result.analysis is not None
         item.document, item.text_digest = result.document, result.analysis.text_digest
-        item.prepared = result.prepared
+        attach_prepared(item, result.prepared)
         item.fail("index", "a later stage failed")
         refs = write_derived_records(writer, item)
     # A failed item has no conversion record, and its metadata says why.
     assert [ref.record_type for ref in refs] == ["metadata"]
     fields = json.loads(read_record(tmp_path, refs[0].warc_file, refs[0].offset).payload)
     assert fields["failure"] == "a later stage failed" and "indexed" not in fields
+
+
+def test_prepared_records_are_not_exported_nor_sent_to_the_index_writer() -> None:
+    item = ArchiveItem(url="http://example.com/a", fetched_at=datetime.now(UTC))
+    fields_before = ItemAdapter(item).asdict()
+    prepared = records.prepare_record(
+        "metadata", item.url, datetime.now(UTC), records.new_record_id(), [], b"{}", "x/y"
+    )
+    attach_prepared(item, (prepared,))
+    assert prepared_records(item) == (prepared,)
+    assert ItemAdapter(item).asdict() == fields_before
+    assert prepared_records(dataclasses.replace(item, body=b"")) == ()
 
 
 def test_no_context_for_items_without_capture_or_with_failure() -> None:

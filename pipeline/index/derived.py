@@ -18,6 +18,7 @@ from pipeline.warc.records import PreparedRecord
 from pipeline.warc.ref import RecordRef
 from pipeline.warc.writer import WarcWriter
 
+PREPARED_ATTRIBUTE = "_archive_prepared_records"
 # Reserved and already-escaped characters stay as they are; anything else is percent-encoded.
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 DOCUMENT_FIELDS = (
@@ -110,14 +111,29 @@ def prepare_derived_records(
     )
 
 
+def attach_prepared(item: ArchiveItem, prepared: tuple[PreparedRecord, ...]) -> None:
+    """Keep the records an extraction worker built with the item until it is stored.
+
+    An attribute, not a field of the dataclass: feed exports of the crawl's items and the copy
+    sent to the index writer (dataclasses.replace) leave it out.
+    """
+    setattr(item, PREPARED_ATTRIBUTE, prepared)
+
+
+def prepared_records(item: ArchiveItem) -> tuple[PreparedRecord, ...]:
+    prepared: tuple[PreparedRecord, ...] = getattr(item, PREPARED_ATTRIBUTE, ())
+    return prepared
+
+
 def write_derived_records(writer: WarcWriter, item: ArchiveItem) -> list[RecordRef]:
     """Conversion (clean text) and metadata records for an item, flushed before any row commits.
 
-    Records an extraction worker built for the item (``item.prepared``, for a document that
-    is still the item's, without failure) are placed as they are; the others are built here.
+    Records an extraction worker built for the item (attach_prepared, for a document that is
+    still the item's, without failure) are placed as they are; the others are built here.
     """
-    if item.prepared and item.failure is None and item.document is not None:
-        return [writer.place(prepared) for prepared in item.prepared]
+    prepared = prepared_records(item)
+    if prepared and item.failure is None and item.document is not None:
+        return [writer.place(record) for record in prepared]
     source = item.capture
     refs: list[RecordRef] = []
     refers_to = source.record_id if source else None

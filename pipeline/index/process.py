@@ -140,8 +140,8 @@ class IndexWriterProcess:
                 self._start()
             self._seq += 1
             self._futures[self._seq] = future
-            # The body and the derived records are in the WARC file: do not copy them over.
-            self._requests.put((self._seq, dataclasses.replace(item, body=b"", prepared=())))
+            # The body is in the WARC file and extraction is done: do not copy it over.
+            self._requests.put((self._seq, dataclasses.replace(item, body=b"")))
         return future
 
     def _read_results(self, process: Any, results: Any) -> None:
