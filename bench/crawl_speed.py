@@ -156,6 +156,11 @@ def main() -> int:
             f"process, {usage.get('crawl_cpu_s', float('nan')) * 1000 / pages:.2f} ms/document "
             "spider open->closed"
         )
+        if "crawl_gc_cpu_s" in usage:
+            print(
+                f"  of which garbage collection {usage['crawl_gc_cpu_s'] * 1000 / pages:.2f} "
+                f"ms/document ({usage['crawl_gc_count']:.0f} collections open->closed)"
+            )
         print(
             f"peak RSS:              main {usage['max_rss_kb'] / 1024:.0f} MB, largest worker "
             f"{usage['children_max_rss_kb'] / 1024:.0f} MB "

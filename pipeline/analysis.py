@@ -16,6 +16,8 @@ from pipeline.dedup.minhash import (
 )
 from pipeline.dedup.stories import story_features, story_keys
 from pipeline.extract.model import ExtractedDocument, ExtractionError
+from pipeline.index.derived import DerivedContext, prepare_derived_records
+from pipeline.warc.records import PreparedRecord
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class AnalysisResult:
     document: ExtractedDocument | None
     analysis: Analysis | None
     error: str | None
+    # The item's conversion and metadata records, built and compressed (extract_for_archive).
+    prepared: tuple[PreparedRecord, ...] = ()
 
 
 def analyse(document: ExtractedDocument) -> Analysis:
@@ -65,3 +69,26 @@ def extract_and_analyse(
     except Exception as error:  # a parser bug on one page must not stop the crawl
         return AnalysisResult(None, None, f"extraction failed: {type(error).__name__}: {error}")
     return AnalysisResult(document, analysis, None)
+
+
+def extract_for_archive(
+    body: bytes,
+    url: str,
+    filename: str | None,
+    content_type: str | None,
+    context: DerivedContext | None,
+) -> AnalysisResult:
+    """extract_and_analyse, and the item's derived WARC records built here (in the worker)
+    rather than on the crawl's reactor thread, which then only appends them to its file.
+
+    Records that cannot be built are left to the crawl, which builds them (and reports what is
+    wrong) as it does for any item.
+    """
+    result = extract_and_analyse(body, url, filename, content_type)
+    if context is None or result.document is None or result.analysis is None:
+        return result
+    try:
+        prepared = prepare_derived_records(context, result.document, result.analysis.text_digest)
+    except (ValueError, TypeError):
+        return result
+    return AnalysisResult(result.document, result.analysis, None, prepared)

@@ -12,7 +12,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from pipeline.analysis import extract_and_analyse
+from pipeline.analysis import extract_for_archive
+from pipeline.index.derived import attach_prepared, derived_context
 from pipeline.items import ArchiveItem
 from pipeline.runtime import ArchiveRuntime
 from pipeline.workers import ExtractionPool, WorkerDiedError
@@ -64,12 +65,12 @@ class ExtractPipeline(ArchivePipelineBase):
             return item
         if item.failure is not None or item.revisit_of is not None or not item.index_as_article:
             return item
-        args = (item.body, item.url, item.filename, item.content_type)
+        args = (item.body, item.url, item.filename, item.content_type, derived_context(item))
         try:
             if self.pool is not None:
-                result = await self.pool.run(extract_and_analyse, *args)
+                result = await self.pool.run(extract_for_archive, *args)
             else:
-                result = await asyncio.to_thread(extract_and_analyse, *args)
+                result = await asyncio.to_thread(extract_for_archive, *args)
         except WorkerDiedError as error:
             logger.warning("extract: %s: %s", item.url, error)
             item.fail("extract", str(error))
@@ -81,6 +82,7 @@ class ExtractPipeline(ArchivePipelineBase):
         item.document = result.document
         item.text_digest = result.analysis.text_digest
         item.analysis = result.analysis
+        attach_prepared(item, result.prepared)
         self.inc("extracted")
         return item
 
@@ -97,6 +99,7 @@ class StorePipeline(ArchivePipelineBase):
         await self.runtime.store(item, self.crawler.stats)
         item.analysis = None
         item.decision = None
+        attach_prepared(item, ())
         item.body = b""  # the bytes are in the WARC file; keep feed exports small
         return item
 

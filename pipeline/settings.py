@@ -83,6 +83,9 @@ DOWNLOAD_HANDLERS = {
     "https": "pipeline.wire.WireTapDownloadHandler",
 }
 
+# Scrapy's in-memory stats without its per-lookup deprecation shim (pipeline/stats.py).
+STATS_CLASS = "pipeline.stats.ArchiveStatsCollector"
+
 EXTENSIONS = {
     "scrapy.extensions.spiderstate.SpiderState": None,
     "pipeline.capture.WarcCaptureExtension": 100,

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -82,6 +82,20 @@ def children_ignore_sigint() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
+def starting_workers(executor: ProcessPoolExecutor) -> AbstractContextManager[None]:
+    """children_ignore_sigint around a submission that may start a worker process.
+
+    A spawn pool starts its workers as tasks come, until it has all of them; after that a
+    submission starts none, and the four signal calls per task are skipped. Should the
+    executor's internals differ from CPython's, every submission is guarded.
+    """
+    processes = getattr(executor, "_processes", None)
+    size = getattr(executor, "_max_workers", None)
+    if isinstance(processes, dict) and isinstance(size, int) and len(processes) >= size:
+        return nullcontext()
+    return children_ignore_sigint()
+
+
 class ExtractionPool:
     """A spawn process pool with ``workers`` processes; ``run`` awaits one task."""
 
@@ -124,7 +138,7 @@ class ExtractionPool:
         loop = asyncio.get_running_loop()
         executor, generation = self._current()
         try:
-            with children_ignore_sigint():  # a spawn pool starts workers as tasks come
+            with starting_workers(executor):
                 pending = loop.run_in_executor(executor, function, *args)
             return await pending
         except BrokenProcessPool:

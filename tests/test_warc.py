@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -21,8 +22,12 @@ from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordbuilder import RecordBuilder
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from pipeline import __version__
+from pipeline.warc import records
 from pipeline.warc.reading import (
     StoredRecord,
     WarcReadError,
@@ -729,3 +734,91 @@ def test_read_record_by_absolute_path(written: tuple[Path, list[RecordRef]]) -> 
     path, refs = written
     stored = read_record(Path("/"), str(path), refs[1].offset)
     assert stored.ref == replace(refs[1], warc_file=str(path))
+
+
+# -- records built without warcio's writer: the bytes warcio writes ------------------------
+
+
+class _RawHead(StatusAndHeaders):
+    """A head warcio writes as given (what the writer's wire heads were before)."""
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__(raw.split(b"\r\n", 1)[0].decode("latin-1"), [], "")
+        self.raw = raw
+
+    def compute_headers_buffer(self, header_filter: object = None) -> None:
+        self.headers_buff = self.raw
+
+
+def _warcio_bytes(
+    headers: list[tuple[str, str]],
+    block: bytes,
+    content_type: str | None,
+    http: StatusAndHeaders | None,
+) -> bytes:
+    """What warcio's RecordBuilder and WARCWriter make of the same record."""
+    record = RecordBuilder(warc_version="1.1").create_warc_record(
+        "",
+        headers[0][1],
+        payload=io.BytesIO(block),
+        length=len(block),
+        warc_content_type=content_type or "",
+        warc_headers=StatusAndHeaders("", list(headers), protocol="WARC/1.1"),
+        http_headers=http,
+    )
+    record.content_type = content_type
+    out = io.BytesIO()
+    WARCWriter(out, gzip=False, warc_version="1.1").write_record(record)
+    return out.getvalue()
+
+
+def test_built_records_are_the_bytes_warcio_writes() -> None:
+    original = RecordRef(
+        record_id="<urn:uuid:00000000-0000-0000-0000-000000000009>",
+        record_type="response",
+        warc_file="x.warc.gz",
+        offset=0,
+        length=1,
+        target_uri="http://example.com/a",
+        date=WHEN,
+        payload_digest=_sha1(b"body"),
+        http_status=200,
+    )
+    wire = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Name: caf\xe9\r\n"
+        b"Content-Length: 9\r\n\r\n"
+    )
+    request = records.request_headers("GET", "/a?b=1", [("Host", "example.com")], "HTTP/1.1")
+    response = records.status_headers(
+        200, "OK", [("Transfer-Encoding", "chunked"), ("X-Name", "café")], 9, "HTTP/1.1"
+    )
+    revisit = records.revisit_http(original, None, "", [("Server", "x")])[1]
+    body = b"<p>caf\xe9</p>"
+    response_type, request_type = records.HTTP_RESPONSE_TYPE, records.HTTP_REQUEST_TYPE
+    revisit_extra = records.revisit_extra(original)
+    refers = original.record_id
+    cases: list[tuple[str, list[tuple[str, str]], bytes, str | None, StatusAndHeaders | None]] = [
+        ("response", [("WARC-IP-Address", "127.0.0.1")], body, response_type, response),
+        ("response", [], body, response_type, _RawHead(wire)),
+        ("response", [], b"", response_type, _RawHead(wire)),
+        ("request", [("WARC-Concurrent-To", refers)], b"", request_type, request),
+        ("request", [], b"a=1", request_type, _RawHead(b"POST /a HTTP/1.1\r\n\r\n")),
+        ("revisit", revisit_extra, b"", response_type, revisit),
+        ("revisit", revisit_extra, b"", response_type, _RawHead(wire)),
+        ("revisit", revisit_extra, b"", None, None),
+        ("resource", [("X-Extra", "ü")], b"plain text\n", "text/plain", None),
+        ("resource", [], b"", "application/octet-stream", None),
+        ("conversion", [("WARC-Refers-To", refers)], "wörld".encode(), "text/plain", None),
+        ("metadata", [], b'{"a": 1}', "application/json", None),
+        ("warcinfo", [("WARC-Filename", "x.warc")], b"a: b\r\n", "application/warc-fields", None),
+    ]
+    for rtype, extra, block, content_type, http in cases:
+        headers = records.record_headers(rtype, original.record_id, WHEN, "http://e.com/a", extra)
+        if rtype == "warcinfo":
+            headers = [h for h in headers if h[0] != "WARC-Target-URI"]
+        head = None if http is None else records.http_head(http)
+        built = records.build_record(headers, block, content_type, head)
+        expected = _warcio_bytes(headers, block, content_type, http)
+        assert built.data == expected, rtype
+        parsed = next(iter(ArchiveIterator(io.BytesIO(built.data))))
+        assert built.headers == parsed.rec_headers.headers, rtype

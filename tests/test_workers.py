@@ -4,6 +4,7 @@ kills every worker fails alone, and workers die with their parent."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.workers import ExtractionPool, WorkerDiedError
+from pipeline.workers import ExtractionPool, WorkerDiedError, starting_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,3 +123,24 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def worker_sigint_handler() -> str:
+    return str(signal.getsignal(signal.SIGINT))
+
+
+def test_workers_ignore_sigint_and_full_pools_skip_the_guard() -> None:
+    pool = ExtractionPool(2)
+    try:
+        executor, _ = pool._current()
+        assert not isinstance(starting_workers(executor), contextlib.nullcontext)
+        # Every worker, started one by one as tasks came, ignores Ctrl-C from its start.
+        results = asyncio.run(gather(pool, *[(worker_sigint_handler,)] * 6, (square, 3)))
+        assert results[-1] == 9
+        assert set(results[:-1]) == {str(signal.SIG_IGN)}
+        if len(executor._processes) == 2:  # type: ignore[attr-defined]
+            assert isinstance(starting_workers(executor), contextlib.nullcontext)
+    finally:
+        pool.close()
+    # The parent's own handler is back.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -13,10 +13,12 @@ inside its engine.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
+from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
@@ -33,7 +35,24 @@ if TYPE_CHECKING:
 
 ARCHIVE_FAILED_EXIT = 1
 UNUSABLE_INPUT_EXIT = 2
+# Allocations of container objects between two young-generation collections (Python's 700).
+GC_YOUNG_THRESHOLD = 10_000
 logger = logging.getLogger(__name__)
+
+
+def settle_heap() -> None:
+    """Once the crawl is set up: what exists now lives as long as the crawl, so the cyclic
+    garbage collector stops walking it, and it runs less often.
+
+    A crawl's main process holds some 170,000 objects (Scrapy, Twisted, SQLAlchemy, the
+    archive's state) and makes a few hundred short-lived ones per page. Each full collection
+    walked all of them (~0.15 s of CPU, several per 1,000 pages) and young collections ran
+    every 700 allocations: 0.7 ms of CPU per page, an eighth of the main process's work.
+    Reference counting still frees almost everything; only cycles wait for a collection.
+    """
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
 def refuse(message: str, exit_code: int) -> NoReturn:
@@ -103,6 +122,9 @@ class Command(ScrapyCrawlCommand):
             print(f"newsvault: error: {error}", file=sys.stderr)
             self.exitcode = ARCHIVE_FAILED_EXIT
             return
+        # Garbage of the start-up goes now; the rest is frozen once the engine has started.
+        gc.collect()
+        crawler.signals.connect(settle_heap, signal=signals.engine_started)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         failure = runtime.start_error or runtime.fatal_error or runtime.close_error

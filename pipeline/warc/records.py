@@ -6,22 +6,21 @@ finished member goes. Every bad input raises ValueError/TypeError with a readabl
 
 from __future__ import annotations
 
-import io
+import base64
+import hashlib
 import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from http import HTTPStatus
 from importlib.metadata import version
 from typing import Any
 
 from isal import igzip
-from warcio.recordbuilder import RecordBuilder
-from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
-from warcio.warcwriter import WARCWriter
 
 from pipeline import __version__
 from pipeline.warc.ref import RecordRef
@@ -48,7 +47,9 @@ RESERVED_HEADERS = frozenset(
 )
 _RECORD_ID = re.compile(r"<[^\s<>]+>")
 _SPACE = re.compile(r"\s")
-_BUILDER = RecordBuilder(warc_version=WARC_VERSION)
+_BAD_NAME = re.compile(r"[:\s]")
+# Record types without a payload digest of their own (warcio's rule).
+NO_PAYLOAD_DIGEST = frozenset({"warcinfo", "revisit"})
 
 
 class Latin1Headers(StatusAndHeaders):
@@ -61,30 +62,18 @@ class Latin1Headers(StatusAndHeaders):
         self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
 
 
-class WireHead(StatusAndHeaders):
-    """An HTTP head stored exactly as it crossed the wire (pipeline.warc.http_wire).
-
-    Parsed only so warcio can read its fields; what is written is ``raw``, byte for byte.
-    """
-
-    def __init__(self, raw: bytes) -> None:
-        if not raw.endswith(b"\n\n") and not raw.endswith(b"\n\r\n"):
-            raise ValueError(f"an HTTP head ends with a blank line: {raw[-20:]!r}")
-        parsed = _HEAD_PARSER.parse(io.BytesIO(raw))
-        super().__init__(parsed.statusline, parsed.headers, parsed.protocol)
-        self.raw = raw
-
-    def compute_headers_buffer(self, header_filter: Any = None) -> None:
-        self.headers_buff = self.raw
+def wire_head(raw: bytes) -> bytes:
+    """An HTTP head stored exactly as it crossed the wire (pipeline.warc.http_wire), checked."""
+    if not raw.endswith(b"\n\n") and not raw.endswith(b"\n\r\n"):
+        raise ValueError(f"an HTTP head ends with a blank line: {raw[-20:]!r}")
+    return bytes(raw)
 
 
-class _Latin1HeadParser(StatusAndHeadersParser):
-    @staticmethod
-    def decode_header(line: bytes | str) -> str:
-        return line.decode("latin-1") if isinstance(line, bytes) else line
-
-
-_HEAD_PARSER = _Latin1HeadParser([], verify=False)
+def http_head(headers: StatusAndHeaders) -> bytes:
+    """The bytes of an HTTP head built from parts (Latin1Headers: byte for byte as received)."""
+    headers.compute_headers_buffer()
+    assert headers.headers_buff is not None
+    return bytes(headers.headers_buff)
 
 
 def utc_now() -> datetime:
@@ -273,15 +262,21 @@ def conversion_block(uri: str, text: str) -> bytes:
         raise ValueError(f"conversion text for {uri} is not valid Unicode: {exc}") from None
 
 
-def compress(record: ArcWarcRecord) -> bytes:
+def compress(record: bytes) -> bytes:
     """The record as one standard gzip member.
 
     ISA-L at level 2 rather than warcio's zlib at level 9: about 20 times less CPU per record for
     members some 17 % larger (bench/warc_compression.py); any gzip reader inflates them.
     """
-    buf = io.BytesIO()
-    WARCWriter(buf, gzip=False, warc_version=WARC_VERSION).write_record(record)
-    return igzip.compress(buf.getvalue(), GZIP_LEVEL)
+    return igzip.compress(record, GZIP_LEVEL)
+
+
+def sha1_digest(*parts: bytes) -> str:
+    """A WARC digest field value: "sha1:" and the base32 SHA-1 of the parts, as warcio writes."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
 
 
 def record_headers(
@@ -296,29 +291,52 @@ def record_headers(
     ]
 
 
+@dataclass(frozen=True)
+class BuiltRecord:
+    """One serialised record (uncompressed) and its WARC header fields as written."""
+
+    data: bytes
+    headers: list[tuple[str, str]]
+
+
 def build_record(
     headers: list[tuple[str, str]],
     block: bytes,
     content_type: str | None,
-    http: StatusAndHeaders | None = None,
-) -> ArcWarcRecord:
-    for name, value in [*headers, ("Content-Type", content_type or "")]:
+    http: bytes | None = None,
+) -> BuiltRecord:
+    """The record's bytes exactly as warcio's WARCWriter writes them, without its machinery.
+
+    ``headers`` start with WARC-Type; ``http`` is the HTTP head of an HTTP record (the block is
+    then the body after it). The fields added, in warcio's order: WARC-Payload-Digest (but for
+    warcinfo and revisit records, or when given), WARC-Block-Digest, Content-Type (when not
+    None), Content-Length. tests/test_warc.py compares the bytes with warcio's.
+    """
+    for name, value in headers:
         check_warc_field(name, value)
+    check_warc_field("Content-Type", content_type or "")
     if not isinstance(block, bytes | bytearray):
         raise TypeError(f"record content must be bytes, got {type(block).__name__}")
-    warc_headers = StatusAndHeaders("", headers, protocol=f"WARC/{WARC_VERSION}")
-    record = _BUILDER.create_warc_record(
-        "",
-        headers[0][1],
-        payload=io.BytesIO(block),
-        length=len(block),
-        warc_content_type=content_type or "",
-        warc_headers=warc_headers,
-        http_headers=http,
-    )
-    # A revisit without HTTP block has no content, so no Content-Type either.
-    record.content_type = content_type
-    return record
+    rtype = headers[0][1]
+    given = {name.lower() for name, _ in headers}
+    fields = list(headers)
+    if rtype not in NO_PAYLOAD_DIGEST and "warc-payload-digest" not in given:
+        fields.append(("WARC-Payload-Digest", sha1_digest(block)))
+    if "warc-block-digest" not in given:
+        fields.append(("WARC-Block-Digest", sha1_digest(http or b"", block)))
+    if content_type is not None:
+        fields.append(("Content-Type", content_type))
+    # A revisit with an HTTP head keeps the head only (warcio's rule).
+    length = len(block) if http is None else len(http) + (0 if rtype == "revisit" else len(block))
+    fields.append(("Content-Length", str(length)))
+    head = f"WARC/{WARC_VERSION}\r\n" + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n"
+    parts = [head.encode("utf-8")]
+    if http is not None:
+        parts.append(http)
+    if rtype != "revisit":
+        parts.append(block)
+    parts.append(b"\r\n\r\n")
+    return BuiltRecord(b"".join(parts), fields)
 
 
 def warcinfo_fields(prefix: str, hostname: str, info: Mapping[str, str]) -> dict[str, str]:
@@ -341,7 +359,7 @@ def warcinfo_fields(prefix: str, hostname: str, info: Mapping[str, str]) -> dict
 
 def warcinfo_record(
     fields: Mapping[str, str], record_id: str, stamp: datetime, filename: str
-) -> ArcWarcRecord:
+) -> BuiltRecord:
     block = "".join(f"{key}: {value}\r\n" for key, value in fields.items()).encode("utf-8")
     headers = [
         ("WARC-Type", "warcinfo"),
@@ -353,23 +371,74 @@ def warcinfo_record(
 
 
 def record_ref(
-    record: ArcWarcRecord, warc_file: str, offset: int, length: int, stamp: datetime
+    headers: Sequence[tuple[str, str]], warc_file: str, offset: int, length: int, stamp: datetime
 ) -> RecordRef:
-    """The index entry for a record just placed at ``offset`` in ``warc_file``."""
-    got = record.rec_headers.get_header
+    """The index entry for a record (its WARC fields as written) placed at ``offset``."""
+    got: dict[str, str] = {}
+    for name, value in headers:
+        got.setdefault(name.lower(), value)
     return RecordRef(
-        record_id=got("WARC-Record-ID"),
-        record_type=got("WARC-Type"),
+        record_id=got["warc-record-id"],
+        record_type=got["warc-type"],
         warc_file=warc_file,
         offset=offset,
         length=length,
-        target_uri=got("WARC-Target-URI"),
+        target_uri=got["warc-target-uri"],
         date=stamp,
-        payload_digest=got("WARC-Payload-Digest"),
-        block_digest=got("WARC-Block-Digest"),
-        content_type=got("Content-Type"),
-        refers_to=got("WARC-Refers-To") or got("WARC-Concurrent-To"),
+        payload_digest=got.get("warc-payload-digest"),
+        block_digest=got.get("warc-block-digest"),
+        content_type=got.get("content-type"),
+        refers_to=got.get("warc-refers-to") or got.get("warc-concurrent-to"),
     )
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record built and compressed, not yet placed in a file: what a WarcWriter appends.
+
+    Built where the CPU is to spare (an extraction worker builds an item's derived records), and
+    placed by the writer of the crawl, which flushes it before any row points at it.
+    """
+
+    what: str  # "metadata for URI", for error messages
+    headers: list[tuple[str, str]]  # the WARC fields as written
+    member: bytes  # the record as one gzip member
+    stamp: datetime
+
+
+def prepare_record(
+    rtype: str,
+    uri: str,
+    when: datetime,
+    record_id: str,
+    extra: list[tuple[str, str]],
+    block: bytes,
+    content_type: str | None,
+    http: bytes | None = None,
+) -> PreparedRecord:
+    check_uri(uri)
+    stamp = utc(when)
+    record_id = check_record_id(record_id, "record_id_factory result")
+    headers = record_headers(rtype, record_id, stamp, uri, extra)
+    record = build_record(headers, block, content_type, http)
+    return PreparedRecord(f"{rtype} for {uri}", record.headers, compress(record.data), stamp)
+
+
+def conversion_parts(
+    uri: str, text: str, refers_to: str
+) -> tuple[list[tuple[str, str]], bytes, str]:
+    """(extra fields, block, content type) of a conversion record holding ``text``."""
+    block = conversion_block(uri, text)
+    return [("WARC-Refers-To", check_record_id(refers_to))], block, "text/plain; charset=utf-8"
+
+
+def metadata_parts(
+    uri: str, fields: Mapping[str, Any], refers_to: str | None
+) -> tuple[list[tuple[str, str]], bytes, str]:
+    """(extra fields, block, content type) of a metadata record holding ``fields`` as JSON."""
+    block = metadata_block(uri, fields)
+    extra = [("WARC-Refers-To", check_record_id(refers_to))] if refers_to else []
+    return extra, block, "application/json"
 
 
 def with_status(ref: RecordRef, status: int) -> RecordRef:

@@ -19,9 +19,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders
-
 from pipeline.warc import records
 from pipeline.warc.records import (
     CONFORMS_TO,
@@ -149,7 +146,7 @@ class WarcWriter:
         concurrent_to: str | None = None,
     ) -> RecordRef:
         records.check_http_uri(uri)
-        http = records.request_headers(method, target, headers, http_version)
+        http = records.http_head(records.request_headers(method, target, headers, http_version))
         extra = (
             [("WARC-Concurrent-To", records.check_record_id(concurrent_to))]
             if concurrent_to
@@ -170,7 +167,9 @@ class WarcWriter:
         ip_address: str | None = None,
     ) -> RecordRef:
         records.check_http_uri(uri)
-        http = records.status_headers(status, reason, headers, len(body), http_version)
+        http = records.http_head(
+            records.status_headers(status, reason, headers, len(body), http_version)
+        )
         extra = [("WARC-IP-Address", ip_address)] if ip_address else []
         ref = self._write("response", uri, date, extra, body, HTTP_RESPONSE_TYPE, http)
         return records.with_status(ref, status)
@@ -187,7 +186,7 @@ class WarcWriter:
     ) -> RecordRef:
         """A response record whose HTTP head is ``head``, byte for byte (as received)."""
         records.check_http_uri(uri)
-        http = records.WireHead(head)
+        http = records.wire_head(head)
         extra = [("WARC-IP-Address", ip_address)] if ip_address else []
         ref = self._write("response", uri, date, extra, body, HTTP_RESPONSE_TYPE, http)
         return records.with_status(ref, status)
@@ -203,7 +202,7 @@ class WarcWriter:
     ) -> RecordRef:
         """A request record whose HTTP head is ``head``, byte for byte (as sent)."""
         records.check_http_uri(uri)
-        http = records.WireHead(head)
+        http = records.wire_head(head)
         extra = (
             [("WARC-Concurrent-To", records.check_record_id(concurrent_to))]
             if concurrent_to
@@ -223,7 +222,7 @@ class WarcWriter:
         """An HTTP revisit whose HTTP head is ``head``, byte for byte (as received)."""
         records.check_http_uri(uri)
         extra = records.revisit_extra(original)
-        http = records.WireHead(head)
+        http = records.wire_head(head)
         ref = self._write("revisit", uri, date, extra, b"", HTTP_RESPONSE_TYPE, http)
         return records.with_status(ref, status)
 
@@ -242,16 +241,17 @@ class WarcWriter:
         if resource:
             return self._write("revisit", uri, date, extra, b"", None)
         records.check_http_uri(uri)
-        status, http = records.revisit_http(original, status, reason, headers)
-        ref = self._write("revisit", uri, date, extra, b"", HTTP_RESPONSE_TYPE, http)
+        status, parsed = records.revisit_http(original, status, reason, headers)
+        ref = self._write(
+            "revisit", uri, date, extra, b"", HTTP_RESPONSE_TYPE, records.http_head(parsed)
+        )
         return records.with_status(ref, status)
 
     def write_conversion(
         self, uri: str, text: str, *, refers_to: str, date: datetime | None = None
     ) -> RecordRef:
-        block = records.conversion_block(uri, text)
-        extra = [("WARC-Refers-To", records.check_record_id(refers_to))]
-        return self._write("conversion", uri, date, extra, block, "text/plain; charset=utf-8")
+        extra, block, content_type = records.conversion_parts(uri, text, refers_to)
+        return self._write("conversion", uri, date, extra, block, content_type)
 
     def write_metadata(
         self,
@@ -261,9 +261,15 @@ class WarcWriter:
         refers_to: str | None,
         date: datetime | None = None,
     ) -> RecordRef:
-        block = records.metadata_block(uri, fields)
-        extra = [("WARC-Refers-To", records.check_record_id(refers_to))] if refers_to else []
-        return self._write("metadata", uri, date, extra, block, "application/json")
+        extra, block, content_type = records.metadata_parts(uri, fields, refers_to)
+        return self._write("metadata", uri, date, extra, block, content_type)
+
+    def place(self, prepared: records.PreparedRecord) -> RecordRef:
+        """Append a record built elsewhere (records.prepare_record), flushed before it returns."""
+        name, offset = self._place(prepared.member, prepared.what)
+        return records.record_ref(
+            prepared.headers, name, offset, len(prepared.member), prepared.stamp
+        )
 
     # -- internals -------------------------------------------------------------------------
 
@@ -275,16 +281,14 @@ class WarcWriter:
         extra: list[tuple[str, str]],
         block: bytes,
         content_type: str | None,
-        http: StatusAndHeaders | None = None,
+        http: bytes | None = None,
     ) -> RecordRef:
-        records.check_uri(uri)
+        records.check_uri(uri)  # before the clock and the id factory are asked, as always
         stamp = records.utc(self._clock() if when is None else when)
-        record_id = records.check_record_id(self._new_id(), "record_id_factory result")
-        headers = records.record_headers(rtype, record_id, stamp, uri, extra)
-        record = records.build_record(headers, block, content_type, http)
-        member = records.compress(record)  # outside the lock: zlib releases the GIL
-        name, offset = self._place(member, f"{rtype} for {uri}")
-        return records.record_ref(record, name, offset, len(member), stamp)
+        prepared = records.prepare_record(
+            rtype, uri, stamp, self._new_id(), extra, block, content_type, http
+        )
+        return self.place(prepared)
 
     def _place(self, member: bytes, what: str) -> tuple[str, int]:
         """Append one record's member, rotating first if it would overflow a non-empty file."""
@@ -325,7 +329,7 @@ class WarcWriter:
         ts = stamp.strftime("%Y%m%d%H%M%S") + f"{stamp.microsecond // 1000:03d}"
         fh, name = self._create_file(ts)
         try:
-            member = records.compress(self._warcinfo_record(name, stamp))
+            member = records.compress(self._warcinfo_record(name, stamp).data)
             self._fh, self._name, self._in_file = fh, name, 0
             self._append(member)
         except BaseException:
@@ -357,7 +361,7 @@ class WarcWriter:
                 raise WarcWriteError(f"cannot create WARC file {path}{OPEN_SUFFIX}: {exc}") from exc
         raise WarcWriteError(f"no free WARC file name in {self._directory} for {ts}")
 
-    def _warcinfo_record(self, name: str, stamp: datetime) -> ArcWarcRecord:
+    def _warcinfo_record(self, name: str, stamp: datetime) -> records.BuiltRecord:
         fields = warcinfo_fields(self._prefix, self._hostname, self._info)
         record_id = records.check_record_id(self._new_id(), "record_id_factory result")
         return records.warcinfo_record(fields, record_id, stamp, name)
