@@ -78,7 +78,7 @@ def test_prepared_records_equal_the_ones_built_at_store_time(tmp_path: Path) -> 
             assert fields["indexed"] is True and fields["source_anomalies"] == ["a test anomaly"]
 
 
-def test_failed_items_and_changed_items_are_built_at_store_time(tmp_path: Path) -> None:
+def test_records_of_a_failed_item_are_built_at_store_time(tmp_path: Path) -> None:
     page = article_html("Floods close the valley road", "flood", "Valleytown")
     with WarcWriter(tmp_path) as writer:
         item = _item(writer, page.encode("utf-8"), "http://example.com/a")
@@ -94,6 +94,24 @@ def test_failed_items_and_changed_items_are_built_at_store_time(tmp_path: Path) 
     assert [ref.record_type for ref in refs] == ["metadata"]
     fields = json.loads(read_record(tmp_path, refs[0].warc_file, refs[0].offset).payload)
     assert fields["failure"] == "a later stage failed" and "indexed" not in fields
+
+
+def test_records_of_a_replaced_document_are_built_at_store_time(tmp_path: Path) -> None:
+    page = article_html("Floods close the valley road", "flood", "Valleytown")
+    with WarcWriter(tmp_path) as writer:
+        item = _item(writer, page.encode("utf-8"), "http://example.com/a")
+        result = extract_for_archive(
+            item.body, item.url, None, item.content_type, derived_context(item)
+        )
+        assert result.document is not None and result.analysis is not None
+        item.document, item.text_digest = result.document, result.analysis.text_digest
+        attach_prepared(item, result.prepared)
+        assert prepared_records(item) == result.prepared
+        item.document = dataclasses.replace(result.document, title="A later title")
+        assert prepared_records(item) == ()
+        refs = write_derived_records(writer, item)
+    fields = json.loads(read_record(tmp_path, refs[1].warc_file, refs[1].offset).payload)
+    assert fields["title"] == "A later title"
 
 
 def test_prepared_records_are_not_exported_nor_sent_to_the_index_writer() -> None:

@@ -112,17 +112,23 @@ def prepare_derived_records(
 
 
 def attach_prepared(item: ArchiveItem, prepared: tuple[PreparedRecord, ...]) -> None:
-    """Keep the records an extraction worker built with the item until it is stored.
+    """Keep the records an extraction worker built for the item's current document until the
+    item is stored; they count only while that document is the item's (prepared_records).
 
     An attribute, not a field of the dataclass: feed exports of the crawl's items and the copy
     sent to the index writer (dataclasses.replace) leave it out.
     """
-    setattr(item, PREPARED_ATTRIBUTE, prepared)
+    setattr(item, PREPARED_ATTRIBUTE, (item.document, prepared))
 
 
 def prepared_records(item: ArchiveItem) -> tuple[PreparedRecord, ...]:
-    prepared: tuple[PreparedRecord, ...] = getattr(item, PREPARED_ATTRIBUTE, ())
-    return prepared
+    """The records attached for the item's document; none if another document replaced it."""
+    attached: tuple[ExtractedDocument | None, tuple[PreparedRecord, ...]] | None = getattr(
+        item, PREPARED_ATTRIBUTE, None
+    )
+    if attached is None or attached[0] is not item.document:
+        return ()
+    return attached[1]
 
 
 def write_derived_records(writer: WarcWriter, item: ArchiveItem) -> list[RecordRef]:
