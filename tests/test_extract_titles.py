@@ -110,6 +110,30 @@ def test_json_ld_headline_counts_and_entities_are_decoded() -> None:
     assert title_of(page(head, "")) == "Harbour’s barrier approved"
 
 
+def test_site_name_glued_on_without_a_known_separator_is_cut_where_a_field_agrees() -> None:
+    # No space before the dash, a fullwidth bar: no separator pattern splits these, but the
+    # JSON-LD headline states the headline alone, and the others begin with it.
+    glued = 'Harbour council approves "flood barrier"-Politics\uff5cCoastal Herald'
+    head = (
+        f"<title>{glued}</title><meta property='og:title' content='{glued}'>"
+        f"<meta name='twitter:title' content='{glued}'>"
+        '<script type="application/ld+json">'
+        '{"@type": "NewsArticle", "headline": "Harbour council approves \\"flood barrier\\""}'
+        "</script>"
+    )
+    assert title_of(page(head, "")) == 'Harbour council approves "flood barrier"'
+    # A field that is only the first words of the others is not a cut: they state more.
+    longer = "Harbour council approves flood barrier plan after decade of rows"
+    head = (
+        f"<title>{longer}</title><meta property='og:title' content='{longer}'>"
+        f"<meta name='twitter:title' content='{longer}'>"
+        '<script type="application/ld+json">'
+        '{"@type": "NewsArticle", "headline": "Harbour council approves flood barrier"}'
+        "</script>"
+    )
+    assert title_of(page(head, "")) == longer
+
+
 def test_hidden_heading_is_not_printed() -> None:
     head = "<meta property='og:title' content='Harbour council approves flood barrier'>"
     header = (

@@ -19,7 +19,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml.html import HtmlElement
 
@@ -186,6 +186,7 @@ def choose_title(tree: HtmlElement, fallback: str | None = None) -> str | None:
             piece = candidate(part)
             piece.printed = max(piece.printed, PRINTED_HEADING)
             piece.single_block = True
+    sources = _with_shared_ends(sources)
     for source in sources:
         candidate(source.text)
         for part in source.parts:
@@ -197,6 +198,38 @@ def choose_title(tree: HtmlElement, fallback: str | None = None) -> str | None:
         return fallback
     best = max(supported, key=lambda c: (c.support + c.printed, c.exact_votes, len(c.text)))
     return _wording(best, candidates.values())
+
+
+def _with_shared_ends(sources: list[_Source]) -> list[_Source]:
+    """Sources that begin or end with another source's whole text, cut off there by punctuation,
+    count that text as one of their parts.
+
+    A site name or section glued on with a separator no pattern knows (no space before the dash,
+    a letter used as a bar) still leaves the headline agreeing with a field that states it alone.
+    """
+    texts = {source.text for source in sources}
+    widened = []
+    for source in sources:
+        shared = tuple(
+            text
+            for text in texts
+            if len(text) >= MIN_CHARS and text not in source.parts and _cut_off(source.text, text)
+        )
+        widened.append(replace(source, parts=source.parts + shared) if shared else source)
+    return widened
+
+
+def _cut_off(whole: str, end: str) -> bool:
+    """``end`` begins or ends ``whole``, and the character next to it there is punctuation."""
+    if len(end) >= len(whole):
+        return False
+    if whole.startswith(end):
+        beside = whole[len(end)]
+    elif whole.endswith(end):
+        beside = whole[-len(end) - 1]
+    else:
+        return False
+    return unicodedata.category(beside)[0] in "PS"
 
 
 def _metadata_sources(titles: list[tuple[str, str]]) -> list[_Source]:
