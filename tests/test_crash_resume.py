@@ -19,6 +19,9 @@ PAGES = 150
 # Fixed moments: right after the site answered 25 more requests (pages fetched, most not yet
 # indexed), and a little later. Small enough that each run still has pages left to fetch.
 KILLS = [KillPlan(after=25, delay=0.0), KillPlan(25, 0.2), KillPlan(25, 0.3)]
+# Local files are read at once and their WARC bytes grow in bursts: a kill waits for fewer
+# pages' worth and no longer, so that the third run still has pages left.
+FILES_KILLS = [KillPlan(after=8, delay=0.0)] * 3
 # Worker kills all land in one run (its main process goes on), which may have fetched every page
 # by the second or third: after the first, they follow by time while extraction is under way.
 WORKER_KILLS = [KillPlan(after=25, delay=0.0), KillPlan(0, 0.3), KillPlan(0, 0.3)]
@@ -42,7 +45,10 @@ def test_crawl_killed_three_times_and_resumed_archives_every_page_once(
         loop = KillResumeLoop(
             command, env, tmp_path, target=target, progress=progress, run_timeout=300, max_runs=6
         )
-        report = loop.run(WORKER_KILLS if target == "worker" else KILLS)
+        if target == "worker":
+            report = loop.run(WORKER_KILLS)
+        else:
+            report = loop.run(FILES_KILLS if spider == "files" else KILLS)
         audit = audit_archive(archive, db_url, expected, env)
         fetched = served.article_hits()
     summary = "\n".join(report.report_lines() + audit.report_lines())
