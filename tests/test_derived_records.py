@@ -9,7 +9,7 @@ from pathlib import Path
 
 from itemadapter import ItemAdapter
 
-from pipeline.analysis import extract_for_archive
+from pipeline.analysis import AnalysisResult, extract_for_archive
 from pipeline.index.derived import (
     attach_prepared,
     derived_context,
@@ -78,16 +78,22 @@ def test_prepared_records_equal_the_ones_built_at_store_time(tmp_path: Path) -> 
             assert fields["indexed"] is True and fields["source_anomalies"] == ["a test anomaly"]
 
 
-def test_records_of_a_failed_item_are_built_at_store_time(tmp_path: Path) -> None:
+def _extracted_item(writer: WarcWriter) -> tuple[ArchiveItem, AnalysisResult]:
+    """An item extracted as the crawl does, with the records its worker built attached."""
     page = article_html("Floods close the valley road", "flood", "Valleytown")
+    item = _item(writer, page.encode("utf-8"), "http://example.com/a")
+    result = extract_for_archive(
+        item.body, item.url, None, item.content_type, derived_context(item)
+    )
+    assert result.document is not None and result.analysis is not None
+    item.document, item.text_digest = result.document, result.analysis.text_digest
+    attach_prepared(item, result.prepared)
+    return item, result
+
+
+def test_records_of_a_failed_item_are_built_at_store_time(tmp_path: Path) -> None:
     with WarcWriter(tmp_path) as writer:
-        item = _item(writer, page.encode("utf-8"), "http://example.com/a")
-        result = extract_for_archive(
-            item.body, item.url, None, item.content_type, derived_context(item)
-        )
-        assert result.document is not None and result.analysis is not None
-        item.document, item.text_digest = result.document, result.analysis.text_digest
-        attach_prepared(item, result.prepared)
+        item, _ = _extracted_item(writer)
         item.fail("index", "a later stage failed")
         refs = write_derived_records(writer, item)
     # A failed item has no conversion record, and its metadata says why.
@@ -97,15 +103,8 @@ def test_records_of_a_failed_item_are_built_at_store_time(tmp_path: Path) -> Non
 
 
 def test_records_of_a_replaced_document_are_built_at_store_time(tmp_path: Path) -> None:
-    page = article_html("Floods close the valley road", "flood", "Valleytown")
     with WarcWriter(tmp_path) as writer:
-        item = _item(writer, page.encode("utf-8"), "http://example.com/a")
-        result = extract_for_archive(
-            item.body, item.url, None, item.content_type, derived_context(item)
-        )
-        assert result.document is not None and result.analysis is not None
-        item.document, item.text_digest = result.document, result.analysis.text_digest
-        attach_prepared(item, result.prepared)
+        item, result = _extracted_item(writer)
         assert prepared_records(item) == result.prepared
         item.document = dataclasses.replace(result.document, title="A later title")
         assert prepared_records(item) == ()
