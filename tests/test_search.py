@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -413,16 +414,25 @@ def test_postgresql_scores_only_queries_with_few_matches(
     assert estimates[1] < estimates[0] and filtered == []
 
 
+def analysed_reports(s: Session, stormy: Callable[[int], bool]) -> list[int]:
+    """400 daily weather reports, a storm in those ``stormy`` picks, and fresh statistics."""
+    with s.begin():
+        ids = [
+            add(s, n, f"Daily report {n} on the weather." + (" A storm." if stormy(n) else ""))
+            for n in range(400)
+        ]
+    # The planner's estimates come from the table's statistics, as on a real archive.
+    s.execute(text("ANALYZE documents"))
+    return ids
+
+
 def test_postgresql_walks_newest_first_only_for_words_its_statistics_count(
     session_factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with session_factory() as s:
         if s.get_bind().dialect.name != "postgresql":
             pytest.skip("planner estimates are PostgreSQL's")
-        with s.begin():
-            for n in range(400):
-                add(s, n, f"Daily report number {n} on the weather.")
-        s.execute(text("ANALYZE documents"))
+        analysed_reports(s, stormy=lambda n: False)
         filters = search_filters(None, None, None, True)
         monkeypatch.setattr(search_postgresql, "SCORED_TERM_MAX_DOCUMENTS", 1)
         # "weather" is in every document's statistics; "hurricane" in none, so its estimate
@@ -438,13 +448,8 @@ def test_postgresql_newest_window_falls_back_to_every_id(session_factory: Factor
     with session_factory() as s:
         if s.get_bind().dialect.name != "postgresql":
             pytest.skip("planner estimates are PostgreSQL's")
-        with s.begin():
-            ids = [
-                # The first 100 reports alone mention a storm.
-                add(s, n, f"Daily report {n} on the weather." + (" A storm." if n < 100 else ""))
-                for n in range(400)
-            ]
-        s.execute(text("ANALYZE documents"))
+        # The first 100 reports alone mention a storm.
+        ids = analysed_reports(s, stormy=lambda n: n < 100)
         filters = search_filters(None, None, None, True)
         storm = parse_query("storm")
         window = search_postgresql._estimate(s, storm, filters).window(2)
@@ -469,10 +474,7 @@ def test_postgresql_counts_common_words_newest_first_within_its_time(
     with session_factory() as s:
         if s.get_bind().dialect.name != "postgresql":
             pytest.skip("counting by ranges of ids is PostgreSQL's")
-        with s.begin():
-            for n in range(400):
-                add(s, n, f"Daily report {n} on the weather." + (" A storm." if n % 2 else ""))
-        s.execute(text("ANALYZE documents"))
+        analysed_reports(s, stormy=lambda n: n % 2 == 1)
         monkeypatch.setattr(search_postgresql, "SCORED_TERM_MAX_DOCUMENTS", 1)
         monkeypatch.setattr(search_postgresql, "COUNT_FIRST_IDS", 7)
         # Ranges of 7, 14, 28 ... ids, newest first, down to the oldest document.
