@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters
 from pipeline.db.search_match import PG_SEARCH_CONFIG, tsquery_text
-from pipeline.db.search_query import SearchQuery, Term
+from pipeline.db.search_query import SearchQuery
 from pipeline.db.search_settings import (
     COUNT_FIRST_IDS,
     PG_TEXT_CHARS,
@@ -141,13 +141,9 @@ def _plan(session: Session, *, walk_newest: bool) -> Iterator[None]:
     session.execute(_DEFAULT_PLAN)
 
 
-def _terms(query: SearchQuery) -> list[Term]:
-    return [*(term for group in query.groups for term in group), *query.excluded]
-
-
 def _prefixes_only(query: SearchQuery) -> bool:
     """Every term a prefix: as on SQLite, where prefixes are never scored."""
-    return all(term.prefix for term in _terms(query))
+    return all(term.prefix for term in query.terms())
 
 
 def ranked_ids(
@@ -278,7 +274,7 @@ def count(
     to _COUNT_MAX_IDS, until ``cap``, the oldest id, or ``seconds`` (None: no limit).
     """
     estimate = _estimate(session, query, filters)
-    has_phrase = any(len(term.words) > 1 for term in _terms(query))
+    has_phrase = any(len(term.words) > 1 for term in query.terms())
     dense = estimate.matches >= _WALK_COUNT_SHARE * estimate.rows
     if not (estimate.common and (has_phrase or dense)):
         with _plan(session, walk_newest=False):

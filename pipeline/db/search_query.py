@@ -44,6 +44,12 @@ class SearchQuery:
     groups: tuple[tuple[Term, ...], ...]
     excluded: tuple[Term, ...] = ()
 
+    def terms(self) -> list[Term]:
+        """Every distinct term, the excluded ones too, in the order of the query."""
+        return list(
+            dict.fromkeys([*(term for group in self.groups for term in group), *self.excluded])
+        )
+
 
 @dataclass(frozen=True)
 class _Token:

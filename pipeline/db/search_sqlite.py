@@ -94,7 +94,7 @@ def ranked_ids(
     if not terms:
         unscored = newest.add_columns(literal(0.0).label("score")).limit(min(limit, candidates))
         return [(int(row.id), float(row.score)) for row in session.execute(unscored)]
-    if len(rare) == len(_terms(query)):
+    if len(rare) == len(query.terms()):
         # Every term is rare, the excluded ones too: bm25() of the whole query costs little
         # more than reading the candidates, in the same scan.
         statement = _ranked_whole_query(newest, limit)
@@ -145,20 +145,13 @@ def _ranked(newest: CTE, terms: list[Term], limit: int) -> Select[Any]:
     )
 
 
-def _terms(query: SearchQuery) -> list[Term]:
-    """Every term of ``query``, the excluded ones too (bm25() counts documents for each)."""
-    return list(
-        dict.fromkeys([*(term for group in query.groups for term in group), *query.excluded])
-    )
-
-
 def _rare_terms(session: Session, query: SearchQuery) -> list[Term]:
     """The terms worth bm25's document count: not a prefix, and one of its words is rare.
 
     A phrase counts as rare when one of its words is: FTS5 finds a phrase by seeking its other
     words' doclists to the rare word's documents, so counting the phrase stays short.
     """
-    terms = [term for term in _terms(query) if not term.prefix]
+    terms = [term for term in query.terms() if not term.prefix]
     words = list(dict.fromkeys(word for term in terms for word in term.words))
     if not words:
         return []
