@@ -22,6 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -38,7 +39,7 @@ from bench.scratch_db import POSTGRES_SERVER, scratch_database
 class CrawlRun:
     seconds: float
     exit_code: int
-    usage: dict[str, float]
+    usage: dict[str, Any]  # numbers, and "children_by_name": name -> numbers
     log: Path
 
 
@@ -166,6 +167,12 @@ def main() -> int:
             f"{usage['children_max_rss_kb'] / 1024:.0f} MB "
             f"(workers' CPU {usage['children_cpu_s']:.1f} s)"
         )
+        for name, child in sorted(usage.get("children_by_name", {}).items()):
+            print(
+                f"  {name}: {child['processes']:.0f} process(es), CPU {child['cpu_s']:.1f} s "
+                f"({child['cpu_s'] * 1000 / pages:.2f} ms/document), peak RSS "
+                f"{child['max_rss_kb'] / 1024:.0f} MB"
+            )
     if with_text != pages:
         problems.append(f"bare trafilatura found no text in {pages - with_text} pages")
     if problems:

@@ -4,7 +4,10 @@ writes this process's resource use to the JSON file named by $NEWSVAULT_BENCH_RU
 The figures: CPU seconds and peak RSS of this (the crawl's main) process; peak RSS of its largest
 reaped child (the extraction workers, joined when the crawl closes); CPU of this process between
 ``spider_opened`` and ``spider_closed`` (the crawl itself, without start-up and shut-down), and
-how much of it the cyclic garbage collector took (CPU of the thread that ran each collection).
+how much of it the cyclic garbage collector took (CPU of the thread that ran each collection);
+and per kind of child process (by its name in /proc: ``nv-index``, ``nv-extract``, the
+resource tracker) the CPU seconds and peak RSS, read from /proc every half second while the
+crawl runs (a child's last half second before it exits may be missed).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from pydispatch import dispatcher
@@ -33,6 +38,51 @@ def _collection(phase: str, info: dict[str, Any]) -> None:
     else:
         collector["cpu_s"] += time.thread_time() - collector["began"]
         collector["count"] += 1
+
+
+# pid -> (name, CPU seconds, peak RSS kB) of each child process, as last read.
+child_usage: dict[int, tuple[str, float, int]] = {}
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _read_child(pid: int) -> tuple[str, float, int] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    name = stat[stat.index("(") + 1 : stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2 :].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    peak = next(
+        (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0
+    )
+    return name, cpu, peak
+
+
+def _watch_children() -> None:
+    own = os.getpid()
+    while True:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                parent = int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == own and (usage := _read_child(int(entry.name))) is not None:
+                child_usage[int(entry.name)] = usage
+        time.sleep(0.5)
+
+
+def _children_by_name() -> dict[str, dict[str, float]]:
+    kinds: dict[str, dict[str, float]] = {}
+    for name, cpu, peak in child_usage.values():
+        kind = kinds.setdefault(name, {"processes": 0, "cpu_s": 0.0, "max_rss_kb": 0})
+        kind["processes"] += 1
+        kind["cpu_s"] += cpu
+        kind["max_rss_kb"] = max(kind["max_rss_kb"], peak)
+    return kinds
 
 
 def _cpu() -> float:
@@ -58,6 +108,7 @@ def _write_usage(path: str) -> None:
         "max_rss_kb": own.ru_maxrss,
         "children_cpu_s": children.ru_utime + children.ru_stime,
         "children_max_rss_kb": children.ru_maxrss,
+        "children_by_name": _children_by_name(),
     }
     if "opened_cpu" in marks and "closed_cpu" in marks:
         usage["crawl_cpu_s"] = marks["closed_cpu"] - marks["opened_cpu"]
@@ -74,6 +125,8 @@ def main() -> None:
     dispatcher.connect(_opened, signal=signals.spider_opened, weak=False)
     dispatcher.connect(_closed, signal=signals.spider_closed, weak=False)
     target = os.environ.get(RUSAGE_ENV)
+    if target and sys.platform == "linux":
+        threading.Thread(target=_watch_children, daemon=True).start()
     try:
         execute(["scrapy", *sys.argv[1:]])
     finally:

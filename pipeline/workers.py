@@ -27,6 +27,10 @@ from typing import Any, TypeVar
 logger = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+# What `ps`, `top` and /proc/PID/comm call the crawl's child processes (at most 15 bytes).
+EXTRACTION_PROCESS_NAME = "nv-extract"
+INDEX_PROCESS_NAME = "nv-index"
 Result = TypeVar("Result")
 
 
@@ -34,16 +38,20 @@ class WorkerDiedError(Exception):
     """The task's worker process died (killed, or crashed in native code) every time."""
 
 
-def die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int, name: str = EXTRACTION_PROCESS_NAME) -> None:
     """Worker initializer: SIGKILL this process when its parent dies (Linux), checked once.
 
     Ctrl-C in a terminal signals the whole process group: the parent stops the crawl cleanly
     and still needs its workers to finish what is in flight, so they ignore SIGINT.
+
+    The process also takes ``name`` as its name in ``ps`` and ``top``: every child of a crawl
+    is otherwise the same ``python -c "from multiprocessing.spawn ..."`` line.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: the watchdog thread below still works
         pass
     # The parent may have died before prctl took effect.

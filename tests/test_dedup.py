@@ -26,6 +26,7 @@ from pipeline.dedup import (
     text_digest,
 )
 from pipeline.dedup.minhash import BANDS
+from pipeline.dedup.stories import stored_story_features
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -199,6 +200,35 @@ def test_story_features_json_round_trip_and_errors() -> None:
         StoryFeatures.from_json("{not json")
     with pytest.raises(ValueError, match="invalid story features"):
         StoryFeatures.from_json('{"terms": []}')
+    with pytest.raises(ValueError, match="entity is not a string"):
+        StoryFeatures.from_json('{"terms": {"kyiv": 0.5}, "entities": ["kyiv", 7]}')
+    # Whole-number weights written by hand or by another tool still come back as floats.
+    whole = StoryFeatures.from_json('{"terms": {"kyiv": 1, "port": 0.25}, "entities": ["kyiv"]}')
+    assert whole.terms == {"kyiv": 1.0, "port": 0.25}
+    assert [type(weight) for weight in whole.terms.values()] == [float, float]
+
+
+def test_stored_story_features_are_read_once_per_content() -> None:
+    feats = _features(SEEDS[4])
+    stored = feats.to_json()
+    # Another str object with the same content, as the next database read returns it.
+    read_again = "".join([stored[:10], stored[10:]])
+    assert read_again is not stored
+    first = stored_story_features(stored)
+    assert first == feats
+    assert stored_story_features(read_again) is first
+    other = _features(SEEDS[1])
+    assert stored_story_features(other.to_json()) == other != first
+
+
+def test_single_entities_leave_out_runs_and_broad_names() -> None:
+    feats = StoryFeatures(
+        terms={"shoigu": 0.5, "russia": 0.3},
+        entities=frozenset({"shoigu", "russia", "sergei shoigu"}),
+    )
+    assert "shoigu" in feats.single_entities
+    assert "sergei shoigu" not in feats.single_entities
+    assert "russia" not in feats.single_entities  # a country: every report on the region
 
 
 def test_story_features_of_empty_and_untitled_text() -> None:

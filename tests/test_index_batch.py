@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from concurrent.futures import Future
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -84,6 +86,8 @@ def test_index_writer_process_indexes_and_survives_being_killed(migrated_url: st
     try:
         first = writer.submit(analysed(make_item(title, paragraphs))).result(timeout=60)
         assert isinstance(first, IndexedItem) and first.outcome == "new" and first.error is None
+        if sys.platform == "linux":  # named for ps and top (prctl)
+            assert Path(f"/proc/{writer._process.pid}/comm").read_text().strip() == "nv-index"
 
         os.kill(writer._process.pid, signal.SIGKILL)
         writer._process.join(timeout=10)

@@ -34,6 +34,10 @@ def kill_own_worker(marker: str) -> int:
     return 42
 
 
+def own_process_name() -> str:
+    return Path("/proc/self/comm").read_text().strip()
+
+
 def always_die() -> int:
     os.kill(os.getpid(), signal.SIGKILL)
     return 0
@@ -56,6 +60,15 @@ def test_dead_worker_is_replaced_and_its_task_retried(tmp_path: Path) -> None:
         pool.close()
     assert results == [0, 1, 4, 9, 16, 25, 42]
     assert pool.restarts >= 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="process names are set with Linux's prctl")
+def test_extraction_workers_are_named_for_ps_and_top() -> None:
+    pool = ExtractionPool(1)
+    try:
+        assert asyncio.run(gather(pool, (own_process_name,))) == ["nv-extract"]
+    finally:
+        pool.close()
 
 
 def test_a_task_that_kills_every_worker_fails_alone() -> None:

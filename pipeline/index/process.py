@@ -55,9 +55,9 @@ def serve(
 ) -> None:
     """The process's main loop (a top-level function: it is started with spawn)."""
     from pipeline.db.session import make_engine, make_session_factory
-    from pipeline.workers import die_with_parent
+    from pipeline.workers import INDEX_PROCESS_NAME, die_with_parent
 
-    die_with_parent(parent_pid)
+    die_with_parent(parent_pid, INDEX_PROCESS_NAME)
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     stopping = False

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from pipeline.analysis import Analysis
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
-from pipeline.dedup.stories import StoryFeatures, choose_story
+from pipeline.dedup.stories import choose_story, stored_story_features
 from pipeline.index.canonical import Claimant
 from pipeline.index.credits import credited_outlets
 from pipeline.index.deciding import Decision, IndexPolicy, decide
@@ -150,11 +150,12 @@ def _assign_story(
     candidates = queries.story_candidates(session, keys, since=seen - window, until=seen + window)
     stored = queries.story_features_of(session, [member_id for _, member_id, _ in candidates])
     members = [
-        (story_id, StoryFeatures.from_json(stored[member_id]))
+        (story_id, stored_story_features(stored[member_id]))
         for story_id, member_id, _shared in candidates
         if stored.get(member_id)
     ]
-    features = StoryFeatures.from_json(analysis.story_features_json)
+    # Read through the cache: the report will be a candidate member of the reports after it.
+    features = stored_story_features(analysis.story_features_json)
     chosen = choose_story(members, features, threshold=policy.story_threshold)
     if chosen is None:
         story_id = queries.add_story(
