@@ -33,6 +33,8 @@ from pipeline.extract.line_features import (
 MODEL_PATH = Path(__file__).with_name("rules") / "line_model.json"
 TITLE_WINDOW = 30  # how far above the body's first line a headline is looked for
 TITLE_BELOW = 4  # and how far below it (a kicker or a lead may come first)
+# The share of a wrapped copy ("<headline> | Site") that the headline alone takes at least.
+HELD_SHARE = 0.6
 TITLE_NAMES: tuple[str, ...] = (
     "bias",
     *(f"offset {name}" for name in ("0", "-1", "-2", "-3..-5", "-6..-12", "-13..", "+1..")),
@@ -267,6 +269,23 @@ def title_candidates(
     return indices, np.array(rows)
 
 
+def headline_wrappers(lines: Sequence[Line], title: int) -> list[int]:
+    """Lines that print the headline wrapped in a few other words: share texts, title bars.
+
+    Why: these copies ("Share this Story: <headline>", "<headline> | Site", "<headline> Back
+    to video") are page furniture however prose-like the headline makes them; a paragraph that
+    quotes the headline is much longer than it, hence the share.
+    """
+    text = lines[title].norm
+    return [
+        i
+        for i, line in enumerate(lines)
+        if len(line.norm) > len(text)
+        and len(text) >= HELD_SHARE * len(line.norm)
+        and text in line.norm
+    ]
+
+
 def _headline_shape(line: Line, sentence: bool) -> bool:
     return 4 <= line.words <= 25 and not sentence and not line.norm.endswith(":")
 
@@ -299,4 +318,26 @@ def classify(
     if not indices:
         return Classified(probabilities, None, light)
     best = indices[int(np.argmax(model.title_scores(candidates)))]
-    return Classified(probabilities, best, light)
+    return Classified(probabilities, headline_alone(lines, indices, best), light)
+
+
+def headline_alone(lines: Sequence[Line], indices: Sequence[int], best: int) -> int:
+    """The candidate standing alone inside ``best``, when ``best`` is it plus a site's wrapping.
+
+    Why: pages repeat the headline wrapped in other words ("<headline> | Site", "Home >
+    Section > <headline>", "Share this Story: <headline>", "<headline> Back to video"); when the
+    ranker prefers the wrapped copy, the headline is the copy that stands as a line of its own.
+    A kicker or a section name inside a headline is much shorter than it, hence the share; the
+    text is compared as printed, because a headline whose kicker runs into it ("X: le ...")
+    lowers its first letter where the page's shorter copy ("Le ...") does not.
+    """
+    text = lines[best].norm
+    held = [
+        i
+        for i in indices
+        if i != best
+        and len(lines[i].norm) < len(text)
+        and len(lines[i].norm) >= HELD_SHARE * len(text)
+        and lines[i].norm in text
+    ]
+    return min(held, key=lambda i: abs(i - best)) if held else best
