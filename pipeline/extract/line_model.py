@@ -42,7 +42,7 @@ TITLE_NAMES: tuple[str, ...] = (
     "words 4..25",
     "words>25",
     "sentence end",
-    "colon end",
+    "kicker end",
     "capital share",
     "date or time",
     "rule furniture",
@@ -65,6 +65,7 @@ TITLE_NAMES: tuple[str, ...] = (
     "date or byline above",
     "capitalised words",
     "short with a number",
+    "standfirst length",
 )
 # Why: these kinds never hold a headline, however the rest of the line looks.
 _NOT_HEADLINE = frozenset({"site date bar", "separator", "weather widget"})
@@ -84,6 +85,7 @@ _INTERFACE_KINDS = frozenset(
 _LIST_KINDS = frozenset({"promo label", "related-article link", "breadcrumb", "repeated block"})
 _TOKEN = re.compile(r"\w{3,}")
 _DIGIT = re.compile(r"\d")
+_DASHES = frozenset("-–—")
 _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
 
 
@@ -239,7 +241,13 @@ def title_candidates(
                 float(words[i, 2:5].sum() > 0),
                 float(words[i, 5] > 0),
                 own[col("sentence end")],
-                own[col("colon end")],
+                # Why: a kicker runs into the headline below it with a colon or a dash, printed at
+                # its end or as a separator line of its own.
+                float(
+                    own[col("colon end")] > 0
+                    or lines[i].norm[-1:] in _DASHES
+                    or (i + 1 < len(lines) and (kinds[i + 1] or "").split(":")[0] == "separator")
+                ),
                 own[col("capital share")],
                 float(own[col("date")] > 0 or own[col("time")] > 0),
                 float(kinds[i] is not None),
@@ -264,6 +272,9 @@ def title_candidates(
                 own[col("capitalised words")],
                 # Why: a relative stamp ("3 hours ago" in any language) is short and counts.
                 float(lines[i].words <= 5 and _DIGIT.search(lines[i].norm) is not None),
+                # Why: standfirsts and captions run longer than headlines, yet shorter than the
+                # paragraphs "words>25" and "lead-like" describe.
+                float(19 <= lines[i].words <= 26),
             ]
         )
     return indices, np.array(rows)
