@@ -33,6 +33,8 @@ from pipeline.extract.line_features import (
 MODEL_PATH = Path(__file__).with_name("rules") / "line_model.json"
 TITLE_WINDOW = 30  # how far above the body's first line a headline is looked for
 TITLE_BELOW = 4  # and how far below it (a kicker or a lead may come first)
+# The share of a wrapped copy ("<headline> | Site") that the headline alone takes at least.
+HELD_SHARE = 0.6
 TITLE_NAMES: tuple[str, ...] = (
     "bias",
     *(f"offset {name}" for name in ("0", "-1", "-2", "-3..-5", "-6..-12", "-13..", "+1..")),
@@ -40,7 +42,7 @@ TITLE_NAMES: tuple[str, ...] = (
     "words 4..25",
     "words>25",
     "sentence end",
-    "colon end",
+    "kicker end",
     "capital share",
     "date or time",
     "rule furniture",
@@ -63,6 +65,7 @@ TITLE_NAMES: tuple[str, ...] = (
     "date or byline above",
     "capitalised words",
     "short with a number",
+    "standfirst length",
 )
 # Why: these kinds never hold a headline, however the rest of the line looks.
 _NOT_HEADLINE = frozenset({"site date bar", "separator", "weather widget"})
@@ -82,6 +85,7 @@ _INTERFACE_KINDS = frozenset(
 _LIST_KINDS = frozenset({"promo label", "related-article link", "breadcrumb", "repeated block"})
 _TOKEN = re.compile(r"\w{3,}")
 _DIGIT = re.compile(r"\d")
+_DASHES = frozenset("-–—")
 _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
 
 
@@ -237,7 +241,13 @@ def title_candidates(
                 float(words[i, 2:5].sum() > 0),
                 float(words[i, 5] > 0),
                 own[col("sentence end")],
-                own[col("colon end")],
+                # Why: a kicker runs into the headline below it with a colon or a dash, printed at
+                # its end or as a separator line of its own.
+                float(
+                    own[col("colon end")] > 0
+                    or lines[i].norm[-1:] in _DASHES
+                    or (i + 1 < len(lines) and (kinds[i + 1] or "").split(":")[0] == "separator")
+                ),
                 own[col("capital share")],
                 float(own[col("date")] > 0 or own[col("time")] > 0),
                 float(kinds[i] is not None),
@@ -262,9 +272,29 @@ def title_candidates(
                 own[col("capitalised words")],
                 # Why: a relative stamp ("3 hours ago" in any language) is short and counts.
                 float(lines[i].words <= 5 and _DIGIT.search(lines[i].norm) is not None),
+                # Why: standfirsts and captions run longer than headlines, yet shorter than the
+                # paragraphs "words>25" and "lead-like" describe.
+                float(19 <= lines[i].words <= 26),
             ]
         )
     return indices, np.array(rows)
+
+
+def headline_wrappers(lines: Sequence[Line], title: int) -> list[int]:
+    """Lines that print the headline wrapped in a few other words: share texts, title bars.
+
+    Why: these copies ("Share this Story: <headline>", "<headline> | Site", "<headline> Back
+    to video") are page furniture however prose-like the headline makes them; a paragraph that
+    quotes the headline is much longer than it, hence the share.
+    """
+    text = lines[title].norm
+    return [
+        i
+        for i, line in enumerate(lines)
+        if len(line.norm) > len(text)
+        and len(text) >= HELD_SHARE * len(line.norm)
+        and text in line.norm
+    ]
 
 
 def _headline_shape(line: Line, sentence: bool) -> bool:
@@ -299,4 +329,26 @@ def classify(
     if not indices:
         return Classified(probabilities, None, light)
     best = indices[int(np.argmax(model.title_scores(candidates)))]
-    return Classified(probabilities, best, light)
+    return Classified(probabilities, headline_alone(lines, indices, best), light)
+
+
+def headline_alone(lines: Sequence[Line], indices: Sequence[int], best: int) -> int:
+    """The candidate standing alone inside ``best``, when ``best`` is it plus a site's wrapping.
+
+    Why: pages repeat the headline wrapped in other words ("<headline> | Site", "Home >
+    Section > <headline>", "Share this Story: <headline>", "<headline> Back to video"); when the
+    ranker prefers the wrapped copy, the headline is the copy that stands as a line of its own.
+    A kicker or a section name inside a headline is much shorter than it, hence the share; the
+    text is compared as printed, because a headline whose kicker runs into it ("X: le ...")
+    lowers its first letter where the page's shorter copy ("Le ...") does not.
+    """
+    text = lines[best].norm
+    held = [
+        i
+        for i in indices
+        if i != best
+        and len(lines[i].norm) < len(text)
+        and len(lines[i].norm) >= HELD_SHARE * len(text)
+        and lines[i].norm in text
+    ]
+    return min(held, key=lambda i: abs(i - best)) if held else best

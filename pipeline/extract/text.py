@@ -14,7 +14,13 @@ from pipeline.extract import furniture
 from pipeline.extract.furniture import Line, Rules
 from pipeline.extract.language import identify_language
 from pipeline.extract.line_features import FeatureCache, FloatArray, page_features
-from pipeline.extract.line_model import Classified, LineModel, classify, load_model
+from pipeline.extract.line_model import (
+    Classified,
+    LineModel,
+    classify,
+    headline_wrappers,
+    load_model,
+)
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 from pipeline.extract.text_meta import byline_author, stated_published
 
@@ -22,6 +28,7 @@ SECTION_LABEL = "breadcrumb"
 PAGE_HEADER = "page header"
 PAGE_FOOTER = "page footer"
 ARTICLE_INSET = "article inset"
+HEADLINE_COPY = "headline copy"  # the headline wrapped in a share text or title bar
 # Why module-level: features of a line are the same on every page it occurs on (site widgets).
 _FEATURES = FeatureCache()
 _BULLETS = frozenset("•·-–—*►▪●■▶✓✔")
@@ -68,6 +75,9 @@ def decide(
             kinds[i] = None
     _restore_lists(lines, kinds)
     _restore_closing_credit(lines, kinds, furniture.load_rules())
+    if title is not None:
+        for i in headline_wrappers(lines, title):
+            kinds[i] = kinds[i] or HEADLINE_COPY
     if all(k is not None for k in kinds) and any(k is None for k in rule_verdict):
         # Why: a page the model would empty is one unlike any it learned from (a stub, a
         # single paragraph); the rules' verdict loses less there.
