@@ -252,6 +252,8 @@ def recover_lines(
 def _new_text_only(candidates: list[Block], joined: str) -> list[Block]:
     """Blocks whose words are not already there: trafilatura spaces inline markup its own way,
     and a recovered container must not repeat the paragraphs inside it."""
+    if not candidates:
+        return []
     present = loose(joined)
     fresh = []
     for block in candidates:
