@@ -172,6 +172,7 @@ def _entities_of(tokens: list[str]) -> Counter[str]:
     """
     found: Counter[str] = Counter()
     openers: Counter[str] = Counter()
+    counted = found.get
     kinds = _NAME_KINDS
     run: list[str] = []
     first = ""  # the word that opened the current sentence
@@ -196,7 +197,10 @@ def _entities_of(tokens: list[str]) -> Counter[str]:
         if len(run) == 1 and run[0] == _fold(first):
             openers[run[0]] += 1
         else:
-            found.update(part for part in run if len(part) > 1)
+            # found.update(...) by hand: Counter.update costs more than the run itself.
+            for part in run:
+                if len(part) > 1:
+                    found[part] = counted(part, 0) + 1
             found[" ".join(run)] += len(run) > 1
         run = []
     for word, count in openers.items():
