@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import math
+import re
+import unicodedata
 from itertools import combinations
 from pathlib import Path
 
@@ -16,10 +20,12 @@ from pipeline.dedup import (
     choose_story,
     estimated_jaccard,
     lsh_bands,
+    minhash,
     normalise_text,
     signature,
     signature_from_bytes,
     signature_to_bytes,
+    stories,
     story_features,
     story_keys,
     story_similarity,
@@ -235,3 +241,82 @@ def test_story_features_of_empty_and_untitled_text() -> None:
     empty = story_features(None, "")
     assert empty.terms == {} and story_keys(empty) == []
     assert story_similarity(empty, _features(SEEDS[0])) == 0.0
+
+
+# --- the cheaper ways of computing the same values -------------------------------------------
+
+# Every character of these ranges between words (ASCII, Latin, punctuation, dashes and quotes,
+# CJK punctuation, compatibility forms), and a few space and control characters on their own.
+_CHARACTERS = [chr(code) for code in (*range(0x3100), *range(0xFE30, 0xFF70))]
+
+
+def _normalise_by_definition(text: str) -> str:
+    """normalise_text as its docstring defines it, one character at a time."""
+    quotes = {**dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060\u02bc", "'")}
+    quotes.update(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'))
+    dashes = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-")
+    folded = "".join(
+        {**quotes, **dashes}.get(char, char)
+        for char in unicodedata.normalize("NFKC", text).casefold()
+    )
+    folded = re.sub(r"(?<=\w)'(?=\w)", "", folded)
+    spaced = "".join(" " if unicodedata.category(c)[0] in "PS" else c for c in folded)
+    return re.sub(r"\s+", " ", spaced).strip()
+
+
+def test_normalise_text_agrees_with_its_definition_for_every_character() -> None:
+    texts = [f"Ab{c}cd {c}x{c} '{c}' e{c}'f" for c in _CHARACTERS]
+    texts.append("".join(_CHARACTERS))
+    for text in texts:
+        assert normalise_text(text) == _normalise_by_definition(text), repr(text)
+
+
+def test_story_features_json_is_json_dumps_of_its_fields() -> None:
+    def dumps(features: StoryFeatures) -> str:
+        fields = {"terms": features.terms, "entities": sorted(features.entities)}
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+    reports = [_features(path) for path in [*SEEDS, *sorted(ARTICLES.glob("*.txt"))]]
+    assert all(report.to_json() == dumps(report) for report in reports)
+    odd = [
+        StoryFeatures({"zero": 0.0, "minus zero": -0.0, "one": 0.5, "again": 0.5}),
+        StoryFeatures({"int": 1, "float": 1.0}, frozenset({"x"})),  # type: ignore[dict-item]
+        StoryFeatures({"inf": math.inf, "nan": math.nan}),
+        StoryFeatures({'quote"back\\slash\u0001': 0.25, "\u00e9\u4e2d": 0.75}),
+        StoryFeatures({}, frozenset({'na"me', "\u00df", "\u4e2d\u6587"})),
+        StoryFeatures(),
+    ]
+    for features in odd:
+        assert features.to_json() == dumps(features)
+
+
+def test_story_features_do_not_depend_on_what_was_seen_before() -> None:
+    """Word facts are cached across reports: a report's features are the same when the caches
+    are cold, warm from other reports, or emptied because they were full."""
+    title, body = _split(SEEDS[1])
+    warm = story_features(title, body).to_json()
+    for path in SEEDS:
+        story_features(*_split(path))
+    assert story_features(title, body).to_json() == warm
+    stories._NAME_KINDS.clear()
+    stories._CONTENT_KEYS.clear()
+    assert story_features(title, body).to_json() == warm
+
+
+def test_signature_does_not_depend_on_the_token_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = " ".join(_split(path)[1] for path in SEEDS)
+    expected = signature_to_bytes(signature(text))
+    minhash._TOKEN_HASHES.clear()
+    assert signature_to_bytes(signature(text)) == expected
+    monkeypatch.setattr(minhash, "_TOKEN_CACHE_LIMIT", 7)  # emptied again and again
+    minhash._TOKEN_HASHES.clear()
+    assert signature_to_bytes(signature(text)) == expected
+    assert len(minhash._TOKEN_HASHES) <= 7
+
+
+def test_minhash_in_blocks_is_the_minimum_over_all_shingles() -> None:
+    words = [f"w{i}" for i in range(3 * minhash._CHUNK + 17)]  # several blocks and a rest
+    shingles = minhash.shingle_hashes(words)
+    seeds = minhash._perm_seeds(NUM_PERM)
+    whole = minhash._splitmix64(shingles[:, None] ^ seeds[None, :]).min(axis=0)
+    assert np.array_equal(minhash.minhash_values(shingles), whole)

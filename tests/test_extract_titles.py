@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
 from trafilatura.utils import load_html
 
@@ -161,3 +164,12 @@ def test_html_document_uses_the_printed_headline_and_drops_it_from_text() -> Non
     assert document.title == "Harbour council approves flood barrier"
     assert document.text.split("\n")[0].startswith("Paragraph 0 of the report")
     assert "Harbour council approves flood barrier" not in document.text
+
+
+def test_loose_keeps_letters_and_digits_of_every_character() -> None:
+    """loose() as defined: NFKC, casefold, then only letters and digits (regex \\w less "_")."""
+    characters = [chr(code) for code in (*range(0x3100), *range(0xFE30, 0xFF70), 0x1D400)]
+    texts = [f"Ab{c}cd {c}x\u00a0{c}_1" for c in characters] + ["".join(characters), ""]
+    for text in texts:
+        expected = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
+        assert loose(text) == expected, repr(text)

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import combinations
+from json.encoder import encode_basestring as _json_string
+from typing import Any
 
 import orjson
 
@@ -38,7 +40,9 @@ STORED_FEATURES_CACHED = 512
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 _DASHES.update(dict.fromkeys(map(ord, "\u2018\u2019\u02bc\u2032"), "'"))
 _WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
-_SENTENCE_END = re.compile(r"[.!?:;\"\u201c\u201d]\s+|\n+")
+_SENTENCE_END = r"[.!?:;\"\u201c\u201d]\s+|\n+"
+# A word (the group) or a sentence end (an empty group): _WORD and _SENTENCE_END in one pass.
+_TOKEN = re.compile(f"({_WORD.pattern})|{_SENTENCE_END}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,29 @@ class StoryFeatures:
     entities: frozenset[str] = field(default_factory=frozenset)
 
     def to_json(self) -> str:
+        """``json.dumps({"terms": ..., "entities": sorted(...)}, ensure_ascii=False,
+        separators=(",", ":"))``, written here for speed: most of json's time goes into the
+        repr of each weight, and most terms share one of a few weights, so each distinct
+        weight is written once. Anything but str terms and finite non-zero float weights goes
+        through json itself."""
+        written: dict[float, str] = {}
+        terms = []
+        for term, weight in self.terms.items():
+            number = written.get(weight) if type(weight) is float else None
+            if number is None:
+                if type(term) is not str or type(weight) is not float:
+                    return self._json_dumps()
+                if not weight or not math.isfinite(weight):  # -0.0 == 0.0; nan, inf
+                    return self._json_dumps()
+                number = written[weight] = repr(weight)
+            terms.append(f"{_json_string(term)}:{number}")
+        entities = sorted(self.entities)
+        if any(type(entity) is not str for entity in entities):
+            return self._json_dumps()
+        names = ",".join(map(_json_string, entities))
+        return f'{{"terms":{{{",".join(terms)}}},"entities":[{names}]}}'
+
+    def _json_dumps(self) -> str:
         return json.dumps(
             {"terms": self.terms, "entities": sorted(self.entities)},
             ensure_ascii=False,
@@ -130,23 +157,55 @@ def _fold(word: str) -> str:
     return word
 
 
-def _is_name_word(word: str, sentence_start: bool) -> bool:
-    if not word[0].isupper():
-        return False
-    folded = word.casefold()
-    if folded in STOPWORDS or folded in CALENDAR:
-        return False
-    # A capital at a sentence start proves nothing unless the word is not a common one.
-    return not (sentence_start and folded in NEWS_WORDS)
+# Word kinds for names, by the word as written: never a name (lower case, stopword, calendar),
+# a name, or a name except when it opens a sentence (a capitalised common news word).
+_NOT_NAME, _NAME, _NAME_INSIDE = 0, 1, 2
+# Per-word facts cached across reports (most words recur); emptied when this large.
+_CACHE_LIMIT = 1 << 16
+_NAME_KINDS: dict[str, int] = {}
+_CONTENT_KEYS: dict[str, str] = {}  # word -> its folded content key, "" when not a content word
+# The log-tf of a term frequency (0.0 for a word only in the headline), for the frequencies
+# most words have.
+_LOG_TF = [0.0] + [1.0 + math.log(tf) for tf in range(1, 256)]
 
 
-def _sentences(text: str) -> list[list[str]]:
-    """The words of each sentence. Sentence ends are never inside a word, so together they are
-    exactly the words of the whole text: one tokenisation serves names and content words."""
-    return [_WORD.findall(sentence) for sentence in _SENTENCE_END.split(text)]
+def _remember(cache: dict[str, Any], word: str, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[word] = value
 
 
-def _entities_of(sentences: list[list[str]]) -> Counter[str]:
+def _name_kind(word: str) -> int:
+    kind = _NAME_KINDS.get(word)
+    if kind is None:
+        folded = word.casefold()
+        if not word[0].isupper() or folded in STOPWORDS or folded in CALENDAR:
+            kind = _NOT_NAME
+        else:
+            # A capital at a sentence start proves nothing unless the word is not a common one.
+            kind = _NAME_INSIDE if folded in NEWS_WORDS else _NAME
+        _remember(_NAME_KINDS, word, kind)
+    return kind
+
+
+def _content_key(word: str) -> str:
+    key = _CONTENT_KEYS.get(word)
+    if key is None:
+        key = _fold(word) if word else ""
+        if len(key) <= 2 or key in STOPWORDS or key in CALENDAR:
+            key = ""
+        _remember(_CONTENT_KEYS, word, key)
+    return key
+
+
+def _tokens(text: str) -> list[str]:
+    """The words of the text in order, with "" at every sentence end: one regex pass serves
+    names (which need sentence starts) and content words. Sentence ends are never inside a
+    word, so these are exactly the words of the text's sentences."""
+    return _TOKEN.findall(text)
+
+
+def _entities_of(tokens: list[str]) -> Counter[str]:
     """Names: runs of capitalised words (and each word of a run), folded.
 
     A capitalised word that opens a sentence ("Meanwhile") only counts when the same word
@@ -154,29 +213,65 @@ def _entities_of(sentences: list[list[str]]) -> Counter[str]:
     """
     found: Counter[str] = Counter()
     openers: Counter[str] = Counter()
-    for words in sentences:
-        run: list[str] = []
-        for word in [*words, ""]:
-            if word and _is_name_word(word, not run and word is words[0]):
+    counted = found.get
+    kinds = _NAME_KINDS
+    run: list[str] = []
+    first = ""  # the word that opened the current sentence
+    opening = True
+    for word in [*tokens, ""]:
+        if word:
+            if opening:
+                first, opening = word, False
+            kind = kinds.get(word)
+            if kind is None:
+                kind = _name_kind(word)
+            if not run and kind == _NOT_NAME:
+                continue  # most words: not a name, no run to end
+            if kind == _NAME or (kind == _NAME_INSIDE and (run or word is not first)):
                 run.append(_fold(word))
                 continue
-            if len(run) == 1 and words and run[0] == _fold(words[0]):
-                openers[run[0]] += 1
-            elif run:
-                found.update(part for part in run if len(part) > 1)
-                found[" ".join(run)] += len(run) > 1
-            run = []
+        else:
+            opening = True
+            if not run:
+                continue
+        # A run of names ends here.
+        if len(run) == 1 and run[0] == _fold(first):
+            openers[run[0]] += 1
+        else:
+            # found.update(...) by hand: Counter.update costs more than the run itself.
+            for part in run:
+                if len(part) > 1:
+                    found[part] = counted(part, 0) + 1
+            found[" ".join(run)] += len(run) > 1
+        run = []
     for word, count in openers.items():
         if word in found:
             found[word] += count
     return +found
 
 
-def _content_words(sentences: list[list[str]]) -> Counter[str]:
-    folded = (_fold(word) for words in sentences for word in words)
-    return Counter(
-        word for word in folded if len(word) > 2 and word not in STOPWORDS and word not in CALENDAR
-    )
+def _content_words(tokens: list[str]) -> dict[str, int]:
+    """Folded content words and their counts, in the order they first occur."""
+    counts: dict[str, int] = {}
+    keys = _CONTENT_KEYS
+    known = counts.get
+    # Each distinct word is folded once; a key's first word is its first occurrence, so keys
+    # keep the order in which they first occur in the text.
+    for word, count in Counter(tokens).items():
+        key = keys.get(word)
+        if key is None:
+            key = _content_key(word)
+        if key:
+            counts[key] = known(key, 0) + count
+    return counts
+
+
+def _word_set(counts: dict[str, int]) -> set[str]:
+    """The words of ``counts`` as a set built word by word. The terms of the features are
+    listed in this set's order, which follows its table's layout: a set copied from a plain
+    dict is laid out otherwise than one filled word by word (as from a Counter), and stored
+    features must not change with the way the counts were kept."""
+    return set(iter(counts))
 
 
 def story_features(title: str | None, text: str) -> StoryFeatures:
@@ -184,14 +279,17 @@ def story_features(title: str | None, text: str) -> StoryFeatures:
     body = _clean(text)
     headline = _clean(title or "")
     # Headlines are often in title case, so their capitals are not evidence of names.
-    sentences = _sentences(body)
-    entities = _entities_of(sentences)
-    counts = _content_words(sentences)
-    title_words = set(_content_words([_WORD.findall(headline)]))
+    tokens = _tokens(body)
+    entities = _entities_of(tokens)
+    counts = _content_words(tokens)
+    title_words = _word_set(_content_words(_WORD.findall(headline)))
+    log_tf = _LOG_TF
     weights: dict[str, float] = {}
-    for word in set(counts) | title_words:
+    for word in _word_set(counts) | title_words:
         tf = counts.get(word, 0)
-        weight = (1.0 + math.log(tf) if tf else 0.0) + (_TITLE_BOOST if word in title_words else 0)
+        weight = (log_tf[tf] if tf < len(log_tf) else 1.0 + math.log(tf)) + (
+            _TITLE_BOOST if word in title_words else 0
+        )
         if word in entities:
             weight *= _ENTITY_BOOST
         if word in NEWS_WORDS:
@@ -200,7 +298,14 @@ def story_features(title: str | None, text: str) -> StoryFeatures:
             weight *= _BROAD_WEIGHT
         weights[word] = weight
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    terms = {w: round(v / norm, 6) for w, v in weights.items()}
+    # Most words share one of a few weights: divide and round each distinct weight once.
+    scaled: dict[float, float] = {}
+    terms = {}
+    for word, weight in weights.items():
+        value = scaled.get(weight)
+        if value is None:
+            value = scaled[weight] = round(weight / norm, 6)
+        terms[word] = value
     return StoryFeatures(terms=terms, entities=frozenset(entities))
 
 

@@ -95,8 +95,8 @@ def page_blocks(tree: HtmlElement) -> list[Block]:
     seen: set[HtmlElement] = set()
     for order, element in _holding_text(tree):
         block = element
-        while block.tag in _INLINE and block.getparent() is not None:
-            block = block.getparent()
+        while block.tag in _INLINE and (parent := block.getparent()) is not None:
+            block = parent
         if block in seen or not isinstance(block.tag, str) or block.tag in _SKIP:
             continue
         seen.add(block)
@@ -132,9 +132,12 @@ def _holding_text(tree: HtmlElement) -> list[tuple[int, HtmlElement]]:
     found: dict[HtmlElement, int] = {}
     for index, element in enumerate(tree.iter()):
         position[element] = index
-        if element.text and not element.text.isspace() and isinstance(element.tag, str):
+        # Each lxml .text or .tail read builds a new string: read once.
+        text = element.text
+        if text and not text.isspace() and isinstance(element.tag, str):
             found[element] = index
-        if element.tail and not element.tail.isspace():
+        tail = element.tail
+        if tail and not tail.isspace():
             parent = element.getparent()
             if parent is not None and parent not in found:
                 found[parent] = position[parent]
@@ -252,6 +255,8 @@ def recover_lines(
 def _new_text_only(candidates: list[Block], joined: str) -> list[Block]:
     """Blocks whose words are not already there: trafilatura spaces inline markup its own way,
     and a recovered container must not repeat the paragraphs inside it."""
+    if not candidates:
+        return []
     present = loose(joined)
     fresh = []
     for block in candidates:
