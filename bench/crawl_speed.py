@@ -163,9 +163,8 @@ def main() -> int:
                 f"ms/document ({usage['crawl_gc_count']:.0f} collections open->closed)"
             )
         print(
-            f"peak RSS:              main {usage['max_rss_kb'] / 1024:.0f} MB, largest worker "
-            f"{usage['children_max_rss_kb'] / 1024:.0f} MB "
-            f"(workers' CPU {usage['children_cpu_s']:.1f} s)"
+            f"peak RSS:              main {usage['max_rss_kb'] / 1024:.0f} MB "
+            f"(children's CPU {usage['children_cpu_s']:.1f} s)"
         )
         for name, child in sorted(usage.get("children_by_name", {}).items()):
             print(

@@ -1,13 +1,14 @@
 """`python bench/crawl_wrapper.py ARGS...` runs `scrapy ARGS...` in this process and, at exit,
 writes this process's resource use to the JSON file named by $NEWSVAULT_BENCH_RUSAGE.
 
-The figures: CPU seconds and peak RSS of this (the crawl's main) process; peak RSS of its largest
-reaped child (the extraction workers, joined when the crawl closes); CPU of this process between
-``spider_opened`` and ``spider_closed`` (the crawl itself, without start-up and shut-down), and
-how much of it the cyclic garbage collector took (CPU of the thread that ran each collection);
-and per kind of child process (by its name in /proc: ``nv-index``, ``nv-extract``, the
-resource tracker) the CPU seconds and peak RSS, read from /proc every half second while the
-crawl runs (a child's last half second before it exits may be missed).
+The figures: CPU seconds and peak RSS (VmHWM) of this, the crawl's main, process; ru_maxrss of
+its largest reaped child (inflated: a spawned child starts as a fork of this process, and Linux
+keeps ru_maxrss across execve); CPU of this process between ``spider_opened`` and
+``spider_closed`` (the crawl itself, without start-up and shut-down), and how much of it the
+cyclic garbage collector took (CPU of the thread that ran each collection); and per kind of
+child process (by its name in /proc: ``nv-index``, ``nv-extract``, the resource tracker) its
+own CPU seconds and peak RSS (VmHWM), read from /proc every half second while the crawl runs
+(a child's last half second before it exits may be missed).
 """
 
 from __future__ import annotations
@@ -100,12 +101,22 @@ def _closed(**_: Any) -> None:
     marks["closed_gc_cpu"], marks["closed_gc_count"] = collector["cpu_s"], collector["count"]
 
 
+def _own_peak_rss_kb(usage: resource.struct_rusage) -> int:
+    """This process's peak RSS: VmHWM where /proc has it.
+
+    Not ru_maxrss: Linux keeps that across execve, so a crawl started by a benchmark holding
+    thousands of generated pages reported the benchmark's RSS at the fork as its own peak.
+    """
+    peak = _read_child(os.getpid())
+    return peak[2] if peak is not None and peak[2] else usage.ru_maxrss
+
+
 def _write_usage(path: str) -> None:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     usage = {
         "cpu_s": own.ru_utime + own.ru_stime,
-        "max_rss_kb": own.ru_maxrss,
+        "max_rss_kb": _own_peak_rss_kb(own),
         "children_cpu_s": children.ru_utime + children.ru_stime,
         "children_max_rss_kb": children.ru_maxrss,
         "children_by_name": _children_by_name(),
