@@ -1,6 +1,7 @@
 """End-to-end crawl speed against the bare extractor, on the same generated pages.
 
-    .venv/bin/python bench/crawl_speed.py [--pages 1000] [--db sqlite|postgresql] [--workers N]
+    .venv/bin/python bench/crawl_speed.py [--pages 1000] [--db sqlite|postgresql] [--workers N] \
+        [--timeline SECONDS] [--bare-sample N]
 
 Serves ``--pages`` generated article pages (bench.article_pages: 2-50 kB of HTML, gzip, every
 fourth chunked, every payload distinct) on 127.0.0.1 from a process of its own, runs the real
@@ -9,12 +10,18 @@ plain single-process ``trafilatura.extract(html, favor_precision=True, include_c
 over the same pages, decompressed and in memory. Prints both rates, their ratio, the crawl's
 main-process CPU per document, peak RSS of the main process and of the largest extraction worker,
 and checks that every page was fetched once and indexed as exactly one document (exit 1 if not).
+
+For long crawls: ``--timeline S`` samples the crawl every S seconds and prints, for each tenth of
+its documents, the rate, each process's CPU per document and its RSS, which shows whether the
+cost per document stays flat as the archive grows; ``--bare-sample N`` times the bare extractor
+on the first N pages only (a rate; the pages are alike throughout).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import os
 import subprocess
@@ -30,7 +37,7 @@ import trafilatura
 
 from bench.archive_audit import index_counts
 from bench.crawl_run import archive_env, crawl_args, run_folder, scrapy_command, start
-from bench.crawl_wrapper import RUSAGE_ENV
+from bench.crawl_wrapper import RUSAGE_ENV, TIMELINE_ENV
 from bench.loopback_site import ServedSite, Site, build_site, serve
 from bench.scratch_db import POSTGRES_SERVER, scratch_database
 
@@ -44,12 +51,19 @@ class CrawlRun:
 
 
 def run_crawl(
-    served: ServedSite, folder: Path, db_url: str, workers: int | None, timeout: float
+    served: ServedSite,
+    folder: Path,
+    db_url: str,
+    workers: int | None,
+    timeout: float,
+    timeline_every: float = 0.0,
 ) -> CrawlRun:
     urls = served.write_url_list(folder / "urls.txt")
     env = archive_env(folder / "archive", db_url, workers)
     usage_file = folder / "rusage.json"
     env[RUSAGE_ENV] = str(usage_file)
+    if timeline_every:
+        env[TIMELINE_ENV] = str(timeline_every)
     command = scrapy_command(crawl_args("urls", {"urls": str(urls)}), measured=True)
     log = folder / "crawl.log"
     with log.open("wb") as log_file:
@@ -67,15 +81,61 @@ def run_crawl(
     return CrawlRun(seconds, code, usage, log)
 
 
-def bare_extraction(site: Site) -> tuple[float, int]:
-    """(seconds, pages with text) of trafilatura alone over the decompressed pages in memory."""
-    pages = [gzip.decompress(site.routes[page.path].body).decode("utf-8") for page in site.articles]
+def bare_extraction(site: Site, sample: int | None = None) -> tuple[float, int, int]:
+    """(seconds, pages, pages with text) of trafilatura alone over the decompressed pages in
+    memory: all of them, or the first ``sample``."""
+    articles = site.articles[:sample] if sample else site.articles
+    pages = [gzip.decompress(site.routes[page.path].body).decode("utf-8") for page in articles]
     began = time.perf_counter()
     with_text = 0
     for html in pages:
         if trafilatura.extract(html, favor_precision=True, include_comments=False):
             with_text += 1
-    return time.perf_counter() - began, with_text
+    return time.perf_counter() - began, len(pages), with_text
+
+
+def stretches(timeline: list[dict[str, Any]], parts: int = 10) -> list[tuple[dict, dict]]:
+    """Pairs of timeline samples that cut the crawl's documents into about ``parts`` stretches."""
+    samples = [sample for sample in timeline if sample["documents"] > 0]
+    if len(samples) < 2:
+        return []
+    total = samples[-1]["documents"]
+    marks = [samples[0]]
+    for part in range(1, parts + 1):
+        goal = total * part / parts
+        nearest = min(samples, key=lambda sample: abs(sample["documents"] - goal))
+        if nearest["documents"] > marks[-1]["documents"]:
+            marks.append(nearest)
+    return list(itertools.pairwise(marks))
+
+
+def print_timeline(timeline: list[dict[str, Any]]) -> None:
+    pairs = stretches(timeline)
+    if not pairs:
+        return
+    names = sorted({name for sample in timeline for name in sample["children"]})
+    cpu_heads = "".join(f" | {name} ms/doc" for name in names)
+    rss_heads = "".join(f" / {name}" for name in names)
+    print(f"\n| documents | s | docs/s | main ms/doc{cpu_heads} | RSS MB main{rss_heads} |")
+    print("|---" * (4 + len(names) + 1) + "|")
+    for first, last in pairs:
+        documents = last["documents"] - first["documents"]
+
+        def per_doc(before: dict, after: dict, documents: int = documents) -> str:
+            return f"{(after['cpu_s'] - before['cpu_s']) * 1000 / documents:.2f}"
+
+        empty = {"cpu_s": 0.0, "rss_kb": 0}
+        cpu = "".join(
+            f" | {per_doc(first['children'].get(n, empty), last['children'].get(n, empty))}"
+            for n in names
+        )
+        rss = "".join(f" / {last['children'].get(n, empty)['rss_kb'] / 1024:.0f}" for n in names)
+        seconds = last["wall_s"] - first["wall_s"]
+        print(
+            f"| {first['documents']:,}-{last['documents']:,} | {seconds:.0f} | "
+            f"{documents / seconds:.1f} | {per_doc(first['main'], last['main'])}{cpu} | "
+            f"{last['main']['rss_kb'] / 1024:.0f}{rss} |"
+        )
 
 
 def check_result(served: ServedSite, db_url: str) -> list[str]:
@@ -106,9 +166,27 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="crawl time limit (s)")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (log, archive)")
+    parser.add_argument(
+        "--timeline",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="sample the crawl this often and print its cost per tenth of its documents",
+    )
+    parser.add_argument(
+        "--bare-sample",
+        type=int,
+        default=None,
+        metavar="N",
+        help="time the bare extractor on the first N pages only",
+    )
     options = parser.parse_args()
     if options.pages < 1:
         parser.error("--pages must be at least 1")
+    if options.bare_sample is not None and options.bare_sample < 1:
+        parser.error("--bare-sample must be at least 1")
+    if options.timeline < 0:
+        parser.error("--timeline must not be negative")
 
     began = time.perf_counter()
     site = build_site(options.pages, options.seed)
@@ -128,16 +206,18 @@ def main() -> int:
             scratch_database(options.db, folder, options.postgres_server) as db_url,
             serve(site) as served,
         ):
-            crawl = run_crawl(served, folder, db_url, options.workers, options.timeout)
+            crawl = run_crawl(
+                served, folder, db_url, options.workers, options.timeout, options.timeline
+            )
             if crawl.exit_code != 0:
                 tail = crawl.log.read_text(errors="replace")[-3000:]
                 print(f"crawl exited with {crawl.exit_code}:\n{tail}", file=sys.stderr)
                 return 1
             problems = check_result(served, db_url)
-        bare_seconds, with_text = bare_extraction(site)
+        bare_seconds, bare_pages, with_text = bare_extraction(site, options.bare_sample)
 
     pages = len(site.articles)
-    crawl_rate, bare_rate = pages / crawl.seconds, pages / bare_seconds
+    crawl_rate, bare_rate = pages / crawl.seconds, bare_pages / bare_seconds
     usage = crawl.usage
     print(
         f"database: {options.db}; extraction workers: {workers}; machine load average "
@@ -149,7 +229,8 @@ def main() -> int:
             f"  of which spider open->closed {usage['crawl_wall_s']:.1f} s "
             f"({pages / usage['crawl_wall_s']:.1f} documents/s)"
         )
-    print(f"bare trafilatura:      {bare_seconds:6.1f} s  {bare_rate:6.1f} documents/s")
+    sampled = f" (first {bare_pages} pages)" if bare_pages != pages else ""
+    print(f"bare trafilatura:      {bare_seconds:6.1f} s  {bare_rate:6.1f} documents/s{sampled}")
     print(f"ratio crawl/bare:      {crawl_rate / bare_rate:.2f}x")
     if usage:
         print(
@@ -172,8 +253,9 @@ def main() -> int:
                 f"({child['cpu_s'] * 1000 / pages:.2f} ms/document), peak RSS "
                 f"{child['max_rss_kb'] / 1024:.0f} MB"
             )
-    if with_text != pages:
-        problems.append(f"bare trafilatura found no text in {pages - with_text} pages")
+        print_timeline(usage.get("timeline", []))
+    if with_text != bare_pages:
+        problems.append(f"bare trafilatura found no text in {bare_pages - with_text} pages")
     if problems:
         print("RESULT CHECK FAILED: " + "; ".join(problems))
         return 1

@@ -8,7 +8,10 @@ keeps ru_maxrss across execve); CPU of this process between ``spider_opened`` an
 cyclic garbage collector took (CPU of the thread that ran each collection); and per kind of
 child process (by its name in /proc: ``nv-index``, ``nv-extract``, the resource tracker) its
 own CPU seconds and peak RSS (VmHWM), read from /proc every half second while the crawl runs
-(a child's last half second before it exits may be missed).
+(a child's last half second before it exits may be missed). Every $NEWSVAULT_BENCH_TIMELINE seconds
+(if set) a sample of the crawl so far goes into a timeline: documents added, CPU seconds and RSS
+of this process and of each kind of child, so that cost per document can be read per stretch of
+a long crawl.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ from scrapy import signals
 from scrapy.cmdline import execute
 
 RUSAGE_ENV = "NEWSVAULT_BENCH_RUSAGE"
+TIMELINE_ENV = "NEWSVAULT_BENCH_TIMELINE"
 marks: dict[str, float] = {}
+# The running crawler (set when the spider opens), whose stats the timeline reads.
+running: dict[str, Any] = {}
+timeline: list[dict[str, Any]] = []
 # CPU seconds of garbage collections, and how many, so far; the start of the one running.
 collector = {"cpu_s": 0.0, "count": 0.0, "began": 0.0}
 
@@ -41,12 +48,16 @@ def _collection(phase: str, info: dict[str, Any]) -> None:
         collector["count"] += 1
 
 
-# pid -> (name, CPU seconds, peak RSS kB) of each child process, as last read.
-child_usage: dict[int, tuple[str, float, int]] = {}
+# pid -> (name, CPU seconds, peak RSS kB, current RSS kB) of each child process, as last read.
+child_usage: dict[int, tuple[str, float, int, int]] = {}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _read_child(pid: int) -> tuple[str, float, int] | None:
+def _status_kb(status: str, field: str) -> int:
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith(field)), 0)
+
+
+def _read_child(pid: int) -> tuple[str, float, int, int] | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         status = Path(f"/proc/{pid}/status").read_text()
@@ -55,14 +66,46 @@ def _read_child(pid: int) -> tuple[str, float, int] | None:
     name = stat[stat.index("(") + 1 : stat.rindex(")")]
     fields = stat[stat.rindex(")") + 2 :].split()
     cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-    peak = next(
-        (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0
+    return name, cpu, _status_kb(status, "VmHWM:"), _status_kb(status, "VmRSS:")
+
+
+def _documents_so_far() -> int | None:
+    crawler = running.get("crawler")
+    if crawler is None or crawler.stats is None:
+        return None
+    from pipeline.crawl_counts import crawl_counts
+
+    for _ in range(3):  # the reactor thread may add a key while the stats are copied
+        try:
+            return crawl_counts(dict(crawler.stats.get_stats())).documents
+        except RuntimeError:
+            continue
+    return None
+
+
+def _sample(began: float) -> None:
+    documents = _documents_so_far()
+    own = _read_child(os.getpid())
+    if documents is None or own is None:
+        return
+    kinds: dict[str, dict[str, float]] = {}
+    for name, cpu, _peak, rss in child_usage.values():
+        kind = kinds.setdefault(name, {"cpu_s": 0.0, "rss_kb": 0})
+        kind["cpu_s"] += cpu  # exited children keep their last reading: CPU only grows
+        kind["rss_kb"] = max(kind["rss_kb"], rss)
+    timeline.append(
+        {
+            "wall_s": time.monotonic() - began,
+            "documents": documents,
+            "main": {"cpu_s": _cpu(), "rss_kb": own[3]},
+            "children": kinds,
+        }
     )
-    return name, cpu, peak
 
 
-def _watch_children() -> None:
+def _watch_children(timeline_every: float) -> None:
     own = os.getpid()
+    began = marks["watch_began"] = next_sample = time.monotonic()
     while True:
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -73,12 +116,15 @@ def _watch_children() -> None:
                 continue
             if parent == own and (usage := _read_child(int(entry.name))) is not None:
                 child_usage[int(entry.name)] = usage
+        if timeline_every and time.monotonic() >= next_sample:
+            _sample(began)
+            next_sample += timeline_every
         time.sleep(0.5)
 
 
 def _children_by_name() -> dict[str, dict[str, float]]:
     kinds: dict[str, dict[str, float]] = {}
-    for name, cpu, peak in child_usage.values():
+    for name, cpu, peak, _rss in child_usage.values():
         kind = kinds.setdefault(name, {"processes": 0, "cpu_s": 0.0, "max_rss_kb": 0})
         kind["processes"] += 1
         kind["cpu_s"] += cpu
@@ -91,12 +137,15 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _opened(**_: Any) -> None:
+def _opened(spider: Any = None, **_: Any) -> None:
+    running["crawler"] = getattr(spider, "crawler", None)
     marks["opened_cpu"], marks["opened_wall"] = _cpu(), time.perf_counter()
     marks["opened_gc_cpu"], marks["opened_gc_count"] = collector["cpu_s"], collector["count"]
 
 
 def _closed(**_: Any) -> None:
+    if timeline:  # the last stretch ends where the crawl does
+        _sample(marks["watch_began"])
     marks["closed_cpu"], marks["closed_wall"] = _cpu(), time.perf_counter()
     marks["closed_gc_cpu"], marks["closed_gc_count"] = collector["cpu_s"], collector["count"]
 
@@ -120,6 +169,7 @@ def _write_usage(path: str) -> None:
         "children_cpu_s": children.ru_utime + children.ru_stime,
         "children_max_rss_kb": children.ru_maxrss,
         "children_by_name": _children_by_name(),
+        "timeline": timeline,
     }
     if "opened_cpu" in marks and "closed_cpu" in marks:
         usage["crawl_cpu_s"] = marks["closed_cpu"] - marks["opened_cpu"]
@@ -137,7 +187,8 @@ def main() -> None:
     dispatcher.connect(_closed, signal=signals.spider_closed, weak=False)
     target = os.environ.get(RUSAGE_ENV)
     if target and sys.platform == "linux":
-        threading.Thread(target=_watch_children, daemon=True).start()
+        every = float(os.environ.get(TIMELINE_ENV) or 0)
+        threading.Thread(target=_watch_children, args=(every,), daemon=True).start()
     try:
         execute(["scrapy", *sys.argv[1:]])
     finally:
