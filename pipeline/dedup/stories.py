@@ -266,14 +266,6 @@ def _content_words(tokens: list[str]) -> dict[str, int]:
     return counts
 
 
-def _word_set(counts: dict[str, int]) -> set[str]:
-    """The words of ``counts`` as a set built word by word. The terms of the features are
-    listed in this set's order, which follows its table's layout: a set copied from a plain
-    dict is laid out otherwise than one filled word by word (as from a Counter), and stored
-    features must not change with the way the counts were kept."""
-    return set(iter(counts))
-
-
 def story_features(title: str | None, text: str) -> StoryFeatures:
     """Features of one report from its headline (may be None) and article text."""
     body = _clean(text)
@@ -282,10 +274,12 @@ def story_features(title: str | None, text: str) -> StoryFeatures:
     tokens = _tokens(body)
     entities = _entities_of(tokens)
     counts = _content_words(tokens)
-    title_words = _word_set(_content_words(_WORD.findall(headline)))
+    title_words = _content_words(_WORD.findall(headline))
     log_tf = _LOG_TF
     weights: dict[str, float] = {}
-    for word in _word_set(counts) | title_words:
+    # Terms in the order they first occur, body then headline: stored features are the same
+    # bytes in every run (a set's order would follow the process's string hash seed).
+    for word in {**counts, **title_words}:
         tf = counts.get(word, 0)
         weight = (log_tf[tf] if tf < len(log_tf) else 1.0 + math.log(tf)) + (
             _TITLE_BOOST if word in title_words else 0
