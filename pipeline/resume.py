@@ -73,3 +73,11 @@ class MemoryScheduler(Scheduler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["jobdir"] = None
         super().__init__(*args, **kwargs)
+
+    def enqueue_request(self, request: Request) -> bool:
+        queued = super().enqueue_request(request)
+        # The most requests ever waiting here: what the crawl's memory grows with, kept small
+        # for long URL lists by the spiders' paced start (spiders/web_common.py).
+        if queued and self.stats is not None:
+            self.stats.max_value("scheduler/pending_peak", len(self))
+        return queued

@@ -55,11 +55,10 @@ class UrlsSpider(WebSpider):
         # Listed and handed over: what a stopped crawl had not started (pipeline/crawl_counts.py).
         self.crawler.stats.set_value("archive/inputs/listed", len(entries))
         for entry in entries:
+            if not isinstance(entry, ArchiveItem):
+                await self.room_for_a_start_request()
             self.crawler.stats.inc_value("archive/inputs/taken")
-            if isinstance(entry, ArchiveItem):
-                yield entry
-            else:
-                yield self.request(entry, self.parse)
+            yield entry if isinstance(entry, ArchiveItem) else self.request(entry, self.parse)
 
     def _entries(self) -> Iterator[str | ArchiveItem]:
         if self.single_url:

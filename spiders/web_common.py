@@ -15,6 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
@@ -33,6 +34,8 @@ META_DEPTH = "archive_depth"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 FORWARDED_META = frozenset({"dont_redirect", "depth", META_DEPTH})
+# Start requests handed to the scheduler at a time once the engine is busy (~200 kB of Requests).
+START_REQUEST_BATCH = 100
 
 SpiderOutput: TypeAlias = Iterator[ArchiveItem | scrapy.Request]
 SpiderT = TypeVar("SpiderT", bound=scrapy.Spider)
@@ -255,6 +258,7 @@ class WebSpider(ErrbackMixin, scrapy.Spider):
     to the spider, input rejected as failure items, captured-only documents parsed or failed."""
 
     argument_error: str | None = None  # set by __init__ when an argument is unusable
+    _start_batch_left = 0  # start requests that may still go without waiting
 
     @classmethod
     def check_arguments(cls, settings: BaseSettings, **arguments: Any) -> None:
@@ -267,6 +271,27 @@ class WebSpider(ErrbackMixin, scrapy.Spider):
         self, url: str, callback: Callable[..., Any], meta: dict[str, Any] | None = None
     ) -> scrapy.Request:
         return web_request(url, callback, self.on_error, meta=meta)
+
+    async def room_for_a_start_request(self) -> None:
+        """Wait until the engine can take more start requests (Scrapy's lazy start pattern).
+
+        Scrapy reads ``start()`` to its end as fast as it yields, parking every request in the
+        scheduler: a list of 100,000 URLs held ~2 kB of Request per URL in memory before the
+        first page was fetched. Here, once the engine backs out, the next requests wait until
+        the scheduler is empty, then come in a batch: memory does not grow with the list, and
+        the wait (a signal handler connected and fired) is paid once a batch, not once a URL.
+        A shared Redis frontier is where a list belongs, and there other workers may be waiting
+        for the seeding to finish, so it is seeded at once.
+        """
+        if self._start_batch_left > 0:
+            self._start_batch_left -= 1
+            return
+        if self.crawler.settings.get("ARCHIVE_REDIS_URL"):
+            return
+        engine = self.crawler.engine
+        if engine is not None and engine.needs_backout():
+            await self.crawler.signals.wait_for(signals.scheduler_empty)
+        self._start_batch_left = START_REQUEST_BATCH - 1
 
     def checked_request(
         self, url: str, what: str, callback: Callable[..., Any]

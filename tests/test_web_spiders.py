@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from spiders.sitemap import SitemapError, SitemapSpider, read_sitemap
 from spiders.urls import UrlsSpider
 from spiders.web_common import (
     META_REDIRECTS,
+    START_REQUEST_BATCH,
     ArgumentError,
     handle_redirect,
     parse_bool,
@@ -400,6 +402,23 @@ def test_urls_spider_redirect_chain_refused_port_and_bad_lines(
     documents = {u for (u,) in db_rows(archive, "select url from documents")}
     assert news_site.url(GZIP_PATH) in documents  # extracted from the decoded body
     assert news_site.url("/news/2024/05/library-opens.html") in documents
+
+
+def test_a_long_url_list_waits_outside_the_scheduler(news_site: NewsSite, tmp_path: Path) -> None:
+    """Scrapy would park the whole list in its scheduler before fetching; the spider hands it
+    over a batch at a time, so memory does not grow with the list, and every URL is fetched."""
+    listing = tmp_path / "urls.txt"
+    paths = [f"/missing/{number}.html" for number in range(3 * START_REQUEST_BATCH + 50)]
+    listing.write_text("".join(news_site.url(path) + "\n" for path in paths))
+    archive = tmp_path / "archive"
+    crawl("urls", archive, "-a", f"urls={listing}", "-s", "CONCURRENT_REQUESTS=4")
+    assert sorted(hit for hit in news_site.hits if hit != "/robots.txt") == sorted(paths)
+    assert db_rows(archive, "select count(*), min(reason), max(reason) from failures") == [
+        (len(paths), "HTTP 404", "HTTP 404")
+    ]
+    [(stats,)] = db_rows(archive, "select stats from crawls")
+    peak = json.loads(stats)["scheduler/pending_peak"]
+    assert 1 <= peak <= START_REQUEST_BATCH
 
 
 def test_bad_arguments_are_refused_before_the_crawl(tmp_path: Path) -> None:
