@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -93,20 +92,6 @@ def measure(pages_file: Path, db: str) -> dict[str, object]:
     }
 
 
-def _child(tree: Path, pages_file: Path, db: str) -> dict[str, object]:
-    # The tree's pipeline first; this tree's bench helpers (scratch_db) after it.
-    env = dict(os.environ, PYTHONPATH=f"{tree}{os.pathsep}{ROOT}", PYTHONHASHSEED="0")
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", str(pages_file), "--db", db],
-        env=env,
-        cwd=tree,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return dict(json.loads(out))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
@@ -124,6 +109,7 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     from bench.article_pages import generate_pages
+    from bench.baseline_tree import child_json
 
     source, pages = generate_pages(args.pages, seed=args.seed)
     trees = [ROOT, *(baseline.resolve() for baseline in args.baseline)]
@@ -143,7 +129,7 @@ def main() -> int:
         # Why alternate in rounds: the machine is shared, and load shifts between two long runs.
         for _ in range(args.rounds):
             for position, tree in enumerate(trees):
-                result = _child(tree, pages_file, args.db)
+                result = child_json(__file__, tree, [str(pages_file), "--db", args.db], 0)
                 for name in ("analyse_ms", "index_ms"):
                     value = float(result[name])  # type: ignore[arg-type]
                     best[position][name] = min(best[position].get(name, float("inf")), value)

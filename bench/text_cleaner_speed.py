@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,19 +56,6 @@ def measure(runs: int) -> dict[str, float]:
     return {name: seconds * 1000 for name, seconds in results.items()}
 
 
-def _child(tree: Path, runs: int) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=f"{tree}{os.pathsep}{ROOT}")
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", "--runs", str(runs)],
-        env=env,
-        cwd=tree,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return dict(json.loads(out))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baseline", type=Path, action="append", default=[])
@@ -80,12 +65,15 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.runs)))
         return
+    sys.path.insert(0, str(ROOT))
+    from bench.baseline_tree import child_json
+
     trees = [ROOT, *(baseline.resolve() for baseline in args.baseline)]
     best: list[dict[str, float]] = [{} for _ in trees]
     # Why alternate in rounds: the machine is shared, and load shifts between two long runs.
     for _ in range(3):
         for tree, found in zip(trees, best, strict=True):
-            for name, ms in _child(tree, args.runs).items():
+            for name, ms in child_json(__file__, tree, ["--runs", str(args.runs)]).items():
                 found[name] = min(found.get(name, float("inf")), ms)
     ours = best[0]
     for name, ms in ours.items():

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gzip
-import os
 import pickle
 import subprocess
 import sys
@@ -165,22 +164,14 @@ def measure(input_file: Path, passes: int) -> dict[str, Any]:
     return {"outputs": outputs, "timings": timings}
 
 
-def export_tree(commit: str, folder: Path) -> str:
-    command = ["git", "rev-parse", "--short", commit]
-    resolved = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
-    return_hash = resolved.stdout.strip()
-    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, check=True, capture_output=True)
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return return_hash
-
-
 def _child(tree: Path, input_file: Path, passes: int, hash_seed: int) -> dict[str, Any]:
+    from bench.baseline_tree import tree_env
+
     output = input_file.with_suffix(f".{tree.name}.out")
-    env = dict(os.environ, PYTHONPATH=f"{tree}{os.pathsep}{ROOT}", PYTHONHASHSEED=str(hash_seed))
     command = [sys.executable, __file__, "--child", str(input_file), str(output)]
     subprocess.run(
         [*command, "--rounds", str(passes)],
-        env=env,
+        env=tree_env(tree, hash_seed),
         cwd=tree,
         check=True,
     )
@@ -210,6 +201,9 @@ def main() -> None:
         input_file, output = args.child
         output.write_bytes(pickle.dumps(measure(input_file, args.rounds)))
         return
+    sys.path.insert(0, str(ROOT))
+    from bench.baseline_tree import export_tree
+
     with tempfile.TemporaryDirectory(prefix="worker-cost-") as scratch:
         folder = Path(scratch)
         baseline = folder / "baseline"
