@@ -34,7 +34,7 @@ META_DEPTH = "archive_depth"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 FORWARDED_META = frozenset({"dont_redirect", "depth", META_DEPTH})
-# Start requests handed to the scheduler at a time once the engine is busy (~200 kB of Requests).
+# Start requests handed to the scheduler at a time once the engine is busy (~0.1-0.2 MB of them).
 START_REQUEST_BATCH = 100
 
 SpiderOutput: TypeAlias = Iterator[ArchiveItem | scrapy.Request]
@@ -276,7 +276,7 @@ class WebSpider(ErrbackMixin, scrapy.Spider):
         """Wait until the engine can take more start requests (Scrapy's lazy start pattern).
 
         Scrapy reads ``start()`` to its end as fast as it yields, parking every request in the
-        scheduler: a list of 100,000 URLs held ~2 kB of Request per URL in memory before the
+        scheduler: a list of 100,000 URLs held 1-2 kB of Request per URL in memory before the
         first page was fetched. Here, once the engine backs out, the next requests wait until
         the scheduler is empty, then come in a batch: memory does not grow with the list, and
         the wait (a signal handler connected and fired) is paid once a batch, not once a URL.
