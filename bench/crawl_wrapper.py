@@ -108,12 +108,14 @@ def _child_pids(own: int) -> list[int]:
     (a tenth of the CPU of reading every process's stat, which this process's own CPU figure
     would include), else by scanning /proc for processes whose parent this is."""
     tasks = Path(f"/proc/{own}/task")
-    try:
-        return [
-            int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()
-        ]
-    except FileNotFoundError:
-        pass
+    if (tasks / str(own) / "children").exists():
+        found = []
+        for task in tasks.iterdir():
+            try:
+                found += [int(pid) for pid in (task / "children").read_text().split()]
+            except OSError:  # the thread ended meanwhile
+                continue
+        return found
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
