@@ -275,9 +275,9 @@ class WebSpider(ErrbackMixin, scrapy.Spider):
     async def room_for_a_start_request(self) -> None:
         """Wait until the engine can take more start requests (Scrapy's lazy start pattern).
 
-        Scrapy reads ``start()`` to its end as fast as it yields, parking every request in the
-        scheduler: a list of 100,000 URLs held 1-2 kB of Request per URL in memory before the
-        first page was fetched. Here, once the engine backs out, the next requests wait until
+        Scrapy keeps reading ``start()`` while the engine is busy, parking each request in the
+        scheduler: a list of 100,000 URLs held 1-2 kB of Request per URL in memory from the
+        crawl's first minute. Here, once the engine backs out, the next requests wait until
         the scheduler is empty, then come in a batch: memory does not grow with the list, and
         the wait (a signal handler connected and fired) is paid once a batch, not once a URL.
         A shared Redis frontier is where a list belongs, and there other workers may be waiting
