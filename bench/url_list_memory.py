@@ -7,7 +7,7 @@ loopback server that answers every one with a small 404 page, so the crawl does 
 besides scheduling, fetching and archiving it, and prints the main process's peak RSS (VmHWM)
 and the scheduler's peak (the ``scheduler/pending_peak`` crawl stat), for this tree and, with
 ``--baseline DIR`` (a source tree, e.g. ``git archive HEAD | tar -x -C DIR``), for that tree in
-the same run. A list held in the scheduler costs about 2 kB of Request per URL.
+the same run. A list held in the scheduler costs 1-2 kB of Request per URL.
 """
 
 from __future__ import annotations
