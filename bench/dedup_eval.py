@@ -30,6 +30,7 @@ from pipeline.dedup.stories import (
     story_features,
     story_keys,
 )
+from pipeline.dedup.story_vectors import StoryVector
 
 BUCKETS = (0.0, 0.1, 0.5, 0.7, 0.8, 0.9, 1.01)
 
@@ -94,14 +95,15 @@ class StoryResult:
 
 def story_eval(docs: list[Document], threshold: float = STORY_THRESHOLD) -> StoryResult:
     by_key: dict[str, list[int]] = defaultdict(list)
-    features, keys, assigned = [], [], []
+    vectors, keys, assigned = [], [], []
     for doc in docs:
         feats = story_features(doc.title, doc.body)
         doc_keys = story_keys(feats)
         found = {other for key in doc_keys for other in by_key[key]}
-        choice = choose_story([(assigned[o], features[o]) for o in sorted(found)], feats, threshold)
+        vector = StoryVector.of(feats)
+        choice = choose_story([(assigned[o], vectors[o]) for o in sorted(found)], vector, threshold)
         assigned.append(choice[0] if choice else doc.doc_id)
-        features.append(feats)
+        vectors.append(vector)
         keys.append(set(doc_keys))
         for key in doc_keys:
             by_key[key].append(doc.doc_id)

@@ -1,7 +1,7 @@
 """CPU cost of the index writer on the crawl benchmark's pages, against a baseline in the same run.
 
     .venv/bin/python bench/index_speed.py [--pages 1000] [--db sqlite|postgresql]
-        [--baseline DIR ...] [--rounds 2]
+        [--baseline DIR ...] [--rounds 2] [--story-window-days 7]
 
 The pages of ``bench/crawl_speed.py`` (``bench.article_pages``, same seed) are extracted and
 analysed once per process, then indexed into a fresh database the way the crawl's index writer
@@ -14,6 +14,10 @@ With ``--baseline DIR`` (a source tree, e.g. ``git archive HEAD | tar -x -C DIR`
 measurement runs in a child process importing ``pipeline`` from DIR, in rounds alternating with
 this tree's; the best CPU of each is printed with the ratio, and the run fails unless every tree
 made the same decisions (outcome, duplicate, story and document id of every page).
+
+The writer's CPU is also printed per tenth of the pages: flat, or growing with the archive.
+``--story-window-days`` widens the story window (default 7: ~550 generated pages), so that the
+members compared with each report are spread over more of the archive, as in a large one.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ FIRST_FETCH = datetime(2024, 3, 1, 6, 0, tzinfo=UTC)
 FETCH_STEP = timedelta(minutes=37)
 
 
-def measure(pages_file: Path, db: str) -> dict[str, object]:
+def measure(pages_file: Path, db: str, story_window_days: int) -> dict[str, object]:
     """CPU ms per document of analysis and of indexing, with this interpreter's ``pipeline``."""
     from bench.scratch_db import scratch_database
     from pipeline.analysis import analyse
@@ -77,15 +81,20 @@ def measure(pages_file: Path, db: str) -> dict[str, object]:
         upgrade_to_head(url)
         engine = make_engine(url)
         factory = make_session_factory(engine)
-        policy = IndexPolicy()
-        started = time.process_time()
+        policy = IndexPolicy(story_window_days=story_window_days)
+        batch_s = []
         for start in range(0, len(items), BATCH):
+            started = time.process_time()
             index_batch(factory, items[start : start + BATCH], crawl_id=None, policy=policy)
-        index_s = time.process_time() - started
+            batch_s.append((len(items[start : start + BATCH]), time.process_time() - started))
         engine.dispose()
+    tenths = [batch_s[len(batch_s) * k // 10 : len(batch_s) * (k + 1) // 10] for k in range(10)]
     return {
         "analyse_ms": analyse_s * 1000 / len(items),
-        "index_ms": index_s * 1000 / len(items),
+        "index_ms": sum(s for _, s in batch_s) * 1000 / len(items),
+        "index_ms_by_tenth": [
+            sum(s for _, s in part) * 1000 / max(1, sum(n for n, _ in part)) for part in tenths
+        ],
         "decisions": [
             [item.outcome, item.duplicate_of, item.story_id, item.document_id] for item in items
         ],
@@ -99,13 +108,14 @@ def main() -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--baseline", type=Path, action="append", default=[])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--story-window-days", type=int, default=7)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.db)))
+        print(json.dumps(measure(args.child, args.db, args.story_window_days)))
         return 0
-    if args.pages < 1 or args.rounds < 1:
-        parser.error("--pages and --rounds must be at least 1")
+    if args.pages < 1 or args.rounds < 1 or args.story_window_days < 1:
+        parser.error("--pages, --rounds and --story-window-days must be at least 1")
 
     sys.path.insert(0, str(ROOT))
     from bench.article_pages import generate_pages
@@ -114,6 +124,7 @@ def main() -> int:
     source, pages = generate_pages(args.pages, seed=args.seed)
     trees = [ROOT, *(baseline.resolve() for baseline in args.baseline)]
     best: list[dict[str, float]] = [{} for _ in trees]
+    best_tenths: list[list[float]] = [[] for _ in trees]
     decisions: list[object] = [None for _ in trees]
     with tempfile.TemporaryDirectory(prefix="nv_index_speed_") as folder:
         pages_file = Path(folder) / "pages.json"
@@ -122,17 +133,24 @@ def main() -> int:
             encoding="utf-8",
         )
         print(
-            f"{len(pages)} pages from {source}; database {args.db}; load average "
-            f"{os.getloadavg()[0]:.1f}",
+            f"{len(pages)} pages from {source}; database {args.db}; story window "
+            f"{args.story_window_days} days; load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
         # Why alternate in rounds: the machine is shared, and load shifts between two long runs.
         for _ in range(args.rounds):
             for position, tree in enumerate(trees):
-                result = child_json(__file__, tree, [str(pages_file), "--db", args.db], 0)
+                child_args = [str(pages_file), "--db", args.db]
+                child_args += ["--story-window-days", str(args.story_window_days)]
+                result = child_json(__file__, tree, child_args, 0)
                 for name in ("analyse_ms", "index_ms"):
                     value = float(result[name])  # type: ignore[arg-type]
                     best[position][name] = min(best[position].get(name, float("inf")), value)
+                tenths = [float(v) for v in result["index_ms_by_tenth"]]  # type: ignore[attr-defined]
+                mine = best_tenths[position]
+                best_tenths[position] = (
+                    [min(a, b) for a, b in zip(mine, tenths, strict=True)] if mine else tenths
+                )
                 decisions[position] = result["decisions"]
     for name, label in (("index_ms", "index writer"), ("analyse_ms", "analysis")):
         line = f"{label}: {best[0][name]:.2f} ms CPU per document"
@@ -141,6 +159,11 @@ def main() -> int:
                 f" ({baseline}: {theirs[name]:.2f} ms, ratio {best[0][name] / theirs[name]:.2f})"
             )
         print(line)
+    for label, tenths in zip(["this tree", *map(str, args.baseline)], best_tenths, strict=True):
+        print(
+            f"index writer ms per document by tenth, {label}: "
+            + " ".join(f"{v:.1f}" for v in tenths)
+        )
     differing = [
         str(b) for b, d in zip(args.baseline, decisions[1:], strict=True) if d != decisions[0]
     ]

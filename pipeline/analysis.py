@@ -15,6 +15,7 @@ from pipeline.dedup.minhash import (
     signature_to_bytes,
 )
 from pipeline.dedup.stories import story_features, story_keys
+from pipeline.dedup.story_vectors import StoryVector
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 from pipeline.index.derived import DerivedContext, prepare_derived_records
 from pipeline.warc.records import PreparedRecord
@@ -27,6 +28,8 @@ class Analysis:
     bands: tuple[tuple[int, int], ...]
     story_features_json: str
     story_keys: tuple[str, ...]
+    # StoryVector.to_bytes: hashed here, in the worker, for the index writer to compare as is.
+    story_vector: bytes
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ def analyse(document: ExtractedDocument) -> Analysis:
         bands=tuple(lsh_bands(sig)),
         story_features_json=features.to_json(),
         story_keys=tuple(story_keys(features)),
+        story_vector=StoryVector.of(features).to_bytes(),
     )
 
 

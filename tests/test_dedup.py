@@ -20,6 +20,7 @@ from pipeline.dedup import (
     STORY_THRESHOLD,
     EmptyTextError,
     StoryFeatures,
+    StoryVector,
     choose_story,
     estimated_jaccard,
     lsh_bands,
@@ -33,9 +34,10 @@ from pipeline.dedup import (
     story_keys,
     story_similarity,
     text_digest,
+    vector_similarity,
 )
 from pipeline.dedup.minhash import BANDS
-from pipeline.dedup.stories import stored_story_features
+from pipeline.dedup.stories import stored_features_vector
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -49,6 +51,10 @@ def _split(path: Path) -> tuple[str, str]:
 
 def _features(path: Path) -> StoryFeatures:
     return story_features(*_split(path))
+
+
+def _vector(path: Path) -> StoryVector:
+    return StoryVector.of(_features(path))
 
 
 # --- digests -------------------------------------------------------------------------------
@@ -167,17 +173,17 @@ def test_seeds_form_one_story() -> None:
     for a, b in combinations(features, 2):
         assert story_similarity(a, b) >= STORY_THRESHOLD
         assert set(story_keys(a)) & set(story_keys(b))
-    story: list[tuple[int, StoryFeatures]] = [(1, features[0])]
+    story: list[tuple[int, StoryVector]] = [(1, StoryVector.of(features[0]))]
     for feats in features[1:]:
-        choice = choose_story(story, feats)
+        choice = choose_story(story, StoryVector.of(feats))
         assert choice is not None and choice[0] == 1
-        story.append((1, feats))
+        story.append((1, StoryVector.of(feats)))
 
 
 @pytest.mark.parametrize("path", sorted(ARTICLES.glob("*.txt")), ids=lambda p: p.stem)
 def test_other_articles_do_not_join_the_seed_story(path: Path) -> None:
-    seed_story = [(1, _features(p)) for p in SEEDS]
-    assert choose_story(seed_story, _features(path)) is None
+    seed_story = [(1, _vector(p)) for p in SEEDS]
+    assert choose_story(seed_story, _vector(path)) is None
 
 
 def test_two_reports_of_one_other_event_group() -> None:
@@ -188,10 +194,10 @@ def test_two_reports_of_one_other_event_group() -> None:
 
 
 def test_choose_story_picks_best_and_handles_empty() -> None:
-    seed = _features(SEEDS[0])
-    other = _features(ARTICLES / "ecb-rates-sep2023_a.txt")
+    seed = _vector(SEEDS[0])
+    other = _vector(ARTICLES / "ecb-rates-sep2023_a.txt")
     assert choose_story([], seed) is None
-    choice = choose_story([(7, other), (3, _features(SEEDS[1]))], seed)
+    choice = choose_story([(7, other), (3, _vector(SEEDS[1]))], seed)
     assert choice is not None and choice[0] == 3 and choice[1] >= STORY_THRESHOLD
 
 
@@ -217,17 +223,63 @@ def test_story_features_json_round_trip_and_errors() -> None:
     assert [type(weight) for weight in whole.terms.values()] == [float, float]
 
 
-def test_stored_story_features_are_read_once_per_content() -> None:
+def test_vectors_of_stored_features_are_computed_once_per_content() -> None:
     feats = _features(SEEDS[4])
     stored = feats.to_json()
     # Another str object with the same content, as the next database read returns it.
     read_again = "".join([stored[:10], stored[10:]])
     assert read_again is not stored
-    first = stored_story_features(stored)
-    assert first == feats
-    assert stored_story_features(read_again) is first
+    first = stored_features_vector(stored)
+    assert first.to_bytes() == StoryVector.of(feats).to_bytes()
+    assert stored_features_vector(read_again) is first
     other = _features(SEEDS[1])
-    assert stored_story_features(other.to_json()) == other != first
+    assert stored_features_vector(other.to_json()).to_bytes() == StoryVector.of(other).to_bytes()
+
+
+def _reference_similarity(a: StoryFeatures, b: StoryFeatures) -> float:
+    """The story similarity as defined: cosine of the weights over the shared terms, times the
+    share of three single names both reports have (at most 1)."""
+    shared_terms = a.terms.keys() & b.terms.keys()
+    cosine = math.fsum(a.terms[term] * b.terms[term] for term in shared_terms)
+    shared = len(a.single_entities & b.single_entities)
+    return cosine * min(1.0, shared / 3)
+
+
+def test_vector_similarity_is_the_cosine_of_the_features() -> None:
+    reports = [_features(path) for path in [*SEEDS, *sorted(ARTICLES.glob("*.txt"))]]
+    vectors = [StoryVector.of(report) for report in reports]
+    related = 0
+    for (fa, va), (fb, vb) in combinations(zip(reports, vectors, strict=True), 2):
+        expected = _reference_similarity(fa, fb)
+        assert vector_similarity(va, vb) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        # The same value, to the last bit, whichever report comes first.
+        assert vector_similarity(va, vb) == vector_similarity(vb, va)
+        related += expected >= STORY_THRESHOLD
+    assert 10 <= related < len(reports) * (len(reports) - 1) // 2  # both kinds of pair compared
+
+
+def test_story_vector_bytes_round_trip_and_errors() -> None:
+    feats = _features(SEEDS[3])
+    vector = StoryVector.of(feats)
+    data = vector.to_bytes()
+    assert len(data) == 12 + 16 * len(feats.terms) + 8 * len(feats.single_entities)
+    again = StoryVector.from_bytes(data)
+    assert again.to_bytes() == data
+    assert np.array_equal(np.sort(again.weights), np.sort(list(feats.terms.values())))
+    assert list(again.terms) == sorted(again.terms)
+    assert vector_similarity(again, vector) == pytest.approx(_reference_similarity(feats, feats))
+    with pytest.raises(ValueError, match="shorter than its header"):
+        StoryVector.from_bytes(data[:5])
+    with pytest.raises(ValueError, match="not a story vector"):
+        StoryVector.from_bytes(b"XXXX" + data[4:])
+    with pytest.raises(ValueError, match=r"should be \d+ bytes, not"):
+        StoryVector.from_bytes(data[:-1])
+    swapped = data[:12] + data[20:28] + data[12:20] + data[28:]
+    with pytest.raises(ValueError, match="not in ascending order"):
+        StoryVector.from_bytes(swapped)
+    empty = StoryVector.of(StoryFeatures())
+    assert StoryVector.from_bytes(empty.to_bytes()).to_bytes() == empty.to_bytes()
+    assert vector_similarity(empty, vector) == vector_similarity(vector, empty) == 0.0
 
 
 def test_single_entities_leave_out_runs_and_broad_names() -> None:
@@ -312,10 +364,11 @@ def test_story_features_are_the_same_bytes_in_every_process() -> None:
     program = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from pipeline.dedup import story_features\n"
+        "from pipeline.dedup import StoryVector, story_features\n"
         "for name in sys.argv[1:]:\n"
         "    title, _, body = Path(name).read_text(encoding='utf-8').partition('\\n')\n"
-        "    print(story_features(title, body).to_json())\n"
+        "    features = story_features(title, body)\n"
+        "    print(features.to_json(), StoryVector.of(features).to_bytes().hex())\n"
     )
     outputs = set()
     for seed in ("1", "2", "3"):

@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from scrapy.settings import Settings
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.corpus import ARTICLES_DIR, SEEDS_DIR
@@ -99,6 +99,8 @@ def test_new_document_rows(session_factory: sessionmaker[Session]) -> None:
     stored = doc(session_factory, item.document_id)
     assert stored.title == title and stored.text == "\n".join(paragraphs)
     assert stored.minhash and stored.story_features and stored.story_id == item.story_id
+    assert item.document is not None
+    assert stored.story_vector == analyse(item.document).story_vector
     assert count(session_factory, LshBand) == BANDS
     with session_factory() as session:
         story = session.get(Story, item.story_id)
@@ -253,6 +255,19 @@ def test_story_join_inside_the_window_and_new_story_outside(
         story = session.get(Story, first.story_id)
         assert story is not None and story.size == 2
         assert (story.first_seen, story.last_seen) == (DAY0, DAY0 + timedelta(days=3))
+
+
+def test_members_indexed_before_story_vectors_are_compared_by_their_features(
+    session_factory: sessionmaker[Session],
+) -> None:
+    first = index(session_factory, make_item(*article("000")))
+    with session_factory() as session, session.begin():
+        session.execute(update(Document).values(story_vector=None))  # as migrated from 0008
+    old = doc(session_factory, first.document_id)
+    assert old.story_vector is None and old.story_features
+    inside = index(session_factory, make_item(*article("001"), when=DAY0 + timedelta(days=1)))
+    assert inside.story_id == first.story_id
+    assert doc(session_factory, inside.document_id).story_vector
 
 
 def test_story_window_comes_from_settings(session_factory: sessionmaker[Session]) -> None:

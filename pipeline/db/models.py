@@ -117,6 +117,8 @@ class Document(Base):
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     story_features: Mapped[str | None] = mapped_column(Text)  # JSON
+    # The same features as compared (dedup/story_vectors.py); None in rows older than 0009.
+    story_vector: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class Failure(Base):

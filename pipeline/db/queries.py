@@ -60,9 +60,9 @@ from pipeline.db.queries_dedup import (
     set_group_canonical,
     signed64,
     story_candidates,
-    story_features_of,
     story_members,
     story_of,
+    story_vectors_of,
 )
 from pipeline.db.queries_stats import ArchiveStats, archive_stats, outlet_of, url_host
 
@@ -117,9 +117,9 @@ __all__ = [
     "source_payload_digests",
     "start_crawl",
     "story_candidates",
-    "story_features_of",
     "story_members",
     "story_of",
+    "story_vectors_of",
     "upsert_warc_file",
     "url_host",
     "warc_file_ids",

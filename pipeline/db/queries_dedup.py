@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import cast
 
-from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.db.models import Document, LshBand, Story, StoryKey
@@ -93,9 +93,12 @@ _REPOINT_MEMBER = (
         canonical_reason=None,
     )
 )
-_STORY_FEATURES = select(_DOCUMENTS.c.id, _DOCUMENTS.c.story_features).where(
-    _DOCUMENTS.c.id.in_(bindparam("documents", expanding=True))
-)
+# The vector where there is one: the JSON is read only for rows indexed before 0009.
+_STORY_VECTORS = select(
+    _DOCUMENTS.c.id,
+    _DOCUMENTS.c.story_vector,
+    case((_DOCUMENTS.c.story_vector.is_(None), _DOCUMENTS.c.story_features)),
+).where(_DOCUMENTS.c.id.in_(bindparam("documents", expanding=True)))
 _SHARED_KEYS = func.count().label("shared")
 _STORY_CANDIDATES = (
     select(_STORY_KEYS.c.story_id, _STORY_KEYS.c.document_id, _SHARED_KEYS)
@@ -344,14 +347,15 @@ def story_candidates(
     return [(story_id, doc_id, count) for story_id, doc_id, count in rows]
 
 
-def story_features_of(session: Session, document_ids: Sequence[int]) -> dict[int, str]:
-    """Stored story features (JSON) of documents, without loading their text."""
+def story_vectors_of(session: Session, document_ids: Sequence[int]) -> dict[int, bytes | str]:
+    """Stored story vectors of documents, or their features as JSON where a row has no vector
+    (indexed before migration 0009); documents with neither are left out."""
     if not document_ids:
         return {}
     rows = session.connection().execute(
-        _STORY_FEATURES, {"documents": list(dict.fromkeys(document_ids))}
+        _STORY_VECTORS, {"documents": list(dict.fromkeys(document_ids))}
     )
-    return {doc_id: features for doc_id, features in rows if features}
+    return {doc_id: vector or features for doc_id, vector, features in rows if vector or features}
 
 
 def story_members(session: Session, story_id: int) -> list[Document]:

@@ -27,6 +27,7 @@ from pipeline.dedup.stories import (
     story_keys,
     story_similarity,
 )
+from pipeline.dedup.story_vectors import StoryVector, vector_similarity
 
 __all__ = [
     "BANDS",
@@ -38,6 +39,7 @@ __all__ = [
     "EmptyTextError",
     "Signature",
     "StoryFeatures",
+    "StoryVector",
     "choose_story",
     "estimated_jaccard",
     "lsh_bands",
@@ -49,4 +51,5 @@ __all__ = [
     "story_keys",
     "story_similarity",
     "text_digest",
+    "vector_similarity",
 ]

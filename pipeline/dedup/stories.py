@@ -24,17 +24,16 @@ from typing import Any
 import orjson
 
 from pipeline.dedup.stopwords import BROAD_NAMES, CALENDAR, DEMONYMS, NEWS_WORDS, STOPWORDS
+from pipeline.dedup.story_vectors import StoryVector, vector_similarity
 
 STORY_THRESHOLD: float = 0.30
 _NEWS_WEIGHT = 0.25  # generic news words count a quarter
 _BROAD_WEIGHT = 0.35  # country-level names: shared by every report on a region
 _ENTITY_BOOST = 2.0  # a word used as a name identifies an event more than a common word
 _TITLE_BOOST = 1.0  # added to the log-tf of every word in the headline
-_MIN_SHARED_ENTITIES = 3  # fewer shared names than this scales the similarity down
 _MAX_KEY_LEN = 64
-# Decoded features kept by stored_story_features: ~60 kB each (JSON and decoded) for a report
-# of ~600 distinct words (the index writer grew by ~120 MB with 1,024): 512 members of the
-# stories of recent days.
+# Vectors of members stored before story vectors were (~12 kB each for ~700 distinct words),
+# kept by stored_features_vector: the members of the stories of recent days.
 STORED_FEATURES_CACHED = 512
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
@@ -86,9 +85,9 @@ class StoryFeatures:
     def from_json(cls, data: str) -> StoryFeatures:
         """Inverse of :meth:`to_json`; ValueError with the reason for anything else.
 
-        The index writer reads some twenty members' features for every new report, so this is
-        on its hot path: orjson parses the ~600 weights about four times faster than json, and
-        a stored weight is kept as parsed when it is already a float (only ints are converted).
+        The index writer reads the features of members stored before story vectors (migration
+        0009) this way: orjson parses the ~600 weights about four times faster than json, and a
+        stored weight is kept as parsed when it is already a float (only ints are converted).
         """
         try:
             raw = orjson.loads(data)
@@ -108,8 +107,7 @@ class StoryFeatures:
     def single_entities(self) -> frozenset[str]:
         """One-word names that identify an event (not generic news words, not countries).
 
-        Computed once per report: the index writer compares each new report with some twenty
-        members, and each comparison needs both sides' names."""
+        Computed once per report: its story keys and its vector both need them."""
         return frozenset(
             e
             for e in self.entities
@@ -118,15 +116,15 @@ class StoryFeatures:
 
 
 @lru_cache(maxsize=STORED_FEATURES_CACHED)
-def stored_story_features(data: str) -> StoryFeatures:
-    """StoryFeatures.from_json, remembered for the most recently read reports.
+def stored_features_vector(data: str) -> StoryVector:
+    """The vector of features stored only as JSON (rows indexed before migration 0009),
+    remembered for the most recently read reports.
 
     The index writer compares every new report with up to twenty members of recent stories,
     and the same members come back for report after report. Keyed by the stored JSON itself,
-    so a cached value can never be stale (a rolled-back row, a reused id). The result is
-    shared: callers must not change its terms.
+    so a cached value can never be stale (a rolled-back row, a reused id).
     """
-    return StoryFeatures.from_json(data)
+    return StoryVector.of(StoryFeatures.from_json(data))
 
 
 # A regex visits only the characters to change; str.translate looks up every one (slower).
@@ -303,17 +301,10 @@ def story_features(title: str | None, text: str) -> StoryFeatures:
     return StoryFeatures(terms=terms, entities=frozenset(entities))
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(k, 0.0) for k, v in a.items())
-
-
 def story_similarity(a: StoryFeatures, b: StoryFeatures) -> float:
-    """Cosine of the term vectors, scaled down when the reports share few distinct names."""
-    cosine = _cosine(a.terms, b.terms)
-    shared = len(a.single_entities & b.single_entities)
-    return cosine * min(1.0, shared / _MIN_SHARED_ENTITIES)
+    """Cosine of the term vectors, scaled down when the reports share few distinct names
+    (computed as the index writer does, on their stored vectors)."""
+    return vector_similarity(StoryVector.of(a), StoryVector.of(b))
 
 
 def _ranked_entities(features: StoryFeatures) -> list[str]:
@@ -341,14 +332,14 @@ def story_keys(features: StoryFeatures, limit: int = 12) -> list[str]:
 
 
 def choose_story(
-    candidate_features: Sequence[tuple[int, StoryFeatures]],
-    features: StoryFeatures,
+    candidate_vectors: Sequence[tuple[int, StoryVector]],
+    vector: StoryVector,
     threshold: float = STORY_THRESHOLD,
 ) -> tuple[int, float] | None:
     """The story whose closest member is most similar, if at least ``threshold``; else None."""
     best: dict[int, float] = defaultdict(float)
-    for story_id, member in candidate_features:
-        best[story_id] = max(best[story_id], story_similarity(member, features))
+    for story_id, member in candidate_vectors:
+        best[story_id] = max(best[story_id], vector_similarity(member, vector))
     if not best:
         return None
     story_id, score = max(best.items(), key=lambda item: (item[1], -item[0]))

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from pipeline.analysis import Analysis
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
-from pipeline.dedup.stories import choose_story, stored_story_features
+from pipeline.dedup.stories import choose_story, stored_features_vector
+from pipeline.dedup.story_vectors import StoryVector
 from pipeline.index.canonical import Claimant
 from pipeline.index.credits import credited_outlets
 from pipeline.index.deciding import Decision, IndexPolicy, decide
@@ -118,6 +119,7 @@ def _add_document(
         similarity=decision.similarity,
         minhash=analysis.signature,
         story_features=analysis.story_features_json,
+        story_vector=analysis.story_vector,
     )
     queries.add_lsh_bands(session, document_id, list(analysis.bands))
     if decision.group is not None and decision.canonical_reason is not None:
@@ -148,15 +150,14 @@ def _assign_story(
     window = timedelta(days=policy.story_window_days)
     keys = list(analysis.story_keys)
     candidates = queries.story_candidates(session, keys, since=seen - window, until=seen + window)
-    stored = queries.story_features_of(session, [member_id for _, member_id, _ in candidates])
+    stored = queries.story_vectors_of(session, [member_id for _, member_id, _ in candidates])
     members = [
-        (story_id, stored_story_features(stored[member_id]))
+        (story_id, _stored_vector(stored[member_id]))
         for story_id, member_id, _shared in candidates
-        if stored.get(member_id)
+        if member_id in stored
     ]
-    # Read through the cache: the report will be a candidate member of the reports after it.
-    features = stored_story_features(analysis.story_features_json)
-    chosen = choose_story(members, features, threshold=policy.story_threshold)
+    vector = StoryVector.from_bytes(analysis.story_vector)
+    chosen = choose_story(members, vector, threshold=policy.story_threshold)
     if chosen is None:
         story_id = queries.add_story(
             session,
@@ -170,6 +171,12 @@ def _assign_story(
         queries.add_to_story(session, story_id, document_id, seen)
     queries.add_story_keys(session, story_id, document_id, keys, seen)
     return story_id
+
+
+def _stored_vector(stored: bytes | str) -> StoryVector:
+    if isinstance(stored, str):  # features of a row indexed before its vector was stored
+        return stored_features_vector(stored)
+    return StoryVector.from_bytes(stored)
 
 
 def _parse_date(value: str | None) -> datetime | None:
