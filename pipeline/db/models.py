@@ -115,10 +115,13 @@ class Document(Base):
     # On a near-duplicate group's canonical only: why it was chosen (see index/canonical.py).
     canonical_reason: Mapped[str | None] = mapped_column(String(120))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
-    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    story_features: Mapped[str | None] = mapped_column(Text)  # JSON
+    # The dedup columns below are deferred: only deciding reads them, by column, and loading
+    # a Document for search or export neither needs their kilobytes nor requires the newest
+    # of them to exist yet (a search runs on an archive between migrations too).
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    story_features: Mapped[str | None] = mapped_column(Text, deferred=True)  # JSON
     # The same features as compared (dedup/story_vectors.py); None in rows older than 0009.
-    story_vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+    story_vector: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class Failure(Base):
