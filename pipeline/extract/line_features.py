@@ -16,6 +16,7 @@ import string
 import threading
 from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -75,6 +76,8 @@ _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
 # Content words for the topic features: letters only, four or more (short words are mostly
 # grammar); CJK text, written without spaces, contributes its character pairs.
 _TOPIC_WORD = re.compile(r"[^\W\d_]{4,}")
+# The same words in casefolded ASCII text; the Unicode class costs a third more per character.
+_TOPIC_WORD_ASCII = re.compile(r"[a-z]{4,}")
 _TOPIC_SAMPLE = 200  # characters of a line read for its words: a paragraph's topic shows early
 _TOPIC_MIN_WORDS = 3  # lines shorter than this have too few words for a share to mean anything
 
@@ -425,10 +428,11 @@ def page_features(
 def topic_words(text: str) -> set[str]:
     """The content words of a line (casefolded), CJK character pairs included."""
     sample = text[:_TOPIC_SAMPLE].casefold()
+    if sample.isascii():
+        return set(_TOPIC_WORD_ASCII.findall(sample))
     found = set(_TOPIC_WORD.findall(sample))
-    if not sample.isascii():
-        cjk = "".join(_CJK.findall(sample))
-        found.update(cjk[k : k + 2] for k in range(len(cjk) - 1))
+    cjk = "".join(_CJK.findall(sample))
+    found.update(cjk[k : k + 2] for k in range(len(cjk) - 1))
     return found
 
 
@@ -443,36 +447,44 @@ def topic_shares(
     words are left out of the counts it is compared with. Words in most of the paragraphs
     (grammar: "dass", "which", "sont") say nothing about the topic and are left out.
     """
-    n = len(lines)
-    share = np.zeros(n)
-    few = np.ones(n)
-    if n == 0:
-        return share, few
+    # Why by text: widgets and repeated paragraphs are counted and scored once.
     words_of: dict[str, set[str]] = {}
 
-    def words(i: int) -> set[str]:
-        text = lines[i].norm
+    def words(text: str) -> set[str]:
         found = words_of.get(text)
         if found is None:
             found = words_of[text] = topic_words(text)
         return found
 
     body_set = set(body.tolist())
-    counts: Counter[str] = Counter()
-    for i in body_set:
-        counts.update(words(i))
+    # In how many body paragraphs each word stands (one pass of Counter's C loop).
+    counts = Counter(chain.from_iterable(words(lines[i].norm) for i in body_set))
     common = max(3, len(body_set) // 2)
+    # Why sets: a line is then scored by set operations in C, not word by word. A paragraph
+    # of the body stands in its own counts once: for it, "used by another" means used twice.
+    used = set(counts)
+    used_twice = {word for word, count in counts.items() if count >= 2}
+    grammar = {word for word, count in counts.items() if count > common}
+    grammar_own = {word for word, count in counts.items() if count > common + 1}
+    too_few = (0.0, 1.0)
+    scored: dict[tuple[str, bool], tuple[float, float]] = {}
+    rows: list[tuple[float, float]] = []
     for i, line in enumerate(lines):
         if line.words < _TOPIC_MIN_WORDS:
+            rows.append(too_few)
             continue
-        own = 1 if i in body_set else 0
-        others = [counts[w] - own for w in words(i)]
-        content = [c for c in others if c <= common]
-        if len(content) < _TOPIC_MIN_WORDS:
-            continue
-        few[i] = 0.0
-        share[i] = sum(1 for c in content if c > 0) / len(content)
-    return share, few
+        own = i in body_set
+        known = scored.get((line.norm, own))
+        if known is None:
+            content = words(line.norm) - (grammar_own if own else grammar)
+            if len(content) < _TOPIC_MIN_WORDS:
+                known = too_few
+            else:
+                known = (len(content & (used_twice if own else used)) / len(content), 0.0)
+            scored[(line.norm, own)] = known
+        rows.append(known)
+    values = np.array(rows).reshape(len(lines), 2)
+    return values[:, 0], values[:, 1]
 
 
 def _shifted(values: FloatArray, offset: int) -> FloatArray:
