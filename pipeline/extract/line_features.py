@@ -16,7 +16,6 @@ import string
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -447,44 +446,44 @@ def topic_shares(
     words are left out of the counts it is compared with. Words in most of the paragraphs
     (grammar: "dass", "which", "sont") say nothing about the topic and are left out.
     """
-    # Why by text: widgets and repeated paragraphs are counted and scored once.
-    words_of: dict[str, set[str]] = {}
+    n = len(lines)
+    # Why by text: widgets and repeated paragraphs are read, counted and scored once.
+    index: dict[str, int] = {}
+    text_ids = np.array([index.setdefault(line.norm, len(index)) for line in lines], dtype=np.int64)
+    texts = list(index)
+    words_of: list[set[str] | None] = [None] * len(texts)
 
-    def words(text: str) -> set[str]:
-        found = words_of.get(text)
+    def words(text_id: int) -> set[str]:
+        found = words_of[text_id]
         if found is None:
-            found = words_of[text] = topic_words(text)
+            found = words_of[text_id] = topic_words(texts[text_id])
         return found
 
-    body_set = set(body.tolist())
-    # In how many body paragraphs each word stands (one pass of Counter's C loop).
-    counts = Counter(chain.from_iterable(words(lines[i].norm) for i in body_set))
-    common = max(3, len(body_set) // 2)
+    in_body = np.zeros(n, dtype=bool)
+    in_body[body] = True
+    body_ids, times = np.unique(text_ids[in_body], return_counts=True)
+    bag: list[str] = []
+    for text_id, repeated in zip(body_ids.tolist(), times.tolist(), strict=True):
+        bag.extend(list(words(text_id)) * repeated)
+    counts = Counter(bag)  # in how many body paragraphs each word stands
+    common = max(3, int(in_body.sum()) // 2)
     # Why sets: a line is then scored by set operations in C, not word by word. A paragraph
     # of the body stands in its own counts once: for it, "used by another" means used twice.
     used = set(counts)
     used_twice = {word for word, count in counts.items() if count >= 2}
     grammar = {word for word, count in counts.items() if count > common}
     grammar_own = {word for word, count in counts.items() if count > common + 1}
-    too_few = (0.0, 1.0)
-    scored: dict[tuple[str, bool], tuple[float, float]] = {}
-    rows: list[tuple[float, float]] = []
-    for i, line in enumerate(lines):
-        if line.words < _TOPIC_MIN_WORDS:
-            rows.append(too_few)
+    pairs, inverse = np.unique(text_ids * 2 + in_body, return_inverse=True)
+    values = np.zeros((len(pairs), 2))
+    values[:, 1] = 1.0
+    for row, pair in enumerate(pairs.tolist()):
+        text_id, own = divmod(pair, 2)
+        if texts[text_id].count(" ") + 1 < _TOPIC_MIN_WORDS:  # Line.words of the text
             continue
-        own = i in body_set
-        known = scored.get((line.norm, own))
-        if known is None:
-            content = words(line.norm) - (grammar_own if own else grammar)
-            if len(content) < _TOPIC_MIN_WORDS:
-                known = too_few
-            else:
-                known = (len(content & (used_twice if own else used)) / len(content), 0.0)
-            scored[(line.norm, own)] = known
-        rows.append(known)
-    values = np.array(rows).reshape(len(lines), 2)
-    return values[:, 0], values[:, 1]
+        content = words(text_id) - (grammar_own if own else grammar)
+        if len(content) >= _TOPIC_MIN_WORDS:
+            values[row] = len(content & (used_twice if own else used)) / len(content), 0.0
+    return values[inverse, 0], values[inverse, 1]
 
 
 def _shifted(values: FloatArray, offset: int) -> FloatArray:

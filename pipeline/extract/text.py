@@ -173,21 +173,30 @@ def _restore_list_runs(lines: list[Line], kinds: list[str | None]) -> None:
     drops some short ones, but a list belongs to the article or not as a whole. Only runs
     between the first and the last article line count: menus around the article are lists too.
     """
-    kept = [i for i, kind in enumerate(kinds) if kind is None]
-    if not kept:
+    if None not in kinds:
         return
-    i = kept[0]
-    while i <= kept[-1]:
-        j = i
-        while j <= kept[-1] and lines[j].norm[:1] in _ITEM_FIRST and _ITEM.match(lines[j].norm):
-            j += 1
-        if j - i >= 2 and 2 * sum(1 for k in range(i, j) if kinds[k] is None) > j - i:
-            # Why the line above too, when it ends with a colon: the list's introduction
-            # ("Key figures:"), short and scored like the items.
-            intro = i > 0 and kinds[i - 1] == ARTICLE_INSET and lines[i - 1].norm.endswith(":")
-            for k in range(i - 1 if intro else i, j):
-                kinds[k] = None
-        i = max(j, i + 1)
+    first, last = kinds.index(None), len(kinds) - 1 - kinds[::-1].index(None)
+    items = [
+        i
+        for i in range(first, last + 1)
+        if lines[i].norm[:1] in _ITEM_FIRST and _ITEM.match(lines[i].norm)
+    ]
+    runs: list[list[int]] = []
+    for i in items:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        if len(run) < 2 or 2 * sum(1 for k in run if kinds[k] is None) <= len(run):
+            continue
+        # Why the line above too, when it ends with a colon: the list's introduction
+        # ("Key figures:"), short and scored like the items.
+        above = run[0] - 1
+        if above >= 0 and kinds[above] == ARTICLE_INSET and lines[above].norm.endswith(":"):
+            kinds[above] = None
+        for k in run:
+            kinds[k] = None
 
 
 def _mark_around_headline(
