@@ -11,7 +11,7 @@ import pytest
 from pipeline.extract.furniture import RULES_PATH
 from pipeline.extract.language import MIN_CHARS
 from pipeline.extract.model import ExtractionError
-from pipeline.extract.text import clean_plain_text, text_document
+from pipeline.extract.text import UNDER_HEADLINE, clean_plain_text, text_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -289,9 +289,12 @@ def test_japanese_article_keeps_its_body_and_drops_its_furniture() -> None:
     lines = (DATA / "cjk" / "ja-harbor-bridge.txt").read_text(encoding="utf-8").splitlines()
     cleaned = clean_plain_text("\n".join(lines))
     assert cleaned.title == lines[1]
-    assert cleaned.lines == tuple(lines[2:8])  # the dateline and the five paragraphs
+    # Why the dateline goes: a date line right under the headline is the article's stamp,
+    # furniture like the byline (text.UNDER_HEADLINE); the five paragraphs stay.
+    assert cleaned.lines == tuple(lines[3:8])
     assert cleaned.removed == (
         (lines[0], "breadcrumb"),
+        (lines[2], UNDER_HEADLINE),
         (lines[8], "related-article link"),
         (lines[9], "related-article link"),
         (lines[10], "share prompt"),

@@ -14,6 +14,7 @@ import math
 import re
 import string
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,8 +53,8 @@ _PROSE_WORDS = 10
 _SAMPLE = 120  # characters looked at for the ratios: enough for a line's shape, and cheap
 # A year or a numeric day and month: what every date stamp has, in any language.
 # Why every branch starts with a digit: the regex engine then skips to digits at C speed.
-_DATE = re.compile(r"(?:19|20)\d\d(?!\d)|\d{1,2}[./-]\d{1,2}[./-]|\d{4}年|\d{1,2}月\d{1,2}日")
-_TIME = re.compile(r"\d{1,2}[:.h]\d{2}(?!\d)|\d{1,2}時")
+DATE = re.compile(r"(?:19|20)\d\d(?!\d)|\d{1,2}[./-]\d{1,2}[./-]|\d{4}年|\d{1,2}月\d{1,2}日")
+TIME = re.compile(r"\d{1,2}[:.h]\d{2}(?!\d)|\d{1,2}時")
 _SEPARATOR = re.compile(r"\s[|•·/>»]\s|\s\|\s?|\|")
 _LINK = re.compile(r"https?://|www\.|\.(?:com|org|net|de|uk)\b|@\w")
 _BULLETS = frozenset("•·-–—*►▪●■▶›»→✓✔")
@@ -71,6 +72,13 @@ _LINK_CHARS = frozenset("/.@")
 _SEPARATOR_POINTS = np.array(sorted(ord(c) for c in _SEPARATOR_CHARS), dtype=np.uint32)
 _LINK_POINTS = np.array(sorted(ord(c) for c in _LINK_CHARS), dtype=np.uint32)
 _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
+# Content words for the topic features: letters only, four or more (short words are mostly
+# grammar); CJK text, written without spaces, contributes its character pairs.
+_TOPIC_WORD = re.compile(r"[^\W\d_]{4,}")
+# The same words in casefolded ASCII text; the Unicode class costs a third more per character.
+_TOPIC_WORD_ASCII = re.compile(r"[a-z]{4,}")
+_TOPIC_SAMPLE = 200  # characters of a line read for its words: a paragraph's topic shows early
+_TOPIC_MIN_WORDS = 3  # lines shorter than this have too few words for a share to mean anything
 
 OWN_NAMES: tuple[str, ...] = (
     *(f"words<={b}" for b in _WORD_BINS),
@@ -147,8 +155,8 @@ def _shape(line: Line, words: float) -> list[float]:
         sum(1 for t in tokens if t[:1].isupper()) / max(1, len(tokens)),
         float(not _SEPARATOR_CHARS.isdisjoint(sample) and bool(_SEPARATOR.search(sample))),
         min(1.0, sample.count(",") / max(1.0, words)),
-        float(digits > 0 and bool(_DATE.search(sample))),
-        float(digits > 0 and bool(_TIME.search(sample))),
+        float(digits > 0 and bool(DATE.search(sample))),
+        float(digits > 0 and bool(TIME.search(sample))),
         float(not letters),
         cjk / size,
         float(not _LINK_CHARS.isdisjoint(sample) and bool(_LINK.search(sample))),
@@ -232,8 +240,8 @@ def shapes_of(lines: Sequence[Line]) -> tuple[FloatArray, FloatArray]:
     shapes[:, 8] = capitalised / np.maximum(1.0, tokens)
     shapes[:, 9] = matched(_SEPARATOR, per_line(np.isin(points, _SEPARATOR_POINTS)))
     shapes[:, 10] = np.minimum(1.0, per_line(points == 44) / np.maximum(1.0, words))
-    shapes[:, 11] = matched(_DATE, digits)
-    shapes[:, 12] = matched(_TIME, digits)
+    shapes[:, 11] = matched(DATE, digits)
+    shapes[:, 12] = matched(TIME, digits)
     shapes[:, 13] = letters == 0
     shapes[:, 14] = cjk / size
     shapes[:, 15] = matched(_LINK, per_line(np.isin(points, _LINK_POINTS)))
@@ -325,6 +333,9 @@ CONTEXT_NAMES: tuple[str, ...] = (
     "log short run",
     "between prose",
     "short between prose",
+    "topic share",
+    "topic share of prose",
+    "few topic words",
 )
 FEATURE_NAMES = OWN_NAMES + CONTEXT_NAMES
 
@@ -406,7 +417,73 @@ def page_features(
     between = above * below * (1.0 - numeric)
     context.append(between)
     context.append(between * short)
+    share, few = topic_shares(lines, np.flatnonzero(prose * in_span))
+    context.append(share)
+    context.append(share * numeric)
+    context.append(few)
     return np.hstack([own, np.column_stack(context)])
+
+
+def topic_words(text: str) -> set[str]:
+    """The content words of a line (casefolded), CJK character pairs included."""
+    sample = text[:_TOPIC_SAMPLE].casefold()
+    if sample.isascii():
+        return set(_TOPIC_WORD_ASCII.findall(sample))
+    found = set(_TOPIC_WORD.findall(sample))
+    cjk = "".join(_CJK.findall(sample))
+    found.update(cjk[k : k + 2] for k in range(len(cjk) - 1))
+    return found
+
+
+def topic_shares(
+    lines: Sequence[Line], body: npt.NDArray[np.intp]
+) -> tuple[FloatArray, FloatArray]:
+    """(share of each line's content words that other body paragraphs use, too few words flag).
+
+    Why: an article's lines share its vocabulary (names, places, the subject); a newsletter box,
+    a paywall offer or the teaser of another story inside the page does not, however much it
+    reads like prose. ``body`` are the page's main run of prose paragraphs; a paragraph's own
+    words are left out of the counts it is compared with. Words in most of the paragraphs
+    (grammar: "dass", "which", "sont") say nothing about the topic and are left out.
+    """
+    n = len(lines)
+    # Why by text: widgets and repeated paragraphs are read, counted and scored once.
+    index: dict[str, int] = {}
+    text_ids = np.array([index.setdefault(line.norm, len(index)) for line in lines], dtype=np.int64)
+    texts = list(index)
+    words_of: list[set[str] | None] = [None] * len(texts)
+
+    def words(text_id: int) -> set[str]:
+        found = words_of[text_id]
+        if found is None:
+            found = words_of[text_id] = topic_words(texts[text_id])
+        return found
+
+    in_body = np.zeros(n, dtype=bool)
+    in_body[body] = True
+    body_ids, times = np.unique(text_ids[in_body], return_counts=True)
+    bag: list[str] = []
+    for text_id, repeated in zip(body_ids.tolist(), times.tolist(), strict=True):
+        bag.extend(list(words(text_id)) * repeated)
+    counts = Counter(bag)  # in how many body paragraphs each word stands
+    common = max(3, int(in_body.sum()) // 2)
+    # Why sets: a line is then scored by set operations in C, not word by word. A paragraph
+    # of the body stands in its own counts once: for it, "used by another" means used twice.
+    used = set(counts)
+    used_twice = {word for word, count in counts.items() if count >= 2}
+    grammar = {word for word, count in counts.items() if count > common}
+    grammar_own = {word for word, count in counts.items() if count > common + 1}
+    pairs, inverse = np.unique(text_ids * 2 + in_body, return_inverse=True)
+    values = np.zeros((len(pairs), 2))
+    values[:, 1] = 1.0
+    for row, pair in enumerate(pairs.tolist()):
+        text_id, own = divmod(pair, 2)
+        if texts[text_id].count(" ") + 1 < _TOPIC_MIN_WORDS:  # Line.words of the text
+            continue
+        content = words(text_id) - (grammar_own if own else grammar)
+        if len(content) >= _TOPIC_MIN_WORDS:
+            values[row] = len(content & (used_twice if own else used)) / len(content), 0.0
+    return values[inverse, 0], values[inverse, 1]
 
 
 def _shifted(values: FloatArray, offset: int) -> FloatArray:

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pipeline.extract import furniture
 from pipeline.extract.furniture import Line, Rules
 from pipeline.extract.language import identify_language
-from pipeline.extract.line_features import FeatureCache, FloatArray, page_features
+from pipeline.extract.line_features import (
+    DATE,
+    TIME,
+    FeatureCache,
+    FloatArray,
+    page_features,
+)
 from pipeline.extract.line_model import (
     Classified,
     LineModel,
@@ -29,6 +35,19 @@ PAGE_HEADER = "page header"
 PAGE_FOOTER = "page footer"
 ARTICLE_INSET = "article inset"
 HEADLINE_COPY = "headline copy"  # the headline wrapped in a share text or title bar
+UNDER_HEADLINE = "byline or stamp"  # a byline or date line right under the headline
+# Chosen on the cross-validated scores of the training part (never on the held-out part):
+# above the headline only a line the model is this sure of stays article; under it, a
+# stamp-shaped line within UNDER_WINDOW lines (or before the first article line) goes below
+# UNDER_DROP_BELOW.
+ABOVE_KEEP = 0.5
+UNDER_WINDOW = 5
+UNDER_DROP_BELOW = 0.3
+_STAMP_WORDS = 8  # a date line: "06. 01. 2026, 14:59 Uhr", "4 Febbraio 2025 - 14:41"
+_BYLINE_WORDS = 5  # a byline: "Von Jan Kixmüller", "AFP, MANILA", "Chuck Ross"
+# A list item's lead: a bullet or a number ("1.", "2)") and a space.
+_ITEM = re.compile(r"(?:[•·\-–—*►▪●■▶✓✔]|\d{1,2}[.)])\s+\S")
+_ITEM_FIRST = frozenset("•·-–—*►▪●■▶✓✔0123456789")  # a cheap test before the pattern
 # Why module-level: features of a line are the same on every page it occurs on (site widgets).
 _FEATURES = FeatureCache()
 _BULLETS = frozenset("•·-–—*►▪●■▶✓✔")
@@ -74,10 +93,12 @@ def decide(
         elif kinds[i] is not None and p >= keep_above:
             kinds[i] = None
     _restore_lists(lines, kinds)
+    _restore_list_runs(lines, kinds)
     _restore_closing_credit(lines, kinds, furniture.load_rules())
     if title is not None:
         for i in headline_wrappers(lines, title):
             kinds[i] = kinds[i] or HEADLINE_COPY
+        _mark_around_headline(lines, kinds, classified.probabilities, title)
     if all(k is not None for k in kinds) and any(k is None for k in rule_verdict):
         # Why: a page the model would empty is one unlike any it learned from (a stub, a
         # single paragraph); the rules' verdict loses less there.
@@ -143,6 +164,72 @@ def _restore_lists(lines: list[Line], kinds: list[str | None]) -> None:
             for k in range(i, j):
                 kinds[k] = None
         i = j
+
+
+def _restore_list_runs(lines: list[Line], kinds: list[str | None]) -> None:
+    """A run of list items inside the article, most of them kept, is kept whole.
+
+    Why: product specs and key points are short lines; the model keeps the longer items and
+    drops some short ones, but a list belongs to the article or not as a whole. Only runs
+    between the first and the last article line count: menus around the article are lists too.
+    """
+    if None not in kinds:
+        return
+    first, last = kinds.index(None), len(kinds) - 1 - kinds[::-1].index(None)
+    items = [
+        i
+        for i in range(first, last + 1)
+        if lines[i].norm[:1] in _ITEM_FIRST and _ITEM.match(lines[i].norm)
+    ]
+    runs: list[list[int]] = []
+    for i in items:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        if len(run) < 2 or 2 * sum(1 for k in run if kinds[k] is None) <= len(run):
+            continue
+        # Why the line above too, when it ends with a colon: the list's introduction
+        # ("Key figures:"), short and scored like the items.
+        above = run[0] - 1
+        if above >= 0 and kinds[above] == ARTICLE_INSET and lines[above].norm.endswith(":"):
+            kinds[above] = None
+        for k in run:
+            kinds[k] = None
+
+
+def _mark_around_headline(
+    lines: list[Line], kinds: list[str | None], probabilities: FloatArray, title: int
+) -> None:
+    """Lines above the headline, and bylines and date lines right under it, are furniture.
+
+    Why: an article starts at its headline; what stands above it is the page's (a section
+    name, a date bar, a stamp), unless the model is sure it is article (a headline picked too
+    low). Under the headline, a byline or a date line the rules do not know (other languages,
+    bare names) is scored low but above the model's threshold of a lightly furnished page,
+    where every unsure line is kept.
+    """
+    p = probabilities.tolist()
+    for i in range(title):
+        if kinds[i] is None and p[i] < ABOVE_KEEP:
+            kinds[i] = PAGE_HEADER
+    for i in range(title + 1, len(lines)):
+        if p[i] >= 0.5 and i > title + UNDER_WINDOW:
+            break  # the body has started
+        if kinds[i] is None and p[i] < UNDER_DROP_BELOW and _stamp_like(lines[i]):
+            kinds[i] = UNDER_HEADLINE
+
+
+def _stamp_like(line: Line) -> bool:
+    """A short line with a date or a time, or a few capitalised words (a byline's names)."""
+    text = line.norm
+    if line.words <= _STAMP_WORDS and (DATE.search(text) or TIME.search(text)):
+        return True
+    if line.words > _BYLINE_WORDS or line.sentence or text.endswith(":"):
+        return False
+    tokens = text.split()
+    return 2 * sum(1 for token in tokens if token[:1].isupper()) > len(tokens)
 
 
 def _restore_closing_credit(lines: list[Line], kinds: list[str | None], rules: Rules) -> None:
