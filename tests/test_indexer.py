@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from scrapy.settings import Settings
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from bench.corpus import ARTICLES_DIR, SEEDS_DIR
 from pipeline.analysis import analyse
@@ -70,7 +70,8 @@ def index(
 def doc(factory: sessionmaker[Session], document_id: int | None) -> Document:
     assert document_id is not None
     with factory() as session:
-        found = session.get(Document, document_id)
+        # The dedup columns are deferred (models.py); these tests read them after the session.
+        found = session.get(Document, document_id, options=[undefer("*")])
         assert found is not None
         session.expunge(found)
         return found
