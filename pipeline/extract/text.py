@@ -8,6 +8,7 @@ this module splits the input, finds the headline and builds the result.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 from pipeline.extract import furniture
@@ -45,12 +46,14 @@ UNDER_WINDOW = 5
 UNDER_DROP_BELOW = 0.3
 _STAMP_WORDS = 8  # a date line: "06. 01. 2026, 14:59 Uhr", "4 Febbraio 2025 - 14:41"
 _BYLINE_WORDS = 5  # a byline: "Von Jan Kixmüller", "AFP, MANILA", "Chuck Ross"
-# A list item's lead: a bullet or a number ("1.", "2)") and a space.
-_ITEM = re.compile(r"(?:[•·\-–—*►▪●■▶✓✔]|\d{1,2}[.)])\s+\S")
-_ITEM_FIRST = frozenset("•·-–—*►▪●■▶✓✔0123456789")  # a cheap test before the pattern
 # Why module-level: features of a line are the same on every page it occurs on (site widgets).
 _FEATURES = FeatureCache()
 _BULLETS = frozenset("•·-–—*►▪●■▶✓✔")
+# A list item's lead: a bullet or a number ("1.", "2)") and a space.
+_ITEM = re.compile(
+    "(?:[" + "".join(re.escape(c) for c in sorted(_BULLETS)) + r"]|\d{1,2}[.)])\s+\S"
+)
+_ITEM_FIRST = _BULLETS | frozenset(string.digits)  # a cheap test before the pattern
 # Why: NUL and other C0 controls are never text and break databases and terminals downstream.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
