@@ -346,9 +346,13 @@ def test_planner_settings_do_not_outlive_a_search(
     with session_factory() as s:
         if s.get_bind().dialect.name != "postgresql":
             pytest.skip("PostgreSQL planner settings")
+        restored = ("max_parallel_workers_per_gather", "jit")
+        before = {setting: s.scalar(text(f"SHOW {setting}")) for setting in restored}
         assert search_documents(s, "kim") and count_matches(s, "kim").documents == 2
         for setting in ("enable_seqscan", "enable_indexscan", "enable_bitmapscan"):
             assert s.scalar(text(f"SHOW {setting}")) == "on"
+        # The search turns parallel workers and JIT off while it runs, then back to what they were.
+        assert {setting: s.scalar(text(f"SHOW {setting}")) for setting in restored} == before
 
 
 def test_sqlite_scores_rare_terms_only(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 from datetime import UTC, datetime
 
 import pytest
@@ -168,3 +170,71 @@ def test_0008_keeps_statistics_on_more_words_on_postgresql(db_url: str) -> None:
     downgrade_to(db_url, "0007")
     with session_factory(db_url)() as session:
         assert session.execute(statistics_target).scalar_one() in (-1, None)
+
+
+def article_of_distinct_words(seed: int, words: int = 300) -> str:
+    """A text whose tsvector is ~5 kB: too large for the row under the default storage, and
+    whose letters pglz cannot compress, so the text itself always goes to the TOAST table."""
+    rng = random.Random(seed)
+    return " ".join(
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(7)) for _ in range(words)
+    )
+
+
+def toasted_values(url: str) -> int:
+    """How many values of ``documents`` are stored out of line (one chunk_id each)."""
+    with session_factory(url)() as session:
+        toast = session.execute(
+            text(
+                "SELECT reltoastrelid::regclass::text FROM pg_class "
+                "WHERE oid = 'documents'::regclass"
+            )
+        ).scalar_one()
+        return int(
+            session.execute(text(f"SELECT count(DISTINCT chunk_id) FROM {toast}")).scalar_one()
+        )
+
+
+def test_0010_keeps_search_vectors_in_the_row_on_postgresql(db_url: str) -> None:
+    if db_url.startswith("sqlite"):
+        pytest.skip("0010 changes PostgreSQL's storage only")
+    storage = text(
+        "SELECT attstorage FROM pg_attribute "
+        "WHERE attrelid = 'documents'::regclass AND attname = 'search_vector'"
+    )
+    run_migration(db_url, "upgrade", "0009")
+    older = fill_one(db_url, article_of_distinct_words(1) + " prime minister")
+    # Before: the text and the search vector, each out of line.
+    assert toasted_values(db_url) == 2
+
+    run_migration(db_url, "upgrade", "head")
+    with session_factory(db_url)() as session:
+        assert session.execute(storage).scalar_one() == "m"
+    # The upgrade rewrote the row: only its text is left out of line, not its URL either.
+    assert toasted_values(db_url) == 1
+    with session_factory(db_url)() as session:
+        in_row = session.execute(
+            text(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'documents'::regclass "
+                "AND attnum > 0 AND NOT attisdropped AND attstorage = 'm'"
+            )
+        ).scalars()
+        assert {"search_vector", "url", "title", "text_digest"} <= set(in_row)
+    with session_factory(db_url)() as session, session.begin():
+        newer = q.add_document(
+            session,
+            url="https://example.org/newer",
+            title="Newer",
+            source_kind="text",
+            text=article_of_distinct_words(2) + " prime minister",
+            text_digest="sha256:" + "e" * 64,
+            first_seen=datetime(2024, 3, 1, tzinfo=UTC),
+        )
+    assert toasted_values(db_url) == 2
+    assert found(db_url, '"prime minister"') == {older, newer}
+    assert found(db_url, '"minister prime"') == set()
+
+    downgrade_to(db_url, "0009")
+    with session_factory(db_url)() as session:
+        assert session.execute(storage).scalar_one() == "x"
+    assert found(db_url, '"prime minister"') == {older, newer}
