@@ -357,6 +357,24 @@ def test_archive_stats(session_factory: Factory) -> None:
     assert stats.last_crawl is None
 
 
+def test_archive_stats_counts_each_source_and_day_over_the_other(
+    session_factory: Factory,
+) -> None:
+    """Sources and days come from one grouping by both: each sums over the other."""
+    day = datetime(2024, 6, 1, 8, tzinfo=UTC)
+    with session_factory() as s, s.begin():
+        doc(s, 1, site="Daily One", published=day)
+        doc(s, 2, site="Daily One", published=day + timedelta(days=1))
+        doc(s, 3, site="Daily One", published=day + timedelta(hours=3))
+        doc(s, 4, url="https://www.wire.example/x", published=day)
+        doc(s, 5, url="https://wire.example/y", published=day + timedelta(days=1))
+        doc(s, 6, site="", url="file:///texts/a.txt", published=day)
+    with session_factory() as s:
+        stats = q.archive_stats(s)
+    assert stats.by_source == [("Daily One", 3), ("wire.example", 2), ("local", 1)]
+    assert stats.by_day == [(date(2024, 6, 1), 4), (date(2024, 6, 2), 2)]
+
+
 def test_count_rows(session_factory: Factory) -> None:
     with session_factory() as s, s.begin():
         doc(s, 1)
