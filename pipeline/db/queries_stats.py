@@ -65,7 +65,8 @@ def _by_source_and_day(session: Session) -> tuple[list[tuple[str, int]], list[tu
     """Documents by source (site, else URL host) and by day, in one pass over the table.
 
     One statement, not one per grouping: on PostgreSQL a documents row holds its search vector
-    (migration 0010), and each pass reads the whole table (~4.7 GB for a million documents).
+    (migration 0010), and each pass reads the whole table (4.7 GB for the million documents of
+    bench/search_speed.py).
     """
     when = func.coalesce(Document.published, Document.first_seen)
     if session.get_bind().dialect.name == "sqlite":
