@@ -124,13 +124,15 @@ _PLAN = text(
     "set_config('max_parallel_workers_per_gather', '0', true), "
     "set_config('jit', 'off', true)"
 )
-_DEFAULT_PLAN = text(
-    "SELECT set_config('enable_seqscan', 'on', true), "
-    "set_config('enable_indexscan', 'on', true), "
-    "set_config('enable_bitmapscan', 'on', true)"
+_PLAN_SETTINGS = (
+    "enable_seqscan",
+    "enable_indexscan",
+    "enable_bitmapscan",
+    "max_parallel_workers_per_gather",
+    "jit",
 )
-_DEFAULT_PARALLEL = text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
-_DEFAULT_JIT = text("SET LOCAL jit TO DEFAULT")
+# Each back to the server's value, in one round trip (no parameters: psycopg sends it whole).
+_DEFAULT_PLAN = text("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in _PLAN_SETTINGS))
 
 
 @contextmanager
@@ -146,8 +148,6 @@ def _plan(session: Session, *, walk_newest: bool) -> Iterator[None]:
     # settings, and a statement sent then would only hide the error behind another one.
     yield
     session.execute(_DEFAULT_PLAN)
-    session.execute(_DEFAULT_PARALLEL)
-    session.execute(_DEFAULT_JIT)
 
 
 def _prefixes_only(query: SearchQuery) -> bool:
