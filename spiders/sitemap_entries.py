@@ -125,11 +125,20 @@ def _pull(body: bytes, base_url: str, root: str | None, *, recover: bool) -> _Pu
 
     try:
         parser.feed(body)
-        drain()
-        parser.close()
     except lxml.etree.XMLSyntaxError as error:
         found.error = error
     drain()
+    if found.error is None:
+        try:
+            parser.close()
+        except lxml.etree.XMLSyntaxError as error:
+            found.error = error
+            if not recover:
+                # libxml2 (2.14.6 at least) ends the elements still open where a document
+                # stops when it fails at the end: they were never closed, so not complete.
+                for _ in parser.read_events():
+                    pass
+        drain()
     return found
 
 
