@@ -29,6 +29,7 @@ from pipeline.db.session import default_db_url, make_engine, make_session_factor
 from pipeline.index.deciding import IndexPolicy
 from pipeline.index.export import document_row
 from pipeline.index.reindex import index_missing_records, rebuild, unfinished_warc_files
+from pipeline.index.verify import verify_archive
 from pipeline.warc.reading import TornTailError, WarcReadError, iter_records
 from pipeline.warc.recovery import (
     RecoveryError,
@@ -535,6 +536,39 @@ def test_error_pages_and_redirects_a_killed_crawl_left_are_not_documents(
     assert [tuple(row) for row in failures] == [(not_found.target_uri, "fetch", "HTTP 404")]
     assert captured[not_found.target_uri] is None and captured[moved.target_uri] is None
     assert sum(state.outcomes.values()) == 4, state.outcomes
+
+
+def test_a_text_record_whose_metadata_record_failed_is_indexed_with_its_page(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The disk filled up between a page's conversion record and its metadata record: the
+    catch-up extracts the page again and indexes the conversion record with it, so that
+    verify finds every record of the file in the index."""
+    warc_dir = tmp_path / "warc"
+    killed = killed_writer(warc_dir)
+    response, _request = write_pages(killed, range(1))
+    conversion = killed.write_conversion(
+        response.target_uri, "The text the crawl extracted.", refers_to=response.record_id
+    )
+    recovered, failed = recover_stale_files(warc_dir, host=HOST)
+    assert failed == [] and len(recovered) == 1
+    upgrade_to_head(db_url)
+    engine = make_engine(db_url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session, session.begin():
+            crawl_id = queries.start_crawl(session, "urls", {})
+        state = index_missing_records(factory, [recovered[0].final_path], IndexPolicy(), crawl_id)
+        with factory() as session:
+            captured = dict(session.execute(select(Capture.record_id, Capture.document_id)).all())
+            documents = [row.url for row in queries.iter_documents(session)]
+            report = verify_archive(session, warc_dir)
+    finally:
+        engine.dispose()
+    assert state.outcomes == {"new": 1}
+    assert documents == [response.target_uri]
+    assert captured[conversion.record_id] == captured[response.record_id] is not None
+    assert report.ok and report.unindexed == 0, report
 
 
 PAGES = 150  # 300 records plus a warcinfo per file

@@ -197,6 +197,11 @@ def replay_leftovers(session: Session, state: ReplayState) -> None:
             url=stored.ref.target_uri, fetched_at=stored.ref.date, capture=stored.ref
         )
         item.request_record = state.requests.pop(stored.ref.record_id, None)
+        # The crawl may have written the text's conversion record before its metadata record
+        # failed (a full disk): it is part of this item, indexed with it though the text is
+        # extracted again.
+        conversion = state.conversions.pop(stored.ref.record_id, None)
+        item.derived = [conversion[0]] if conversion else []
         item.http_status = stored.http_status
         if stored.ref.record_type == "revisit" and stored.ref.refers_to:
             item.revisit_of = replace(stored.ref, record_id=stored.ref.refers_to)
