@@ -22,6 +22,7 @@ from pipeline.extract.line_model import (
     MODEL_PATH,
     headline_alone,
     headline_wrappers,
+    kicker_and_headline,
     load_model,
     model_from_json,
 )
@@ -227,6 +228,27 @@ def test_a_kicker_running_into_the_headline_stays_part_of_it() -> None:
         "Power cut in Berlin: traffic lights dead, trains stopped", "Power cut in Berlin"
     )
     assert headline_alone(lines, [0, 1], best=0) == 0
+
+
+def test_a_kicker_the_page_joins_to_the_headline_is_part_of_the_title() -> None:
+    kicker, headline = "Flood inquiry", "Two resignations and many open questions"
+    joined = f"{kicker}: {headline}"
+    lines = _lines(joined, "Home", kicker, headline, "Updated 17:23")
+    # The ranker may take either line: both give the pair.
+    assert kicker_and_headline(lines, 2) == (2, 3)
+    assert kicker_and_headline(lines, 3) == (2, 3)
+    assert kicker_and_headline(_lines(joined, f"{kicker}:", headline), 2) == (1, 2)
+    # Printed apart only, or a long line above the headline: no kicker.
+    assert kicker_and_headline(_lines(kicker, headline), 1) is None
+    long_line = "The inquiry met 42 times over two years in the state parliament"
+    assert kicker_and_headline(_lines(f"{long_line}: {headline}", long_line, headline), 2) is None
+    # A whole page: the title bar's joined copy makes the kicker part of the printed title.
+    page = [*TOP, f"{kicker}: {HEADLINE}", kicker, HEADLINE, *BODY, *TEASERS]
+    cleaned = clean_plain_text("\n".join(page))
+    assert cleaned.title == f"{kicker}: {HEADLINE}"
+    assert cleaned.lines == tuple(BODY[1:])
+    alone = clean_plain_text("\n".join([*TOP, kicker, HEADLINE, *BODY, *TEASERS]))
+    assert alone.title == HEADLINE
 
 
 def test_copies_of_the_headline_in_share_texts_and_title_bars_are_removed() -> None:

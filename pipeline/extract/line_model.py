@@ -35,6 +35,7 @@ TITLE_WINDOW = 30  # how far above the body's first line a headline is looked fo
 TITLE_BELOW = 4  # and how far below it (a kicker or a lead may come first)
 # The share of a wrapped copy ("<headline> | Site") that the headline alone takes at least.
 HELD_SHARE = 0.6
+KICKER_MAX_WORDS = 6  # a kicker names the topic in a few words ("LTE-Patent", "Flood inquiry")
 TITLE_NAMES: tuple[str, ...] = (
     "bias",
     *(f"offset {name}" for name in ("0", "-1", "-2", "-3..-5", "-6..-12", "-13..", "+1..")),
@@ -306,6 +307,7 @@ class Classified:
     probabilities: FloatArray  # of being article text, per line
     title: int | None
     light: bool  # lightly furnished: most lines no rule marked are prose
+    kicker: int | None = None  # a line the headline runs on from, as the page prints it joined
 
 
 def is_light(kinds: Sequence[str | None], features: FloatArray, model: LineModel) -> bool:
@@ -328,8 +330,34 @@ def classify(
     indices, candidates = title_candidates(lines, kinds, features, probabilities, start)
     if not indices:
         return Classified(probabilities, None, light)
-    best = indices[int(np.argmax(model.title_scores(candidates)))]
-    return Classified(probabilities, headline_alone(lines, indices, best), light)
+    best = headline_alone(lines, indices, indices[int(np.argmax(model.title_scores(candidates)))])
+    joined = kicker_and_headline(lines, best)
+    if joined is None:
+        return Classified(probabilities, best, light)
+    kicker, headline = joined
+    return Classified(probabilities, headline, light, kicker)
+
+
+def kicker_and_headline(lines: Sequence[Line], best: int) -> tuple[int, int] | None:
+    """The kicker and headline lines around ``best`` that the page also prints as one line,
+    "<kicker>: <headline>" (its title bar or breadcrumb); None when it prints no such line.
+
+    Why: over an article a kicker stands on a line of its own ("Flood inquiry" above "Two
+    resignations ..."), and the ranker takes one of the two lines; the page's own joined copy
+    says the headline is both. A kicker the page never joins to it stays out of the title.
+    """
+    printed = {line.norm for line in lines if ": " in line.norm}
+    for kicker, headline in ((best - 1, best), (best, best + 1)):
+        if kicker < 0 or headline >= len(lines) or lines[kicker].words > KICKER_MAX_WORDS:
+            continue
+        if joined_headline(lines[kicker].norm, lines[headline].norm) in printed:
+            return kicker, headline
+    return None
+
+
+def joined_headline(kicker: str, headline: str) -> str:
+    """A kicker and its headline as one line, "<kicker>: <headline>"."""
+    return f"{kicker.rstrip(' :')}: {headline}"
 
 
 def headline_alone(lines: Sequence[Line], indices: Sequence[int], best: int) -> int:

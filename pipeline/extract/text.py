@@ -26,6 +26,7 @@ from pipeline.extract.line_model import (
     LineModel,
     classify,
     headline_wrappers,
+    joined_headline,
     load_model,
 )
 from pipeline.extract.model import ExtractedDocument, ExtractionError
@@ -108,15 +109,26 @@ def decide(
         kinds = list(rule_verdict)
     if title is not None and not any(k is None for i, k in enumerate(kinds) if i != title):
         title = None  # Why: a headline with no article under it is not a headline.
+    headline = {title, classified.kicker} if title is not None else set()
     return CleanedText(
-        title=lines[title].text if title is not None else None,
-        lines=tuple(line.text for i, line in enumerate(lines) if kinds[i] is None and i != title),
+        title=_title_text(lines, title, classified.kicker),
+        lines=tuple(
+            line.text for i, line in enumerate(lines) if kinds[i] is None and i not in headline
+        ),
         removed=tuple(
             (line.text, k)
             for i, (line, k) in enumerate(zip(lines, kinds, strict=True))
-            if k and i != title
+            if k and i not in headline
         ),
     )
+
+
+def _title_text(lines: list[Line], title: int | None, kicker: int | None) -> str | None:
+    if title is None:
+        return None
+    if kicker is None:
+        return lines[title].text
+    return joined_headline(lines[kicker].norm, lines[title].norm)
 
 
 def rule_kinds(text: str) -> tuple[list[Line], list[str | None]]:
