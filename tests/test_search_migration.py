@@ -233,3 +233,28 @@ def test_0010_keeps_search_vectors_in_the_row_on_postgresql(db_url: str) -> None
     downgrade_to(db_url, "0009")
     assert documents_attributes(db_url, "attstorage")["search_vector"] == "x"
     assert found(db_url, '"prime minister"') == {older, newer}
+
+
+def newest_ids_index(url: str) -> str | None:
+    with session_factory(url)() as session:
+        return session.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_documents_id_brin'")
+        ).scalar_one_or_none()
+
+
+def test_0011_adds_a_brin_index_on_document_ids_on_postgresql(db_url: str) -> None:
+    if db_url.startswith("sqlite"):
+        pytest.skip("0011 adds a PostgreSQL index only")
+    run_migration(db_url, "upgrade", "0010")
+    older = fill_one(db_url, article_of_distinct_words(3) + " harbour bridge")
+    assert newest_ids_index(db_url) is None
+
+    run_migration(db_url, "upgrade", "head")
+    definition = newest_ids_index(db_url)
+    assert definition is not None and "USING brin (id)" in definition
+    assert "autosummarize='on'" in definition
+    assert found(db_url, '"harbour bridge"') == {older}
+
+    downgrade_to(db_url, "0010")
+    assert newest_ids_index(db_url) is None
+    assert found(db_url, '"harbour bridge"') == {older}

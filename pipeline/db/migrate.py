@@ -24,6 +24,8 @@ PG_MIGRATION_LOCK = 0x6E76_6462  # "nvdb"
 FTS_TABLE_PREFIX = "documents_fts"
 FTS_COLUMN = "search_vector"
 FTS_INDEX = "ix_documents_search_vector"
+# PostgreSQL only (0011): bounds a search to the newest ids (pipeline/db/search_postgresql.py).
+NEWEST_IDS_INDEX = "ix_documents_id_brin"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -139,9 +141,9 @@ def current_revision(url: str) -> str | None:
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Hide the per-engine full-text objects from autogenerate comparisons."""
+    """Hide the per-engine search objects from autogenerate comparisons."""
     if type_ == "table" and name and name.startswith(FTS_TABLE_PREFIX):
         return False
     if type_ == "column" and name == FTS_COLUMN:
         return False
-    return not (type_ == "index" and name == FTS_INDEX)
+    return not (type_ == "index" and name in (FTS_INDEX, NEWEST_IDS_INDEX))
