@@ -69,11 +69,12 @@ _TABLE_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = 'documents'::regc
 _WALK_COUNT_SHARE = 0.2
 # The newest-ids window holds this many times the candidates the estimate promises in it.
 _WINDOW_MARGIN = 2.0
-# ... and is used only up to this share of the rows. The range's bitmap comes from the BRIN
-# index on id (0011): ~16 ns an id (~9.5 ms for 600,000 ids at 1M documents), against ~2.5 us
-# for a heap page in the buffers and ~9 us from the OS cache for each match it leaves out.
-# Up to this share the window holds under a third of the matches, so it saves more than twice
-# what it costs even when every page is in the buffers.
+# ... and is used only up to this share of the rows, where it holds about this share of the
+# matches. The range's bitmap comes from the BRIN index on id (0011): ~16 ns an id (~9.5 ms for
+# 600,000 ids at 1M documents), against ~2.5 us for a heap page in the buffers and 10-40 us from
+# the OS cache for each match it leaves out. At half the rows (4,000 matches for 1,000
+# candidates) it costs ~3 ms more than it saves when every page is in the buffers, and saves
+# 20-80 ms when they come from the OS cache: the case that makes searches slow.
 _WINDOW_MAX_SHARE = 0.5
 # Counting walks ranges of ids of at most this many, so that it stops near COUNT_SECONDS.
 _COUNT_MAX_IDS = 40_000
