@@ -67,14 +67,16 @@ _TABLE_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = 'documents'::regc
 # documents counted to 5,001 in 38-117 ms that way and 104-166 ms through the bitmap; words in
 # 1-7 % in 33-54 ms through the bitmap and 550-1,080 ms (or stopped) that way.
 _WALK_COUNT_SHARE = 0.2
-# The newest-ids window holds this many times the candidates the estimate promises in it.
-_WINDOW_MARGIN = 2.0
+# The newest-ids window holds this many times the candidates the estimate promises in it: a
+# window too small costs a second search over every id; each extra candidate, a heap page
+# (1.5 against 2: two-word p95 39-51 against 49-64 ms at 1M documents, bench/README.md).
+_WINDOW_MARGIN = 1.5
 # ... and is used only up to this share of the rows, where it holds about this share of the
 # matches. The range's bitmap comes from the BRIN index on id (0011): ~16 ns an id (~9.5 ms for
 # 600,000 ids at 1M documents), against ~2.5 us for a heap page in the buffers and 10-40 us from
-# the OS cache for each match it leaves out. At half the rows (4,000 matches for 1,000
-# candidates) it costs ~3 ms more than it saves when every page is in the buffers, and saves
-# 20-80 ms when they come from the OS cache: the case that makes searches slow.
+# the OS cache for each match it leaves out. At half the rows (3,000 matches for 1,000
+# candidates) it costs ~4 ms more than it saves when every page is in the buffers, and saves
+# 15-60 ms when they come from the OS cache: the case that makes searches slow.
 _WINDOW_MAX_SHARE = 0.5
 # Counting walks ranges of ids of at most this many, so that it stops near COUNT_SECONDS.
 _COUNT_MAX_IDS = 40_000
