@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +29,12 @@ from pipeline.db.models import Capture, Failure
 from pipeline.db.session import default_db_url, make_engine, make_session_factory
 from pipeline.index.deciding import IndexPolicy
 from pipeline.index.export import document_row
-from pipeline.index.reindex import index_missing_records, rebuild, unfinished_warc_files
+from pipeline.index.reindex import (
+    ReplayState,
+    index_missing_records,
+    rebuild,
+    unfinished_warc_files,
+)
 from pipeline.index.verify import verify_archive
 from pipeline.warc.reading import TornTailError, WarcReadError, iter_records
 from pipeline.warc.recovery import (
@@ -493,6 +499,26 @@ def test_index_missing_records_equals_a_full_rebuild(tmp_path: Path, db_url: str
         engine.dispose()
 
 
+@contextmanager
+def caught_up_index(
+    warc_dir: Path, db_url: str
+) -> Iterator[tuple[sessionmaker[Session], ReplayState]]:
+    """The one file a killed writer left in ``warc_dir``, recovered and caught up into a new
+    index at ``db_url`` as a crawl's start-up does: the index and the catch-up's state."""
+    recovered, failed = recover_stale_files(warc_dir, host=HOST)
+    assert failed == [] and len(recovered) == 1
+    upgrade_to_head(db_url)
+    engine = make_engine(db_url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session, session.begin():
+            crawl_id = queries.start_crawl(session, "urls", {})
+        files = [recovered[0].final_path]
+        yield factory, index_missing_records(factory, files, IndexPolicy(), crawl_id)
+    finally:
+        engine.dispose()
+
+
 def test_error_pages_and_redirects_a_killed_crawl_left_are_not_documents(
     tmp_path: Path, db_url: str
 ) -> None:
@@ -516,22 +542,10 @@ def test_error_pages_and_redirects_a_killed_crawl_left_are_not_documents(
         headers=[("Location", "/news/0"), ("Content-Type", "text/html")],
         body=article_html(7),  # a body that would extract as an article
     )
-    recovered, failed = recover_stale_files(warc_dir, host=HOST)
-    assert failed == [] and len(recovered) == 1
-    upgrade_to_head(db_url)
-    engine = make_engine(db_url)
-    try:
-        factory = make_session_factory(engine)
-        with factory() as session, session.begin():
-            crawl_id = queries.start_crawl(session, "urls", {})
-        files = [recovered[0].final_path]
-        state = index_missing_records(factory, files, IndexPolicy(), crawl_id)
-        with factory() as session:
-            documents = sorted(row.url for row in queries.iter_documents(session))
-            failures = session.execute(select(Failure.uri, Failure.stage, Failure.reason)).all()
-            captured = dict(session.execute(select(Capture.uri, Capture.document_id)).all())
-    finally:
-        engine.dispose()
+    with caught_up_index(warc_dir, db_url) as (factory, state), factory() as session:
+        documents = sorted(row.url for row in queries.iter_documents(session))
+        failures = session.execute(select(Failure.uri, Failure.stage, Failure.reason)).all()
+        captured = dict(session.execute(select(Capture.uri, Capture.document_id)).all())
     assert documents == ["http://127.0.0.1:9/news/0", "http://127.0.0.1:9/news/1"]
     assert [tuple(row) for row in failures] == [(not_found.target_uri, "fetch", "HTTP 404")]
     assert captured[not_found.target_uri] is None and captured[moved.target_uri] is None
@@ -550,21 +564,10 @@ def test_a_text_record_whose_metadata_record_failed_is_indexed_with_its_page(
     conversion = killed.write_conversion(
         response.target_uri, "The text the crawl extracted.", refers_to=response.record_id
     )
-    recovered, failed = recover_stale_files(warc_dir, host=HOST)
-    assert failed == [] and len(recovered) == 1
-    upgrade_to_head(db_url)
-    engine = make_engine(db_url)
-    try:
-        factory = make_session_factory(engine)
-        with factory() as session, session.begin():
-            crawl_id = queries.start_crawl(session, "urls", {})
-        state = index_missing_records(factory, [recovered[0].final_path], IndexPolicy(), crawl_id)
-        with factory() as session:
-            captured = dict(session.execute(select(Capture.record_id, Capture.document_id)).all())
-            documents = [row.url for row in queries.iter_documents(session)]
-            report = verify_archive(session, warc_dir)
-    finally:
-        engine.dispose()
+    with caught_up_index(warc_dir, db_url) as (factory, state), factory() as session:
+        captured = dict(session.execute(select(Capture.record_id, Capture.document_id)).all())
+        documents = [row.url for row in queries.iter_documents(session)]
+        report = verify_archive(session, warc_dir)
     assert state.outcomes == {"new": 1}
     assert documents == [response.target_uri]
     assert captured[conversion.record_id] == captured[response.record_id] is not None
