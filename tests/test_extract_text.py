@@ -130,7 +130,32 @@ def test_kinds_of_furniture_are_removed_in_new_articles(line: str, kind: str) ->
     assert len(cleaned.lines) == 3
 
 
+# Lines that stand over a headline and read like one: skip links, live tickers of other
+# stories, navigation strips. Each must leave the headline its place and go.
+OVER_THE_HEADLINE = [
+    ("Skip to main content", "breadcrumb"),
+    ("Zum Inhalt springen", "breadcrumb"),
+    ("Aller au contenu principal", "breadcrumb"),
+    ("BREAKING: Floods close the coastal highway for a second day", "related-article link"),
+    ("Live updates: Counting continues in the regional elections", "related-article link"),
+    ("EN DIRECT | Grève des contrôleurs aériens", "related-article link"),
+    ("World · Europe · Politics", "breadcrumb"),
+    ("News | Sport | Business | Culture", "breadcrumb"),
+]
+
+
+@pytest.mark.parametrize(("line", "kind"), OVER_THE_HEADLINE, ids=[f[0] for f in OVER_THE_HEADLINE])
+def test_lines_over_the_headline_do_not_take_its_place(line: str, kind: str) -> None:
+    text = "\n\n".join([line, *ARTICLE]).format(line="By Ana Ruiz")
+    cleaned = clean_plain_text(text)
+    assert cleaned.title == ARTICLE[0]
+    assert cleaned.removed == ((line, kind), ("By Ana Ruiz", "byline"))
+    assert len(cleaned.lines) == 3
+
+
 SHORT_ARTICLE_LINES = [
+    "Live music returned to the square on Saturday.",
+    "Breaking the deadlock took three votes.",
     "It was not enough.",
     '"No," she said.',
     "Why now?",

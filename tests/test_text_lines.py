@@ -138,7 +138,9 @@ def test_headline_is_found_below_stamps_menus_and_tickers() -> None:
     assert cleaned.title == HEADLINE
     removed = dict(cleaned.removed)
     assert all(line in removed for line in TOP)
-    assert removed["Skip to main content"] == PAGE_HEADER
+    # Named by the rules: the skip link is navigation, the ticker a link to another story.
+    assert removed["Skip to main content"] == "breadcrumb"
+    assert removed["LIVE: Markets rally as inflation cools"] == "related-article link"
 
 
 def test_lists_subheadings_and_credit_lines_of_the_article_are_kept() -> None:
