@@ -11,7 +11,7 @@ tickers of other stories) and under it (bylines, update stamps, reading times), 
 footer lines; then ``clean_plain_text`` runs on it. Prints, per seed, the share of exact
 headlines, of furniture lines removed and of article lines kept, and every wrong headline.
 These are the kinds of furniture the seeds do not show; the strings are this script's own, so
-the figures say whether those kinds are handled, not how well unseen wordings are.
+the figures say whether those kinds are handled, not how well unseen wordings of them are.
 """
 
 from __future__ import annotations
