@@ -87,19 +87,18 @@ def main() -> int:
         titles = count = removed = furniture_total = kept = content_total = 0
         for _ in range(args.copies):
             for page in pages:
-                lines = [line for line in page.text.splitlines() if line.strip()]
-                text, furniture = wrapped(rng, lines[0], lines[1:])
+                text, furniture = wrapped(rng, page.title, list(page.content))
                 cleaned = clean_plain_text(text)
                 out = {norm(line) for line in cleaned.lines}
                 count += 1
-                if norm(cleaned.title or "") == norm(lines[0]):
+                if norm(cleaned.title or "") == page.title:
                     titles += 1
                 else:
-                    wrong.append(f"seed {seed}: {cleaned.title!r} over {lines[0]!r}")
+                    wrong.append(f"seed {seed}: {cleaned.title!r} over {page.title!r}")
                 furniture_total += len(furniture)
                 removed += sum(norm(line) not in out for line in furniture)
-                content_total += len(lines) - 1
-                kept += sum(norm(line) in out for line in lines[1:])
+                content_total += len(page.content)
+                kept += sum(line in out for line in page.content)
         print(
             f"| {seed} | {count} | {titles / count:.3f} | {removed / furniture_total:.3f} "
             f"| {kept / content_total:.3f} |"
