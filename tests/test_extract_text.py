@@ -139,6 +139,11 @@ OVER_THE_HEADLINE = [
     ("BREAKING: Floods close the coastal highway for a second day", "related-article link"),
     ("Live updates: Counting continues in the regional elections", "related-article link"),
     ("EN DIRECT | Grève des contrôleurs aériens", "related-article link"),
+    ("Latest: Flights grounded as the storm moves inland", "related-article link"),
+    ("Directo | Última hora de la huelga de transportes", "related-article link"),
+    ("In diretta: lo spoglio delle elezioni regionali", "related-article link"),
+    ("NA ŻYWO: Wyniki wyborów samorządowych", "related-article link"),
+    ("Home - News - World", "breadcrumb"),
     ("World · Europe · Politics", "breadcrumb"),
     ("News | Sport | Business | Culture", "breadcrumb"),
 ]
@@ -155,6 +160,8 @@ def test_lines_over_the_headline_do_not_take_its_place(line: str, kind: str) -> 
 
 SHORT_ARTICLE_LINES = [
     "Live music returned to the square on Saturday.",
+    "Latest figures show a drop in applications.",
+    "Home - and the people in it - changed that winter.",
     "Breaking the deadlock took three votes.",
     "It was not enough.",
     '"No," she said.',
