@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.dedup.digests import digest_of_normalised, normalise_text
+from pipeline.dedup.fingerprints import Analysis
 from pipeline.dedup.minhash import (
     EmptyTextError,
     lsh_bands,
@@ -19,17 +20,6 @@ from pipeline.dedup.story_vectors import StoryVector
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 from pipeline.index.derived import DerivedContext, prepare_derived_records
 from pipeline.warc.records import PreparedRecord
-
-
-@dataclass(frozen=True)
-class Analysis:
-    text_digest: str
-    signature: bytes
-    bands: tuple[tuple[int, int], ...]
-    story_features_json: str
-    story_keys: tuple[str, ...]
-    # StoryVector.to_bytes: hashed here, in the worker, for the index writer to compare as is.
-    story_vector: bytes
 
 
 @dataclass(frozen=True)

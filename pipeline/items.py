@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from pipeline.dedup.fingerprints import Analysis
 from pipeline.extract.model import ExtractedDocument
+from pipeline.index.decision import Decision
 from pipeline.warc.ref import RecordRef
-
-if TYPE_CHECKING:
-    from pipeline.analysis import Analysis
-    from pipeline.index.deciding import Decision
 
 
 @dataclass

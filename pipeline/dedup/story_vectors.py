@@ -21,8 +21,9 @@ down when the reports share fewer than three names.
 from __future__ import annotations
 
 import struct
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import xxhash
@@ -30,13 +31,22 @@ import xxhash
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from pipeline.dedup.stories import StoryFeatures
-
 _MAGIC = b"SV1\0"
 _HEADER = struct.Struct("<4sII")
 _HASH = np.dtype("<u8")
 _WEIGHT = np.dtype("<f8")
 MIN_SHARED_NAMES = 3  # fewer shared names than this scales the similarity down
+
+
+class WeightedTerms(Protocol):
+    """What a vector is made of: a report's weighted terms and its single names
+    (``pipeline.dedup.stories.StoryFeatures``, which builds on this module)."""
+
+    @property
+    def terms(self) -> Mapping[str, float]: ...
+
+    @property
+    def single_entities(self) -> Collection[str]: ...
 
 
 def _hashes(words: list[str]) -> NDArray[np.uint64]:
@@ -53,7 +63,7 @@ class StoryVector:
     names: NDArray[np.uint64]
 
     @classmethod
-    def of(cls, features: StoryFeatures) -> StoryVector:
+    def of(cls, features: WeightedTerms) -> StoryVector:
         hashes = _hashes(list(features.terms))
         weights = np.fromiter(features.terms.values(), dtype=_WEIGHT, count=len(hashes))
         order = np.argsort(hashes, kind="stable")

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pipeline.analysis import Analysis
 from pipeline.db import queries
+from pipeline.dedup.fingerprints import Analysis
 from pipeline.dedup.minhash import (
     DEFAULT_THRESHOLD,
     estimated_jaccard,
@@ -20,6 +20,7 @@ from pipeline.dedup.minhash import (
 from pipeline.dedup.stories import STORY_THRESHOLD
 from pipeline.index.canonical import Claimant, choose_canonical
 from pipeline.index.credits import credited_outlets
+from pipeline.index.decision import Decision
 
 
 @dataclass(frozen=True)
@@ -36,24 +37,6 @@ def policy_from_settings(settings: Any) -> IndexPolicy:
         story_threshold=settings.getfloat("ARCHIVE_STORY_THRESHOLD", STORY_THRESHOLD),
         story_window_days=settings.getint("ARCHIVE_STORY_WINDOW_DAYS", 7),
     )
-
-
-@dataclass(frozen=True)
-class Decision:
-    outcome: str  # new, same-text, near-duplicate
-    document_id: int | None = None  # the existing document, for same-text
-    duplicate_of: int | None = None  # None for a near-duplicate that is its group's new canonical
-    similarity: float | None = None
-    # For a near-duplicate: the group's canonical before this item (its story is the item's),
-    # why the canonical is the one it is, and the members to point at a new canonical (with
-    # their similarity to it) when the canonical changes.
-    group: int | None = None
-    canonical_reason: str | None = None
-    repoint: tuple[tuple[int, float | None], ...] = ()
-
-    @property
-    def is_group_canonical(self) -> bool:
-        return self.outcome == "near-duplicate" and self.duplicate_of is None
 
 
 def decide(

@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.analysis import Analysis, analyse, extract_and_analyse
+from pipeline.analysis import analyse, extract_and_analyse
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
 from pipeline.db.models import Capture, WarcFile
+from pipeline.dedup.fingerprints import Analysis
 from pipeline.index.deciding import IndexPolicy
 from pipeline.index.derived import document_from_fields
 from pipeline.index.storing import index_item

@@ -10,14 +10,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from pipeline.analysis import Analysis
 from pipeline.dates import parse_iso_utc
 from pipeline.db import queries
+from pipeline.dedup.fingerprints import Analysis
 from pipeline.dedup.stories import choose_story, stored_features_vector
 from pipeline.dedup.story_vectors import StoryVector
 from pipeline.index.canonical import Claimant
 from pipeline.index.credits import credited_outlets
-from pipeline.index.deciding import Decision, IndexPolicy, decide
+from pipeline.index.deciding import IndexPolicy, decide
+from pipeline.index.decision import Decision
 from pipeline.items import ArchiveItem
 
 
