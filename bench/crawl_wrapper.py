@@ -73,7 +73,10 @@ def _documents_so_far() -> int | None:
     crawler = running.get("crawler")
     if crawler is None or crawler.stats is None:
         return None
-    from pipeline.crawl_counts import crawl_counts
+    try:
+        from pipeline.crawl.crawl_counts import crawl_counts
+    except ImportError:  # a tree from before pipeline/crawl/, measured with PYTHONPATH=DIR
+        from pipeline.crawl_counts import crawl_counts  # type: ignore[no-redef]
 
     for _ in range(3):  # the reactor thread may add a key while the stats are copied
         try:

@@ -39,7 +39,8 @@ TELNETCONSOLE_ENABLED = False
 # An archiving crawl needs no remote code-execution console.
 REMOTE_CONTROL_ENABLED = False
 # Scrapy's own log: warnings and errors unless -L INFO / -L DEBUG (or ARCHIVE_LOG_LEVEL); the
-# crawl's start, progress and summary lines (pipeline/summary.py) are printed whatever the level.
+# crawl's start, progress and summary lines (pipeline/crawl/summary.py) are printed whatever
+# the level.
 LOG_LEVEL = os.environ.get("ARCHIVE_LOG_LEVEL", "WARNING")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -54,46 +55,48 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 CONCURRENT_ITEMS = 8
 
 # Scrapy's robots.txt middleware lets the third and later requests waiting for a host's
-# robots.txt through unchecked; ours makes every request wait for the rules (pipeline/robots.py).
+# robots.txt through unchecked; ours makes every request wait for the rules
+# (pipeline/crawl/robots.py).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "pipeline.robots.RobotsTxtMiddleware": 100,
+    "pipeline.crawl.robots.RobotsTxtMiddleware": 100,
     # Before robots.txt: what a resumed job archived is answered from the archive (JOBDIR only).
-    "pipeline.resume.ResumeFromArchiveMiddleware": 50,
+    "pipeline.crawl.resume.ResumeFromArchiveMiddleware": 50,
     # Shared frontier only: a requeued request already archived is answered from the archive.
-    "pipeline.frontier_scrapy.RequeuedFromArchiveMiddleware": 55,
+    "pipeline.crawl.frontier_scrapy.RequeuedFromArchiveMiddleware": 55,
     # Shared frontier with ARCHIVE_REDIS_HOST_DELAY only: last before the network.
-    "pipeline.host_delay.SharedHostDelayMiddleware": 990,
+    "pipeline.crawl.host_delay.SharedHostDelayMiddleware": 990,
 }
 
-# A job folder (JOBDIR) resumes from the archive, whatever ended the last run (pipeline/resume.py):
-# Scrapy's queue, duplicate filter and spider state, saved only on a clean stop, stay in memory.
-SCHEDULER = "pipeline.scheduler.ArchiveScheduler"
-DUPEFILTER_CLASS = "pipeline.resume.MemoryDupeFilter"
+# A job folder (JOBDIR) resumes from the archive, whatever ended the last run
+# (pipeline/crawl/resume.py): Scrapy's queue, duplicate filter and spider state, saved only on
+# a clean stop, stay in memory.
+SCHEDULER = "pipeline.crawl.scheduler.ArchiveScheduler"
+DUPEFILTER_CLASS = "pipeline.crawl.resume.MemoryDupeFilter"
 
-# Scale-out (pipeline/frontier.py): with ARCHIVE_REDIS_URL every worker started with the same
+# Scale-out (pipeline/crawl/frontier.py): with ARCHIVE_REDIS_URL every worker started with the same
 # command shares one frontier (scrapy-redis scheduler and duplicate filter). Unset: each crawl
 # schedules in memory as above.
-SPIDER_MIDDLEWARES = {"pipeline.frontier_scrapy.FrontierSeedMiddleware": 10}
+SPIDER_MIDDLEWARES = {"pipeline.crawl.frontier_scrapy.FrontierSeedMiddleware": 10}
 
 # HTTP(S) through Scrapy's HTTP/1.1 handler with a tap on its connections, so WARC records hold
-# the request and response bytes as they crossed the wire (pipeline/wire.py).
+# the request and response bytes as they crossed the wire (pipeline/crawl/wire.py).
 DOWNLOAD_HANDLERS = {
-    "http": "pipeline.wire.WireTapDownloadHandler",
-    "https": "pipeline.wire.WireTapDownloadHandler",
+    "http": "pipeline.crawl.wire.WireTapDownloadHandler",
+    "https": "pipeline.crawl.wire.WireTapDownloadHandler",
 }
 
-# Scrapy's in-memory stats without its per-lookup deprecation shim (pipeline/stats.py).
-STATS_CLASS = "pipeline.stats.ArchiveStatsCollector"
+# Scrapy's in-memory stats without its per-lookup deprecation shim (pipeline/crawl/stats.py).
+STATS_CLASS = "pipeline.crawl.stats.ArchiveStatsCollector"
 
 EXTENSIONS = {
     "scrapy.extensions.spiderstate.SpiderState": None,
-    "pipeline.capture.WarcCaptureExtension": 100,
-    "pipeline.frontier_scrapy.FrontierExtension": 150,
-    "pipeline.summary.CrawlSummaryExtension": 900,
+    "pipeline.crawl.capture.WarcCaptureExtension": 100,
+    "pipeline.crawl.frontier_scrapy.FrontierExtension": 150,
+    "pipeline.crawl.summary.CrawlSummaryExtension": 900,
 }
 
 ITEM_PIPELINES = {
-    "pipeline.pipelines.ExtractPipeline": 100,
-    "pipeline.pipelines.StorePipeline": 300,
+    "pipeline.crawl.pipelines.ExtractPipeline": 100,
+    "pipeline.crawl.pipelines.StorePipeline": 300,
 }

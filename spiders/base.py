@@ -20,8 +20,8 @@ from twisted.internet.error import (
     TimeoutError,
 )
 
-from pipeline.archived_answers import META_FROM_ARCHIVE
-from pipeline.capture import (
+from pipeline.crawl.archived_answers import META_FROM_ARCHIVE
+from pipeline.crawl.capture import (
     META_CAPTURE,
     META_CAPTURE_ERROR,
     META_FETCHED_AT,

@@ -10,9 +10,9 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from pipeline.archived_answers import FailedEarlier
+from pipeline.crawl.archived_answers import FailedEarlier
+from pipeline.crawl.spider_arguments import SpiderArgumentError
 from pipeline.items import ArchiveItem
-from pipeline.spider_arguments import SpiderArgumentError
 from spiders.base import META_FILENAME, archive_item, error_item, failure_item
 from spiders.local_files import check_pattern, local_entries, path_text
 
@@ -46,7 +46,8 @@ class FilesSpider(scrapy.Spider):
             self.logger.error("files: %s", error)
             yield failure_item(self.path, "input", str(error))
             return
-        # Listed and handed over: what a stopped crawl had not started (pipeline/crawl_counts.py).
+        # Listed and handed over: what a stopped crawl had not started
+        # (pipeline/crawl/crawl_counts.py).
         self.crawler.stats.set_value("archive/inputs/listed", len(entries))
         for entry in entries:
             self.crawler.stats.inc_value("archive/inputs/taken")

@@ -18,8 +18,8 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from w3lib.url import canonicalize_url
 
-from pipeline.frontier import OVER_BUDGET
-from pipeline.frontier_scrapy import SharedPageBudget
+from pipeline.crawl.frontier import OVER_BUDGET
+from pipeline.crawl.frontier_scrapy import SharedPageBudget
 from spiders.web_common import (
     META_DEPTH,
     ArgumentError,

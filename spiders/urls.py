@@ -52,7 +52,8 @@ class UrlsSpider(WebSpider):
             yield input_failure("", "no input: give -a urls=FILE or -a url=URL")
             return
         entries = list(self._entries())
-        # Listed and handed over: what a stopped crawl had not started (pipeline/crawl_counts.py).
+        # Listed and handed over: what a stopped crawl had not started
+        # (pipeline/crawl/crawl_counts.py).
         self.crawler.stats.set_value("archive/inputs/listed", len(entries))
         for entry in entries:
             if not isinstance(entry, ArchiveItem):

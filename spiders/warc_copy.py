@@ -17,7 +17,7 @@ from pipeline.warc.ref import RecordRef
 from spiders.warc_source import ScannedRecord, ScanProblem
 
 if TYPE_CHECKING:
-    from pipeline.runtime import ArchiveRuntime
+    from pipeline.crawl.runtime import ArchiveRuntime
     from pipeline.warc.writer import WarcWriter
     from spiders.warc_record_index import RecordIndex
 

@@ -18,12 +18,12 @@ import scrapy
 from scrapy.settings import BaseSettings
 from sqlalchemy import select
 
+from pipeline.crawl.runtime import ArchiveRuntime
+from pipeline.crawl.spider_arguments import SpiderArgumentError
 from pipeline.db.models import Capture, WarcFile
 from pipeline.db.queries_core import warc_file_name
 from pipeline.index.reindex import indexed_record_ids
 from pipeline.items import ArchiveItem
-from pipeline.runtime import ArchiveRuntime
-from pipeline.spider_arguments import SpiderArgumentError
 from pipeline.warc.ref import RecordRef
 from pipeline.warc.wacz_reading import WaczError
 from spiders.article_signals import judge_article

@@ -20,9 +20,9 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from pipeline.archived_answers import FailedEarlier
+from pipeline.crawl.archived_answers import FailedEarlier
+from pipeline.crawl.spider_arguments import SpiderArgumentError
 from pipeline.items import ArchiveItem
-from pipeline.spider_arguments import SpiderArgumentError
 from spiders.article_signals import judge_article
 from spiders.base import archive_item, error_item, failure_item
 

@@ -27,7 +27,7 @@ def hold_lock(archive: Path) -> subprocess.Popen[str]:
         f"""
         import os, sys, time
         from pathlib import Path
-        from pipeline.archive_lock import ArchiveLock
+        from pipeline.crawl.archive_lock import ArchiveLock
         ArchiveLock.acquire(Path({str(archive)!r}))
         print(os.getpid(), flush=True)
         time.sleep(600)

@@ -12,6 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("pipeline", "spiders")
+# The stages a crawl drives; each is usable alone (reindex, the query commands, benchmarks).
+STAGES = ("pipeline.extract", "pipeline.dedup", "pipeline.warc", "pipeline.index", "pipeline.db")
+CRAWL_ONLY = ("pipeline.crawl", "spiders", "scrapy", "twisted", "scrapy_redis")
 
 
 def module_files(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
@@ -26,6 +29,15 @@ def module_files(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
 
 def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The modules of ``modules`` that ``name`` imports anywhere in its source."""
+    return {
+        module
+        for module in imported_names(name, path, modules)
+        if module in modules and module != name
+    }
+
+
+def imported_names(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """Every module name that ``name`` imports anywhere in its source, ours or not."""
     is_package = path.name == "__init__.py"
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
@@ -40,7 +52,7 @@ def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str
             for alias in node.names:
                 # "from pipeline.db import queries" imports the module pipeline.db.queries.
                 found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
-    return {module for module in found if module in modules and module != name}
+    return found
 
 
 def import_cycles(modules: dict[str, Path]) -> list[list[str]]:
@@ -91,6 +103,21 @@ def test_pipeline_and_spiders_have_no_import_cycles() -> None:
     modules = module_files(ROOT, PACKAGES)
     assert "pipeline.items" in modules and "spiders.urls" in modules
     assert import_cycles(modules) == []
+
+
+def test_the_stages_never_import_the_crawl_or_scrapy() -> None:
+    modules = module_files(ROOT, PACKAGES)
+    stages = [name for name in modules if name.startswith(STAGES)]
+    assert "pipeline.index.storing" in stages and "pipeline.extract.text" in stages
+    wrong = {
+        name: sorted(
+            module
+            for module in imported_names(name, modules[name], modules)
+            if module.split(".")[0] in CRAWL_ONLY or module.startswith(CRAWL_ONLY)
+        )
+        for name in stages
+    }
+    assert {name: found for name, found in wrong.items() if found} == {}
 
 
 def test_cycles_hidden_in_type_hints_and_late_imports_are_found(tmp_path: Path) -> None:

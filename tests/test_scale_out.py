@@ -25,7 +25,7 @@ from bench.scale_workers import (
     run_workers,
     worker_env,
 )
-from pipeline.frontier import REQUEUED_MARK, Frontier, frontier_name
+from pipeline.crawl.frontier import REQUEUED_MARK, Frontier, frontier_name
 from tests.pgdb import fresh_postgres_database
 
 ARTICLES = 600
@@ -237,7 +237,7 @@ def test_max_pages_counts_the_pages_of_all_workers(tmp_path: Path) -> None:
 
 
 def frontier_pair(redis_url: str, prefix: str) -> tuple[Frontier, Frontier]:
-    from pipeline.frontier import connect
+    from pipeline.crawl.frontier import connect
 
     server = connect(redis_url)
     name = frontier_name(prefix, "site", {"url": "http://127.0.0.1:9/"})

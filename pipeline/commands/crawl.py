@@ -26,9 +26,9 @@ from scrapy.utils.job import job_dir
 
 from pipeline.cli.command_support import add_archive_options, apply_archive_options
 from pipeline.config import archive_config
+from pipeline.crawl.runtime import ArchiveRuntime, ArchiveStartError
+from pipeline.crawl.spider_arguments import SpiderArgumentError, check_spider_arguments
 from pipeline.index.deciding import policy_from_settings
-from pipeline.runtime import ArchiveRuntime, ArchiveStartError
-from pipeline.spider_arguments import SpiderArgumentError, check_spider_arguments
 
 if TYPE_CHECKING:
     import argparse

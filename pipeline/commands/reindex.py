@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.archive_lock import ArchiveBusyError, ArchiveLock
 from pipeline.cli.command_support import ArchiveCommand, CommandError
+from pipeline.crawl.archive_lock import ArchiveBusyError, ArchiveLock
 from pipeline.db.migrate import migrate_in_transaction, upgrade_to_head
 from pipeline.db.session import make_engine, make_session_factory
 from pipeline.index.deciding import IndexPolicy, policy_from_settings

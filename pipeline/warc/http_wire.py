@@ -1,8 +1,9 @@
 """HTTP/1.x messages as they crossed the wire: where head and body end, and what a record keeps.
 
-Pure bytes in, bytes out (no Scrapy, no Twisted): ``pipeline.wire`` records what a connection sent
-and received for one request; this module cuts the request and the final response out of those
-bytes by HTTP/1.1 framing (Content-Length, chunked, or to the end of the connection).
+Pure bytes in, bytes out (no Scrapy, no Twisted): ``pipeline.crawl.wire`` records what a
+connection sent and received for one request; this module cuts the request and the final
+response out of those bytes by HTTP/1.1 framing (Content-Length, chunked, or to the end of the
+connection).
 
 A record keeps the head byte for byte. A chunked body is stored de-chunked: its head keeps the
 ``Transfer-Encoding`` line in place under the name ``X-Archive-Orig-`` + the name as sent, and a

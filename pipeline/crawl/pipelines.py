@@ -13,9 +13,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from pipeline.analysis import extract_for_archive
+from pipeline.crawl.runtime import ArchiveRuntime
 from pipeline.index.derived import attach_prepared, derived_context
 from pipeline.items import ArchiveItem
-from pipeline.runtime import ArchiveRuntime
 from pipeline.workers import ExtractionPool, WorkerDiedError
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Scrapy components of the shared Redis frontier (pipeline/frontier.py), on when
+"""Scrapy components of the shared Redis frontier (pipeline/crawl/frontier.py), on when
 ``ARCHIVE_REDIS_URL`` is set.
 
 - ``FrontierScheduler``: scrapy-redis's scheduler whose enqueue and pop are atomic scripts and
@@ -33,12 +33,12 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
-from pipeline.archived_answers import serve_from_archive
+from pipeline.crawl.archived_answers import serve_from_archive
+from pipeline.crawl.frontier import REQUEUED_MARK, Frontier, WorkerInfo, connect, frontier_name
+from pipeline.crawl.job_state import ArchivedPage, archived_pages
+from pipeline.crawl.runtime import ArchiveRuntime
 from pipeline.db.queries_crawls import join_shared_crawl, mark_crawl_died
-from pipeline.frontier import REQUEUED_MARK, Frontier, WorkerInfo, connect, frontier_name
 from pipeline.index.recover import recover_archive
-from pipeline.job_state import ArchivedPage, archived_pages
-from pipeline.runtime import ArchiveRuntime
 from pipeline.warc.recovery import writer_alive
 
 if TYPE_CHECKING:

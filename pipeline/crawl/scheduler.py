@@ -1,6 +1,6 @@
 """The crawl's scheduler (Scrapy's ``SCHEDULER``): with ``ARCHIVE_REDIS_URL`` the frontier shared
-by every worker (``pipeline/frontier_scrapy.py``), else Scrapy's scheduler with memory queues
-(``pipeline/resume.py``).
+by every worker (``pipeline/crawl/frontier_scrapy.py``), else Scrapy's scheduler with memory queues
+(``pipeline/crawl/resume.py``).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.core.scheduler import BaseScheduler
 
-from pipeline.frontier_scrapy import FrontierScheduler
-from pipeline.resume import MemoryScheduler
+from pipeline.crawl.frontier_scrapy import FrontierScheduler
+from pipeline.crawl.resume import MemoryScheduler
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

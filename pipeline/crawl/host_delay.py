@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
-from pipeline.frontier_scrapy import FrontierLink, redis_url
+from pipeline.crawl.frontier_scrapy import FrontierLink, redis_url
 
 if TYPE_CHECKING:
     from redis import Redis

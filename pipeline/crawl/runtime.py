@@ -22,20 +22,20 @@ from scrapy.exceptions import CloseSpider
 from scrapy.utils.job import job_dir
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from pipeline.archive_lock import ArchiveBusyError, ArchiveLock
 from pipeline.config import ArchiveConfig, archive_config
+from pipeline.crawl.archive_lock import ArchiveBusyError, ArchiveLock
+from pipeline.crawl.disk_full import is_disk_full, no_space_left
+from pipeline.crawl.frontier import FrontierError, connect
+from pipeline.crawl.job_state import ArchivedPage, Job, archived_pages
 from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.queries_refs import capture_record_ref
 from pipeline.db.session import DatabaseError, make_engine, make_session_factory, parse_url
-from pipeline.disk_full import is_disk_full, no_space_left
-from pipeline.frontier import FrontierError, connect
 from pipeline.index.deciding import IndexPolicy, policy_from_settings
 from pipeline.index.derived import write_derived_records
 from pipeline.index.process import IndexWriteError, IndexWriterProcess
 from pipeline.index.recover import recover_archive, recover_own_files
 from pipeline.items import ArchiveItem
-from pipeline.job_state import ArchivedPage, Job, archived_pages
 from pipeline.warc.ref import RecordRef
 from pipeline.warc.writer import WarcWriteError, WarcWriter
 

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from w3lib.url import file_uri_to_path
 
-from pipeline.archived_answers import META_FROM_ARCHIVE
+from pipeline.crawl.archived_answers import META_FROM_ARCHIVE
+from pipeline.crawl.runtime import ArchiveRuntime
+from pipeline.crawl.wire import META_WIRE, WireExchange
 from pipeline.items import ArchiveItem
-from pipeline.runtime import ArchiveRuntime
 from pipeline.warc.http_wire import WireMessage, request_message, response_message
 from pipeline.warc.reading import payload_sha1
 from pipeline.warc.ref import RecordRef
-from pipeline.wire import META_WIRE, WireExchange
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -83,9 +83,9 @@ def lost_chunked_framing(
 
 
 def wire_messages(request: Request) -> tuple[WireMessage, WireMessage] | None:
-    """The request and response as they crossed the wire (pipeline.wire), when the exchange was
-    recorded and both frame completely; None otherwise (non-HTTP/1.1 handlers, a download
-    stopped early), and the record is built from Scrapy's Response instead."""
+    """The request and response as they crossed the wire (pipeline.crawl.wire), when the
+    exchange was recorded and both frame completely; None otherwise (non-HTTP/1.1 handlers, a
+    download stopped early), and the record is built from Scrapy's Response instead."""
     exchange: WireExchange | None = request.meta.pop(META_WIRE, None)
     if exchange is None:
         return None

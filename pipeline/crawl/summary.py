@@ -1,7 +1,7 @@
 """A crawl's own terminal lines: where it writes, its progress every few seconds, its summary.
 
 Scrapy's log shows warnings and errors only unless ``-L INFO`` (settings.LOG_LEVEL); these lines
-go to stdout whatever the log level. What each count means: pipeline/crawl_counts.py.
+go to stdout whatever the log level. What each count means: pipeline/crawl/crawl_counts.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from scrapy import signals
 from sqlalchemy.engine import make_url
 from twisted.internet import task
 
-from pipeline.crawl_counts import CrawlCounts, crawl_counts, finish_words
-from pipeline.runtime import ArchiveRuntime
+from pipeline.crawl.crawl_counts import CrawlCounts, crawl_counts, finish_words
+from pipeline.crawl.runtime import ArchiveRuntime
 
 if TYPE_CHECKING:
     from scrapy import Spider

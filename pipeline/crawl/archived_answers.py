@@ -1,6 +1,6 @@
 """Answering a request from the archive: the page a job already archived, as the Scrapy
 response the spider saw when it was fetched, marked so that nothing is written or indexed again.
-Used by the resume middleware (``pipeline/resume.py``) and by the shared frontier's workers.
+Used by the resume middleware (``pipeline/crawl/resume.py``) and by the shared frontier's workers.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from pipeline.job_state import ArchivedPage, stored_source
+from pipeline.crawl.job_state import ArchivedPage, stored_source
 from pipeline.warc.reading import StoredRecord, decoded_http_payload
 
 if TYPE_CHECKING:
     from scrapy import Request
 
-    from pipeline.runtime import ArchiveRuntime
+    from pipeline.crawl.runtime import ArchiveRuntime
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ archived is answered from the WARC files rather than fetched: spiders parse it a
 crawl finds the same links, a sitemap its entries) but nothing is written or indexed twice. What
 was scheduled and never archived is fetched. Scrapy's queue, duplicate filter and spider state
 therefore stay in memory (``MemoryScheduler``, ``MemoryDupeFilter``); the job folder only holds
-the list of crawls that belong to the job (``pipeline/job_state.py``). With ``ARCHIVE_REDIS_URL``
-the scheduler is the frontier shared by all workers instead (``pipeline/scheduler.py``).
+the list of crawls that belong to the job (``pipeline/crawl/job_state.py``). With
+``ARCHIVE_REDIS_URL`` the scheduler is the frontier shared by all workers instead
+(``pipeline/crawl/scheduler.py``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.job import job_dir
 
-from pipeline.archived_answers import FailedEarlier, serve_from_archive
-from pipeline.runtime import ArchiveRuntime
+from pipeline.crawl.archived_answers import FailedEarlier, serve_from_archive
+from pipeline.crawl.runtime import ArchiveRuntime
 
 if TYPE_CHECKING:
     from scrapy import Request
