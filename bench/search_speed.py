@@ -277,8 +277,8 @@ def rank_every_match(session: Session, query: str) -> None:
     filters = search_filters(None, None, None, collapse=True)
     ranked = engine.ranked_ids(session, parsed, filters, RESULTS, candidates=None)
     ids = [document_id for document_id, _ in ranked]
-    list(session.scalars(select(Document).where(Document.id.in_(ids))))
-    engine.snippets(session, parsed, ids)
+    texts = dict(session.execute(select(Document.id, Document.text).where(Document.id.in_(ids))))
+    engine.snippets(session, parsed, texts)
 
 
 def rank_newest_whole_query(session: Session, query: str) -> None:
@@ -306,8 +306,8 @@ def rank_newest_whole_query(session: Session, query: str) -> None:
         "limit": RESULTS,
     }
     ids = [int(row.id) for row in session.execute(statement, parameters)]
-    list(session.scalars(select(Document).where(Document.id.in_(ids))))
-    search_sqlite.snippets(session, parsed, ids)
+    texts = dict(session.execute(select(Document.id, Document.text).where(Document.id.in_(ids))))
+    search_sqlite.snippets(session, parsed, texts)
 
 
 def measure(engine: Engine, queries: dict[str, list[str]], baseline: int) -> None:

@@ -9,11 +9,12 @@ statements in ``search_sqlite`` and ``search_postgresql``. Both engines index wo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 import pipeline.db.search_postgresql as search_postgresql
@@ -45,7 +46,9 @@ class _Engine(Protocol):
         candidates: int | None = ...,
     ) -> list[tuple[int, float]]: ...
 
-    def snippets(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]: ...
+    def snippets(
+        self, session: Session, query: SearchQuery, texts: Mapping[int, str]
+    ) -> dict[int, str]: ...
 
     def count(
         self,
@@ -107,12 +110,12 @@ def search_documents(
     if not ranked:
         return []
     ids = [document_id for document_id, _ in ranked]
-    documents = {
-        document.id: document
-        for document in session.scalars(select(Document).where(Document.id.in_(ids)))
+    # Columns, not ORM objects: the page of results is read, never changed.
+    rows = {
+        row.id: row for row in session.execute(select(*_HIT_COLUMNS).where(Document.id.in_(ids)))
     }
-    snippets = engine.snippets(session, parsed, ids)
-    return [_hit(documents[i], snippets.get(i, ""), score) for i, score in ranked]
+    snippets = engine.snippets(session, parsed, {i: row.text for i, row in rows.items()})
+    return [_hit(rows[i], snippets.get(i, ""), score) for i, score in ranked]
 
 
 def count_matches(
@@ -154,16 +157,29 @@ def _engine(session: Session) -> _Engine:
     return search_postgresql
 
 
-def _hit(document: Document, snippet: str, score: float) -> SearchHit:
+_HIT_COLUMNS = (
+    Document.id,
+    Document.url,
+    Document.title,
+    Document.site,
+    Document.published,
+    Document.first_seen,
+    Document.duplicate_of,
+    Document.story_id,
+    Document.text,
+)
+
+
+def _hit(row: Row[*tuple[Any, ...]], snippet: str, score: float) -> SearchHit:
     return SearchHit(
-        document_id=document.id,
-        url=document.url,
-        title=document.title,
-        site=document.site,
-        published=document.published,
-        first_seen=document.first_seen,
+        document_id=row.id,
+        url=row.url,
+        title=row.title,
+        site=row.site,
+        published=row.published,
+        first_seen=row.first_seen,
         snippet=snippet,
         score=score,
-        duplicate_of=document.duplicate_of,
-        story_id=document.story_id,
+        duplicate_of=row.duplicate_of,
+        story_id=row.story_id,
     )

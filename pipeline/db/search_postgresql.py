@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, literal, literal_column, sel
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause
 
+from pipeline.db import search_snippet
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters
 from pipeline.db.search_match import PG_SEARCH_CONFIG, tsquery_text
@@ -22,18 +23,11 @@ from pipeline.db.search_settings import (
     PG_TEXT_CHARS,
     RANK_CANDIDATES,
     SCORED_TERM_MAX_DOCUMENTS,
-    SNIPPET_CLOSE,
-    SNIPPET_ELLIPSIS,
-    SNIPPET_OPEN,
 )
 
 _CONFIG: ColumnClause[Any] = literal_column(f"'{PG_SEARCH_CONFIG}'::regconfig")
 _VECTOR: ColumnClause[Any] = literal_column("documents.search_vector")
 _ROW_ADDRESS: ColumnClause[Any] = literal_column("documents.ctid")
-_HEADLINE_OPTIONS = (
-    f"StartSel={SNIPPET_OPEN}, StopSel={SNIPPET_CLOSE}, MaxWords=35, MinWords=15, "
-    f'MaxFragments=2, FragmentDelimiter=" {SNIPPET_ELLIPSIS} "'
-)
 
 
 def _tsquery(query: SearchQuery) -> ColumnElement[Any]:
@@ -277,13 +271,11 @@ def _ranked(
     ]
 
 
-def snippets(session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
-    # Headlines re-parse the text, so only the page of results gets one.
-    headline = func.ts_headline(
-        _CONFIG, func.left(Document.text, PG_TEXT_CHARS), _tsquery(query), _HEADLINE_OPTIONS
+def snippets(session: Session, query: SearchQuery, texts: Mapping[int, str]) -> dict[int, str]:
+    """Snippets built in Python (``search_snippet``) from the indexed part of each text."""
+    return search_snippet.snippets(
+        {document_id: text[:PG_TEXT_CHARS] for document_id, text in texts.items()}, query
     )
-    statement = select(Document.id, headline).where(Document.id.in_(ids))
-    return {int(document_id): text or "" for document_id, text in session.execute(statement)}
 
 
 def count(

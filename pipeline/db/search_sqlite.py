@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -191,10 +192,11 @@ def _rank_every_match(
     return [(int(row.id), float(row.score)) for row in session.execute(statement)]
 
 
-def snippets(session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
+def snippets(session: Session, query: SearchQuery, texts: Mapping[int, str]) -> dict[int, str]:
+    """FTS5's snippets of the documents ``texts`` names (it reads them from its own index)."""
     snippet = func.snippet(_FTS, 1, SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_TOKENS)
     statement = select(_FTS_TABLE.c.rowid, snippet).where(
-        _match(query), _FTS_TABLE.c.rowid.in_(ids)
+        _match(query), _FTS_TABLE.c.rowid.in_(list(texts))
     )
     return {int(rowid): text or "" for rowid, text in session.execute(statement)}
 

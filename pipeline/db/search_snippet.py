@@ -1,0 +1,242 @@
+"""Snippets of the page of results for PostgreSQL, built from the texts in Python.
+
+ts_headline() parses and stems each whole text on the server, the largest part of a search's
+time at a million documents (12.7 of 54 ms for a two-word query, bench/README.md), and it reads
+the raw text, so it missed accented and punctuation-joined words the index finds ("Zürich" for
+zurich). Here words are what migration 0004 indexes: runs of letters, marks and digits, Latin
+accents and case folded (``search_match.fold``, then lower-case), stemmed with snowball
+``porter`` (PyStemmer: the same Snowball algorithm as the server's dictionary).
+
+Only words that can match are stemmed. A word's Porter stem differs from the word only in its
+end, so the folded word starts with the stem less its last letter; one regular expression
+of those beginnings, run over the folded text, finds the candidates, and each candidate's stem
+decides. The snippet is then shaped as FTS5's ``snippet()`` shapes SQLite's: SNIPPET_TOKENS words
+around the stretch holding the most distinct query terms (then the most matches, then the
+earliest), each match (a word, or a phrase's words together) between SNIPPET_OPEN and
+SNIPPET_CLOSE, SNIPPET_ELLIPSIS where the text goes on. Excluded terms are never marked.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import regex
+import Stemmer
+
+from pipeline.db.search_match import fold
+from pipeline.db.search_query import SearchQuery
+from pipeline.db.search_settings import (
+    SNIPPET_CLOSE,
+    SNIPPET_ELLIPSIS,
+    SNIPPET_OPEN,
+    SNIPPET_TOKENS,
+)
+
+_WORD_CHARACTER = r"\p{L}\p{M}\p{N}"
+# What search_query.words() and the index call a word.
+_WORD = regex.compile(f"[{_WORD_CHARACTER}]+")
+# Matched backwards from the end of the searched part: the word a position is inside of.
+_WORD_ENDING = regex.compile(f"[{_WORD_CHARACTER}]+", regex.REVERSE)
+# How many letters at its end a stem may differ in from the word: the last one ("happi" for
+# "happy", "hope" for "hoping"); tests/test_search_snippet.py checks it on real words.
+_STEM_ENDING = 1
+# The stretch of matches a snippet is centred on spans at most this many characters, about
+# SNIPPET_TOKENS words; the words around it are read from this many characters either side.
+_STRETCH_CHARACTERS = 150
+_CONTEXT_CHARACTERS = 400
+
+
+# Named tuples: made for every candidate word, and a frozen dataclass costs several times more.
+class _Word(NamedTuple):
+    start: int
+    end: int
+    key: str  # folded and lower-cased, as the index reads it
+
+
+class _Hit(NamedTuple):
+    start: int
+    end: int
+    term: int
+
+
+class Lexicon:
+    """Porter stems of folded words, each distinct word stemmed once."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("porter")
+        self._known: dict[str, str] = {}
+
+    def stem(self, key: str) -> str:
+        known = self._known.get(key)
+        if known is None:
+            # Snowball stems "s" to nothing; the server keeps such a word as it is.
+            known = self._known[key] = self._stemmer.stemWord(key) or key
+        return known
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """A positive term as stems; ``prefix``: the last stem begins the word's stem."""
+
+    stems: tuple[str, ...]
+    prefix: bool
+
+    @property
+    def beginning(self) -> str:
+        """What every word matching the term's first word starts with, once folded."""
+        head = self.stems[0]
+        return head[: max(1, len(head) - _STEM_ENDING)]
+
+    def matches(self, position: int, stem: str) -> bool:
+        wanted = self.stems[position]
+        last = position == len(self.stems) - 1
+        return stem == wanted or (self.prefix and last and stem.startswith(wanted))
+
+
+class _Text:
+    """A text and its folded form, read word by word at the same offsets."""
+
+    def __init__(self, text: str) -> None:
+        self.shown = unicodedata.normalize("NFC", text)
+        folded = fold(self.shown).lower()
+        # Folding and lower-casing keep the length of NFC text but for rare characters (a
+        # letter and an accent with no composed form, some capitals); those texts are folded
+        # word by word instead.
+        self.folded = folded if len(folded) == len(self.shown) else None
+
+    def word_from(self, position: int) -> _Word | None:
+        found = _WORD.search(self.shown, position)
+        return None if found is None else self._word(found.start(), found.end())
+
+    def candidates(self, beginnings: regex.Pattern[str]) -> Iterator[_Word]:
+        if self.folded is not None:
+            for found in beginnings.finditer(self.folded):
+                yield _Word(found.start(), found.end(), found.group())
+            return
+        for found in _WORD.finditer(self.shown):
+            word = self._word(found.start(), found.end())
+            if beginnings.fullmatch(word.key):
+                yield word
+
+    def _word(self, start: int, end: int) -> _Word:
+        if self.folded is not None:
+            return _Word(start, end, self.folded[start:end])
+        return _Word(start, end, fold(self.shown[start:end]).lower())
+
+
+def snippets(texts: Mapping[int, str], query: SearchQuery) -> dict[int, str]:
+    """The snippet of each text (by document id) for ``query``."""
+    lexicon = Lexicon()
+    patterns = [
+        _Pattern(tuple(lexicon.stem(fold(word).lower()) for word in term.words), term.prefix)
+        for group in query.groups
+        for term in group
+    ]
+    alternatives = sorted({pattern.beginning for pattern in patterns}, key=len, reverse=True)
+    beginnings = regex.compile(
+        f"(?<![{_WORD_CHARACTER}])(?:{'|'.join(map(regex.escape, alternatives))})"
+        f"[{_WORD_CHARACTER}]*"
+    )
+    return {
+        document_id: _snippet(_Text(text), patterns, beginnings, lexicon)
+        for document_id, text in texts.items()
+    }
+
+
+def _snippet(
+    text: _Text, patterns: list[_Pattern], beginnings: regex.Pattern[str], lexicon: Lexicon
+) -> str:
+    hits = _hits(text, patterns, beginnings, lexicon)
+    stretch = _stretch(hits)
+    start, end = (stretch[0].start, stretch[-1].end) if stretch else (0, 0)
+    words = _words_around(text.shown, start, end)
+    if not words:
+        return ""
+    first = bisect_left([word.start() for word in words], start)
+    last = max(first, bisect_right([word.end() for word in words], end) - 1)
+    size = min(SNIPPET_TOKENS, len(words))
+    spare = size - min(size, last - first + 1)
+    first = max(0, min(first - spare // 2, len(words) - size))
+    shown_start, shown_end = words[first].start(), words[first + size - 1].end()
+    marked = [hit for hit in hits if shown_start <= hit.start < shown_end]
+    return _marked(text.shown, shown_start, shown_end, marked)
+
+
+def _words_around(text: str, start: int, end: int) -> list[regex.Match[str]]:
+    """The words within about _CONTEXT_CHARACTERS of ``start`` and ``end``, never cut."""
+    low, high = max(0, start - _CONTEXT_CHARACTERS), end + _CONTEXT_CHARACTERS
+    # Bounds inside a word move to its ends (a whole sentence of Chinese is one word).
+    before = _WORD_ENDING.match(text, 0, low)
+    after = _WORD.match(text, high)
+    return list(
+        _WORD.finditer(
+            text,
+            low if before is None else before.start(),
+            high if after is None else after.end(),
+        )
+    )
+
+
+def _hits(
+    text: _Text, patterns: list[_Pattern], beginnings: regex.Pattern[str], lexicon: Lexicon
+) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for candidate in text.candidates(beginnings):
+        stem = lexicon.stem(candidate.key)
+        for number, pattern in enumerate(patterns):
+            if not pattern.matches(0, stem):
+                continue
+            end = _phrase_end(text, pattern, candidate, lexicon)
+            if end is not None:
+                hits.append(_Hit(candidate.start, end, number))
+    # A word matched by two terms is marked once, within the longer match.
+    hits.sort(key=lambda hit: (hit.start, -hit.end))
+    kept: list[_Hit] = []
+    for hit in hits:
+        if not kept or hit.start >= kept[-1].end:
+            kept.append(hit)
+    return kept
+
+
+def _phrase_end(text: _Text, pattern: _Pattern, first: _Word, lexicon: Lexicon) -> int | None:
+    """Where the term's match starting with ``first`` ends, if its other words follow."""
+    word = first
+    for position in range(1, len(pattern.stems)):
+        following = text.word_from(word.end)
+        if following is None or not pattern.matches(position, lexicon.stem(following.key)):
+            return None
+        word = following
+    return word.end
+
+
+def _stretch(hits: list[_Hit]) -> list[_Hit]:
+    """The run of hits within _STRETCH_CHARACTERS with the most distinct terms, then hits."""
+    best: list[_Hit] = []
+    best_score = (0, 0)
+    for at, hit in enumerate(hits):
+        run: list[_Hit] = []
+        for other in hits[at:]:
+            if other.end - hit.start > _STRETCH_CHARACTERS and run:
+                break
+            run.append(other)
+        score = (len({other.term for other in run}), len(run))
+        if score > best_score:
+            best, best_score = run, score
+    return best
+
+
+def _marked(text: str, start: int, end: int, hits: list[_Hit]) -> str:
+    pieces = [SNIPPET_ELLIPSIS] if _WORD.search(text, 0, start) else []
+    at = start
+    for hit in hits:
+        stop = min(hit.end, end)
+        pieces += [text[at : hit.start], SNIPPET_OPEN, text[hit.start : stop], SNIPPET_CLOSE]
+        at = stop
+    pieces.append(text[at:end])
+    if _WORD.search(text, end):
+        pieces.append(SNIPPET_ELLIPSIS)
+    return "".join(pieces)

@@ -1,0 +1,157 @@
+"""PostgreSQL's snippets, built in Python: the words the index matches, marked, in a window."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from sqlalchemy import bindparam, create_engine, text
+
+from pipeline.db.migrate import upgrade_to_head
+from pipeline.db.search_match import fold
+from pipeline.db.search_query import parse_query
+from pipeline.db.search_settings import SNIPPET_ELLIPSIS, SNIPPET_TOKENS
+from pipeline.db.search_snippet import Lexicon, snippets
+
+FILLER = "Nothing else happened in the long afternoon while the city waited. "
+REPO = Path(__file__).resolve().parent.parent
+
+
+def snippet(query: str, body: str) -> str:
+    return snippets({1: body}, parse_query(query))[1]
+
+
+def marked(result: str) -> list[str]:
+    return re.findall(r"\[([^\]]*)\]", result)
+
+
+def test_stemmed_and_folded_words_are_marked() -> None:
+    body = "Officials said the missiles were launched from Zürich at dawn."
+    result = snippet("missile launch zurich", body)
+    assert marked(result) == ["missiles", "launched", "Zürich"]
+    assert result == "Officials said the [missiles] were [launched] from [Zürich] at dawn"
+
+
+def test_decomposed_text_is_matched_and_shown_composed() -> None:
+    body = unicodedata.normalize("NFD", "Die Straße in München war überflutet.")
+    assert marked(snippet("munchen", body)) == ["München"]
+
+
+def test_a_phrase_is_one_mark_and_only_where_its_words_are_in_order() -> None:
+    body = "A foreign minister met the Foreign  Minister. Ministers of foreign trade left."
+    assert marked(snippet('"foreign minister"', body)) == ["foreign minister", "Foreign  Minister"]
+
+
+def test_prefix_terms_mark_every_word_with_the_prefix() -> None:
+    body = "The ministers and a minister met in the ministry of mines."
+    assert marked(snippet("minist*", body)) == ["ministers", "minister", "ministry"]
+
+
+def test_excluded_terms_are_never_marked() -> None:
+    assert marked(snippet("rain -flood", "Rain fell and the flood came.")) == ["Rain"]
+
+
+def test_words_are_whole_words() -> None:
+    # "art" is not marked inside "start" or "party".
+    assert marked(snippet("art", "Start the party; art is a word here, arts too.")) == [
+        "art",
+        "arts",
+    ]
+
+
+def test_window_is_centred_on_the_stretch_with_most_distinct_terms() -> None:
+    body = FILLER * 5 + "A flood came. " + FILLER * 5 + "The flood and the rain came. " + FILLER * 5
+    result = snippet("flood rain", body)
+    assert marked(result) == ["flood", "rain"]
+    assert result.startswith(SNIPPET_ELLIPSIS) and result.endswith(SNIPPET_ELLIPSIS)
+    shown = result.strip(SNIPPET_ELLIPSIS)
+    assert len(re.findall(r"\w+", shown)) == SNIPPET_TOKENS
+    before, after = shown.split("[flood]")
+    assert abs(len(before.split()) - len(after.split())) <= 6
+
+
+def test_text_without_a_match_shows_its_beginning() -> None:
+    # A document can match by its title alone.
+    result = snippet("title", FILLER * 3)
+    assert result == " ".join((FILLER * 3).split()[:SNIPPET_TOKENS]).rstrip(".") + SNIPPET_ELLIPSIS
+
+
+def test_short_and_empty_texts() -> None:
+    assert snippet("flood", "Flood.") == "[Flood]"
+    assert snippet("flood", "") == ""
+    assert snippet("flood", "— … —") == ""
+
+
+def test_words_never_cut_at_the_context_bounds() -> None:
+    long_word = "x" * 500
+    body = f"{long_word} flood {long_word}"
+    assert snippet("flood", body) == body.replace("flood", "[flood]")
+
+
+def test_marks_after_non_latin_letters_are_kept_and_long_folds_fall_back_to_words() -> None:
+    # Greek accents are not folded (as in the index); "n̈" has no composed form, so folding
+    # shortens the text, which is then folded word by word.
+    assert marked(snippet("ελλάδα", "Η Ελλάδα και η Ελλαδα.")) == ["Ελλάδα"]
+    body = "Spın̈al Tap played. Then spinal taps."
+    assert len(fold(unicodedata.normalize("NFC", body))) < len(body)
+    assert marked(snippet("tap", body)) == ["Tap", "taps"]
+
+
+def test_snippets_for_a_page_of_results() -> None:
+    texts = {7: "The flood rose.", 9: "No match here.", 11: "Floods again."}
+    assert snippets(texts, parse_query("flood")) == {
+        7: "The [flood] rose",
+        9: "No match here",
+        11: "[Floods] again",
+    }
+
+
+def real_words() -> set[str]:
+    words = {"Zürich", "Straße", "München", "überflutet", "Ελλάδα", "Москва", "naïve", "İstanbul"}
+    for path in [*REPO.glob("seeds/*.txt"), *REPO.glob("tests/data/**/*.txt")]:
+        words.update(re.findall(r"[^\W_]+", path.read_text(encoding="utf-8")))
+    return words
+
+
+def test_a_word_starts_with_its_stem_but_the_last_letter() -> None:
+    # What lets the snippet stem only the words starting like a query word's stem.
+    lexicon = Lexicon()
+    words = {fold(word).lower() for word in real_words()} | {
+        "happy",
+        "hoping",
+        "generalization",
+        "sensibility",
+        "possibility",
+        "relational",
+        "toy",
+    }
+    assert {word for word in words if not word.startswith(lexicon.stem(word)[:-1])} == set()
+
+
+def test_stems_are_the_servers(pg_url: str) -> None:
+    """The snippet's stems are those of the index: PyStemmer's porter against newsvault_porter.
+
+    Each word alone, folded as the index folds it; words the server splits or drops are skipped.
+    """
+    upgrade_to_head(pg_url)
+    ordered = sorted(real_words())
+    statement = text(
+        "SELECT word, ARRAY(SELECT lexeme FROM unnest(to_tsvector('newsvault_search', "
+        "newsvault_search_text(word)))) FROM unnest(CAST(:words AS text[])) AS word"
+    ).bindparams(bindparam("words"))
+    engine = create_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(statement, {"words": ordered}).all()
+        server: dict[str, list[str]] = {word: lexemes for word, lexemes in rows}
+    finally:
+        engine.dispose()
+    assert len(ordered) > 1_000
+    lexicon = Lexicon()
+    differ = {
+        word: (server[word], lexicon.stem(fold(word).lower()))
+        for word in ordered
+        if server[word] and [lexicon.stem(fold(word).lower())] != server[word]
+    }
+    assert differ == {}
