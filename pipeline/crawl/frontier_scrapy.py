@@ -20,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import threading
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -36,6 +34,7 @@ from twisted.internet.task import LoopingCall
 from pipeline.crawl.archived_answers import serve_from_archive
 from pipeline.crawl.frontier import REQUEUED_MARK, Frontier, WorkerInfo, connect, frontier_name
 from pipeline.crawl.job_state import ArchivedPage, archived_pages
+from pipeline.crawl.per_crawler import PerCrawler
 from pipeline.crawl.runtime import ArchiveRuntime
 from pipeline.db.queries_crawls import join_shared_crawl, mark_crawl_died
 from pipeline.index.recover import recover_archive
@@ -58,9 +57,6 @@ META_REQUEUED = "archive_frontier_requeued"
 HEARTBEAT_INTERVAL_S = 2.0
 IDLE_POLL_S = 1.0
 RECOVERY_ATTEMPTS = 5
-
-_LINKS: weakref.WeakKeyDictionary[Crawler, FrontierLink] = weakref.WeakKeyDictionary()
-_LINKS_LOCK = threading.Lock()
 
 
 def redis_url(settings: BaseSettings) -> str:
@@ -98,15 +94,14 @@ class FrontierLink:
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> FrontierLink:
-        with _LINKS_LOCK:
-            link = _LINKS.get(crawler)
-            if link is None:
-                settings = crawler.settings
-                prefix = str(settings.get("ARCHIVE_REDIS_PREFIX") or "newsvault")
-                timeout_s = settings.getfloat("ARCHIVE_REDIS_WORKER_TIMEOUT", 15.0)
-                link = cls(crawler, connect(redis_url(settings)), prefix, timeout_s)
-                _LINKS[crawler] = link
-            return link
+        return _LINKS(crawler)
+
+    @classmethod
+    def _made_for(cls, crawler: Crawler) -> FrontierLink:
+        settings = crawler.settings
+        prefix = str(settings.get("ARCHIVE_REDIS_PREFIX") or "newsvault")
+        timeout_s = settings.getfloat("ARCHIVE_REDIS_WORKER_TIMEOUT", 15.0)
+        return cls(crawler, connect(redis_url(settings)), prefix, timeout_s)
 
     def frontier(self, spider: Spider) -> Frontier:
         if self._frontier is None:
@@ -443,3 +438,7 @@ class RequeuedFromArchiveMiddleware:
         if response is not None:
             self.crawler.stats.inc_value("archive/frontier/served_from_archive")
         return response
+
+
+# Every component of a crawl that asks for it gets the same one.
+_LINKS = PerCrawler(FrontierLink._made_for)

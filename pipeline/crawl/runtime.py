@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import threading
 import time
-import weakref
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,6 +25,7 @@ from pipeline.crawl.archive_lock import ArchiveBusyError, ArchiveLock
 from pipeline.crawl.disk_full import is_disk_full, no_space_left
 from pipeline.crawl.frontier import FrontierError, connect
 from pipeline.crawl.job_state import ArchivedPage, Job, archived_pages
+from pipeline.crawl.per_crawler import PerCrawler
 from pipeline.db import queries
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.queries_refs import capture_record_ref
@@ -47,8 +46,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_RUNTIMES: weakref.WeakKeyDictionary[Crawler, ArchiveRuntime] = weakref.WeakKeyDictionary()
-_RUNTIMES_LOCK = threading.Lock()
 # PostgreSQL's deadlock_detected and serialization_failure: another transaction won, try again.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 CLOSE_ATTEMPTS = 5
@@ -100,17 +97,15 @@ class ArchiveRuntime:
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> ArchiveRuntime:
-        with _RUNTIMES_LOCK:
-            runtime = _RUNTIMES.get(crawler)
-            if runtime is None:
-                settings = crawler.settings
-                runtime = cls(
-                    archive_config(settings), policy_from_settings(settings), job_dir(settings)
-                )
-                runtime.redis_url = str(settings.get("ARCHIVE_REDIS_URL") or "").strip()
-                runtime.crawler = crawler
-                _RUNTIMES[crawler] = runtime
-            return runtime
+        return _RUNTIMES(crawler)
+
+    @classmethod
+    def _made_for(cls, crawler: Crawler) -> ArchiveRuntime:
+        settings = crawler.settings
+        runtime = cls(archive_config(settings), policy_from_settings(settings), job_dir(settings))
+        runtime.redis_url = str(settings.get("ARCHIVE_REDIS_URL") or "").strip()
+        runtime.crawler = crawler
+        return runtime
 
     def preflight(self) -> None:
         """Open what can refuse a crawl, before Scrapy starts: the archive folder, the SQLite
@@ -376,3 +371,7 @@ def count_item(stats: Stats, item: ArchiveItem) -> None:
     stats.inc_value(f"archive/outcome/{item.outcome}")
     if item.failure is not None:
         stats.inc_value(f"archive/failures/{item.failure_stage}")
+
+
+# Every component of a crawl that asks for it gets the same one.
+_RUNTIMES = PerCrawler(ArchiveRuntime._made_for)
