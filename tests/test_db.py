@@ -312,6 +312,37 @@ def test_stories(session_factory: Factory) -> None:
         q.add_story_keys(s, story, c, ["k" * 65], T0)
 
 
+def test_story_candidates_read_only_the_newest_members_of_a_crowded_key(
+    session_factory: Factory,
+) -> None:
+    """A key held by more members than ``per_key`` in the window contributes its newest only;
+    a member it leaves out is still found through a key of its own."""
+    with session_factory() as s, s.begin():
+        crowd = [doc(s, n, first_seen=T0) for n in range(8)]
+        oldest = crowd[0]
+        story = q.add_story(
+            s, headline="Summit", first_seen=T0, last_seen=T0, lead_document_id=oldest
+        )
+        for n, member in enumerate(crowd):
+            q.add_story_keys(s, story, member, ["summit"], T0 + timedelta(minutes=n))
+        q.add_story_keys(s, story, oldest, ["geneva+summit"], T0)
+    since, until = T0 - timedelta(days=1), T0 + timedelta(days=1)
+    with session_factory() as s:
+        everyone = q.story_candidates(s, ["summit"], since=since, until=until)
+        assert sorted(member for _, member, _ in everyone) == sorted(crowd)
+        newest = q.story_candidates(s, ["summit"], since=since, until=until, per_key=3)
+        assert [member for _, member, _ in newest] == sorted(crowd[-3:])
+        both = q.story_candidates(
+            s, ["summit", "geneva+summit"], since=since, until=until, per_key=3
+        )
+        # The oldest member is past the crowded key's three, but its own key finds it.
+        assert both == [(story, member, 1) for member in sorted([oldest, *crowd[-3:]])]
+        assert q.story_candidates(s, ["summit"] * 3, since=since, until=until, per_key=2) == [
+            (story, crowd[-2], 1),
+            (story, crowd[-1], 1),
+        ]
+
+
 def test_duplicate_groups(session_factory: Factory) -> None:
     with session_factory() as s, s.begin():
         canon = doc(s, 1)
