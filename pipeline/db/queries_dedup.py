@@ -115,10 +115,9 @@ _STORY_VECTORS = select(
 # members than that in one window (a head of state's name in a busy week, or every undated page
 # of a large crawl, which all fall on the day they were fetched) says little about which story a
 # report belongs to, and reading all its rows made the lookup grow with the window's size: in a
-# 100,000-page crawl whose last 45,000 pages had no date, 5 -> 22 % of the index writer's time
+# 100,000-page crawl with some 20,000 undated pages, 5 -> 22 % of the index writer's time
 # (bench/README.md). Pairs of names, the selective keys, stay far below it.
 STORY_KEY_MEMBERS = 200
-_SHARED_KEYS = "shared"
 
 
 @lru_cache(maxsize=32)
@@ -142,7 +141,7 @@ def _story_candidates_statement(key_count: int) -> Select[Any]:
     rows = union_all(
         *(select(branch.c.story_id, branch.c.document_id) for branch in branches)
     ).subquery()
-    shared = func.count().label(_SHARED_KEYS)
+    shared = func.count().label("shared")
     return (
         select(rows.c.story_id, rows.c.document_id, shared)
         .group_by(rows.c.story_id, rows.c.document_id)
