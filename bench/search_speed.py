@@ -17,13 +17,16 @@ Text: title and body words drawn from a Zipf-Mandelbrot distribution (exponent 1
 over a vocabulary of ~150 English function and news words followed by a million pseudo-words,
 so "the" is in every document and most pseudo-words in a handful; bodies of 50 to 600 words
 (mean ~250), sentences of 15 words. 5 % of the documents are near-duplicates (``duplicate_of``
-set), which the default search hides.
+set), which the default search hides. Languages as in a mostly English archive with some
+German and French (LANGUAGE_SHARES): documents are stemmed for theirs, and every query word is
+stemmed three ways (English, German, French; unknown counts as English).
 
 --db: a SQLite URL or a PostgreSQL database URL. An index that already holds documents is
 reused as it is (build once, time often); an empty one is built; without --db a temporary
 SQLite file is built and deleted afterwards. Building is a bulk load: SQLite inserts in large
 transactions (the FTS5 triggers index each row as a crawl's inserts do); PostgreSQL COPYs the
-rows with the GIN index dropped, recreates it with the migration's definition, then ANALYZEs.
+rows with their search vectors (made in Python, as the writer makes them) with the GIN index
+dropped, recreates it with the migration's definition, then ANALYZEs.
 """
 
 from __future__ import annotations
@@ -49,9 +52,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bench.scratch_db import database_bytes
+from pipeline.db import search_snippet
 from pipeline.db.migrate import upgrade_to_head
 from pipeline.db.models import Document
 from pipeline.db.search import count_matches, search_documents
+from pipeline.db.search_languages import archive_stemmers
+from pipeline.db.search_match import IndexQuery, index_query
+from pipeline.db.search_query import SearchQuery, parse_query
+from pipeline.db.search_words import pg_search_vector
 from pipeline.db.session import make_engine, make_session_factory
 
 # The head of the distribution: English function words, then a few news words.
@@ -74,6 +82,7 @@ SENTENCE_WORDS = 15
 TITLE_WORDS = 8
 DUPLICATE_SHARE = 0.05
 SITES = [f"outlet{n}.example" for n in range(50)]
+LANGUAGE_SHARES = (("en", 0.85), ("de", 0.08), ("fr", 0.04), (None, 0.03))
 START = datetime(2020, 1, 1, tzinfo=UTC)
 BATCH = 10_000
 RESULTS = 20
@@ -145,11 +154,13 @@ class Corpus:
             yield title, body.capitalize().rstrip(".") + "."
 
 
-Row = tuple[int, str, str, str, str, str, str, int, datetime, int | None]
+Row = tuple[int, str, str, str, str, str, str, int, datetime, int | None, str | None]
 
 
 def rows(corpus: Corpus, count: int) -> Iterator[Row]:
     rng = random.Random(1)
+    languages = [language for language, _ in LANGUAGE_SHARES]
+    shares = [share for _, share in LANGUAGE_SHARES]
     for n, (title, body) in enumerate(corpus.documents(count), 1):
         duplicate = rng.randrange(1, n) if n > 1 and rng.random() < DUPLICATE_SHARE else None
         site = rng.choice(SITES)
@@ -164,11 +175,13 @@ def rows(corpus: Corpus, count: int) -> Iterator[Row]:
             body.count(" ") + 1,
             START + timedelta(minutes=n),
             duplicate,
+            rng.choices(languages, shares)[0],
         )
 
 
 COLUMNS = (
-    "id, url, title, site, source_kind, text, text_digest, word_count, first_seen, duplicate_of"
+    "id, url, title, site, source_kind, text, text_digest, word_count, first_seen, duplicate_of, "
+    "language"
 )
 
 
@@ -207,9 +220,9 @@ def build_postgresql(engine: Engine, corpus: Corpus, count: int) -> None:
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_documents_search_vector'"
         ).fetchone()[0]
         cursor.execute("DROP INDEX ix_documents_search_vector")
-        with cursor.copy(f"COPY documents ({COLUMNS}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY documents ({COLUMNS}, search_vector) FROM STDIN") as copy:
             for row in rows(corpus, count):
-                copy.write_row(row)
+                copy.write_row((*row, pg_search_vector(row[2], row[5], row[10])))
                 if row[0] % BATCH == 0:
                     progress(row[0], count)
         connection.commit()
@@ -269,28 +282,34 @@ def rank_every_match(session: Session, query: str) -> None:
     """The baseline: search_documents' work with every match scored (no candidate bound)."""
     from pipeline.db import search_postgresql, search_sqlite
     from pipeline.db.search_filters import search_filters
-    from pipeline.db.search_query import parse_query
 
     sqlite = session.get_bind().dialect.name == "sqlite"
     engine = search_sqlite if sqlite else search_postgresql
-    parsed = parse_query(query)
+    parsed, indexed = parsed_and_indexed(session, query)
     filters = search_filters(None, None, None, collapse=True)
-    ranked = engine.ranked_ids(session, parsed, filters, RESULTS, candidates=None)
-    ids = [document_id for document_id, _ in ranked]
-    texts = dict(session.execute(select(Document.id, Document.text).where(Document.id.in_(ids))))
-    engine.snippets(session, parsed, texts)
+    ranked = engine.ranked_ids(session, indexed, filters, RESULTS, candidates=None)
+    snippets_of(session, parsed, [document_id for document_id, _ in ranked])
+
+
+def parsed_and_indexed(session: Session, query: str) -> tuple[SearchQuery, IndexQuery]:
+    parsed = parse_query(query)
+    return parsed, index_query(parsed, archive_stemmers(session))
+
+
+def snippets_of(session: Session, parsed: SearchQuery, ids: list[int]) -> None:
+    columns = (Document.id, Document.text, Document.language)
+    found = session.execute(select(*columns).where(Document.id.in_(ids)))
+    search_snippet.snippets({row.id: (row.text, row.language) for row in found}, parsed)
 
 
 def rank_newest_whole_query(session: Session, query: str) -> None:
     """SQLite's ranking before scored terms: bm25 of every query term on the newest matches."""
     from sqlalchemy import text
 
-    from pipeline.db import search_sqlite
     from pipeline.db.search_match import fts5_match
-    from pipeline.db.search_query import parse_query
     from pipeline.db.search_settings import RANK_CANDIDATES, TITLE_WEIGHT
 
-    parsed = parse_query(query)
+    parsed, indexed = parsed_and_indexed(session, query)
     statement = text(
         "SELECT id, score FROM (SELECT documents_fts.rowid AS id, "
         "-bm25(documents_fts, :weight, 1.0) AS score FROM documents_fts "
@@ -301,13 +320,11 @@ def rank_newest_whole_query(session: Session, query: str) -> None:
     )
     parameters = {
         "weight": TITLE_WEIGHT,
-        "match": fts5_match(parsed),
+        "match": fts5_match(indexed),
         "candidates": RANK_CANDIDATES,
         "limit": RESULTS,
     }
-    ids = [int(row.id) for row in session.execute(statement, parameters)]
-    texts = dict(session.execute(select(Document.id, Document.text).where(Document.id.in_(ids))))
-    search_sqlite.snippets(session, parsed, texts)
+    snippets_of(session, parsed, [int(row.id) for row in session.execute(statement, parameters)])
 
 
 def measure(engine: Engine, queries: dict[str, list[str]], baseline: int) -> None:

@@ -14,10 +14,17 @@ from pipeline.db import search_postgresql, search_sqlite
 from pipeline.db.models import Document
 from pipeline.db.search import MatchCount, QueryError, count_matches, search_documents
 from pipeline.db.search_filters import search_filters
+from pipeline.db.search_languages import archive_stemmers
+from pipeline.db.search_match import IndexQuery, index_query
 from pipeline.db.search_query import parse_query
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 Factory = sessionmaker[Session]
+
+
+def indexed(session: Session, query: str) -> IndexQuery:
+    """``query`` as the search runs it: in the index's words, for the archive's languages."""
+    return index_query(parse_query(query), archive_stemmers(session))
 
 
 def add(session: Session, n: int, text: str, **fields: object) -> int:
@@ -26,6 +33,7 @@ def add(session: Session, n: int, text: str, **fields: object) -> int:
         "title": f"Headline {n}",
         "source_kind": "text",
         "text": text,
+        "language": "en",
         "text_digest": f"sha256:{n:064d}",
         "first_seen": T0 + timedelta(days=n),
     }
@@ -221,11 +229,7 @@ def test_empty_queries(session_factory: Factory, query: str) -> None:
 
 def test_fts_follows_update_and_delete(session_factory: Factory, corpus: dict[str, int]) -> None:
     with session_factory() as s, s.begin():
-        s.execute(
-            update(Document)
-            .where(Document.id == corpus["flood1"])
-            .values(text="Now it is about drought.", title="Dry")
-        )
+        q.update_document(s, corpus["flood1"], text="Now it is about drought.", title="Dry")
     assert ids_of(session_factory, "flood") == [corpus["flood2"]]
     assert ids_of(session_factory, "drought") == [corpus["flood1"]]
     assert ids_of(session_factory, "dry") == [corpus["flood1"]]
@@ -329,7 +333,7 @@ def test_ranking_reads_only_the_newest_candidates(
     with session_factory() as s:
         if s.get_bind().dialect.name != engine.__name__.rsplit("_", 1)[-1]:  # type: ignore[attr-defined]
             pytest.skip("engine module of the other database")
-        query = parse_query("the")
+        query = indexed(s, "the")
         filters = search_filters(None, None, None, True)
         every = engine.ranked_ids(s, query, filters, 10, candidates=None)  # type: ignore[attr-defined]
         newest = engine.ranked_ids(s, query, filters, 10, candidates=2)  # type: ignore[attr-defined]
@@ -361,7 +365,7 @@ def test_sqlite_scores_rare_terms_only(
     with session_factory() as s:
         if s.get_bind().dialect.name != "sqlite":
             pytest.skip("bm25 document counts are SQLite's")
-        query = parse_query("kim OR the")
+        query = indexed(s, "kim OR the")
         filters = search_filters(None, None, None, True)
         # Every term rare: the candidates' scores are the scores of ranking every match.
         every = search_sqlite.ranked_ids(s, query, filters, 10, candidates=None)
@@ -369,7 +373,7 @@ def test_sqlite_scores_rare_terms_only(
         # "the" (6 documents) is now common, "kim" (2) still rare.
         monkeypatch.setattr(search_sqlite, "SCORED_TERM_MAX_DOCUMENTS", 3)
         rare_only = search_sqlite.ranked_ids(s, query, filters, 10)
-        common_only = search_sqlite.ranked_ids(s, parse_query("the"), filters, 10)
+        common_only = search_sqlite.ranked_ids(s, indexed(s, "the"), filters, 10)
     assert [(i, round(score, 9)) for i, score in newest] == [
         (i, round(score, 9)) for i, score in every
     ]
@@ -394,20 +398,20 @@ def test_postgresql_scores_only_queries_with_few_matches(
         # The estimates come from the table's statistics, as on a real archive.
         s.execute(text("ANALYZE documents"))
         filters = search_filters(None, None, None, True)
-        scored = search_postgresql.ranked_ids(s, parse_query("the"), filters, 10)
-        every = search_postgresql.ranked_ids(s, parse_query("the"), filters, 10, candidates=None)
+        scored = search_postgresql.ranked_ids(s, indexed(s, "the"), filters, 10)
+        every = search_postgresql.ranked_ids(s, indexed(s, "the"), filters, 10, candidates=None)
         # "the" (6 documents) is now common, "kim" (2) still rare.
         monkeypatch.setattr(search_postgresql, "SCORED_TERM_MAX_DOCUMENTS", 4)
-        common = search_postgresql.ranked_ids(s, parse_query("the"), filters, 3)
+        common = search_postgresql.ranked_ids(s, indexed(s, "the"), filters, 3)
         counted = count_matches(s, "the")
-        rare = search_postgresql.ranked_ids(s, parse_query("kim"), filters, 10)
+        rare = search_postgresql.ranked_ids(s, indexed(s, "kim"), filters, 10)
         # The estimate counts the filters (with their parameters): no document is on this site.
         on_one_site = search_filters("nowhere.example", None, None, True)
         estimates = [
-            search_postgresql._estimated_matches(s, parse_query("the"), chosen)
+            search_postgresql._estimated_matches(s, indexed(s, "the"), chosen)
             for chosen in (filters, on_one_site)
         ]
-        filtered = search_postgresql.ranked_ids(s, parse_query("the"), on_one_site, 10)
+        filtered = search_postgresql.ranked_ids(s, indexed(s, "the"), on_one_site, 10)
     assert sorted(scored) == sorted(every) and len(every) == 6
     assert all(score > 0 for _, score in scored)
     newest_three = sorted((i for i, _ in every), reverse=True)[:3]
@@ -442,9 +446,9 @@ def test_postgresql_walks_newest_first_only_for_words_its_statistics_count(
         # "weather" is in every document's statistics; "hurricane" in none, so its estimate
         # is the planner's default guess (0.5 % of the rows): walking newest first for it
         # would read the whole table to find nothing.
-        weather = search_postgresql._estimate(s, parse_query("weather"), filters).common
-        hurricane = search_postgresql._estimate(s, parse_query("hurricane"), filters).common
-        estimate = search_postgresql._estimated_matches(s, parse_query("hurricane"), filters)
+        weather = search_postgresql._estimate(s, indexed(s, "weather"), filters).common
+        hurricane = search_postgresql._estimate(s, indexed(s, "hurricane"), filters).common
+        estimate = search_postgresql._estimated_matches(s, indexed(s, "hurricane"), filters)
     assert weather and not hurricane and estimate >= 1
 
 
@@ -455,13 +459,13 @@ def test_postgresql_newest_window_falls_back_to_every_id(session_factory: Factor
         # The first 100 reports alone mention a storm.
         ids = analysed_reports(s, stormy=lambda n: n < 100)
         filters = search_filters(None, None, None, True)
-        storm = parse_query("storm")
+        storm = indexed(s, "storm")
         window = search_postgresql._estimate(s, storm, filters).window(2)
         # Two candidates: the newest ids that should hold them hold no storm at all.
         stormy = search_postgresql.ranked_ids(s, storm, filters, 3, candidates=2)
         every_storm = search_postgresql.ranked_ids(s, storm, filters, 3, candidates=None)
-        weather = search_postgresql.ranked_ids(s, parse_query("weather"), filters, 3, candidates=2)
-        prefix = search_postgresql.ranked_ids(s, parse_query("weat*"), filters, 3)
+        weather = search_postgresql.ranked_ids(s, indexed(s, "weather"), filters, 3, candidates=2)
+        prefix = search_postgresql.ranked_ids(s, indexed(s, "weat*"), filters, 3)
     assert window is not None and window < 300
     # The newest two storms, ranked: the window's answer was thrown away, not returned short.
     assert {i for i, _ in stormy} == set(ids[98:100])

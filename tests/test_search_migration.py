@@ -1,13 +1,14 @@
-"""Migration 0004 rebuilds the full-text index of an archive made at 0003, and can be undone."""
+"""The search migrations rebuild the full-text index of an existing archive, and can be undone."""
 
 from __future__ import annotations
 
 import random
 import string
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db import queries as q
@@ -27,10 +28,24 @@ def session_factory(url: str) -> sessionmaker[Session]:
     return make_session_factory(make_engine(url))
 
 
+def add(session: Session, **fields: Any) -> int:
+    """A document as the code of the schema's revision wrote it: add_document at the head; a
+    plain insert before 0012, when PostgreSQL generated the search vector itself."""
+    if current_revision(session.get_bind().url.render_as_string(hide_password=False)) == (
+        head_revision()
+    ):
+        return q.add_document(session, **fields)
+    documents = cast(Table, Document.__table__)
+    written = session.execute(
+        insert(documents).values(word_count=0, **fields).returning(documents.c.id)
+    )
+    return int(written.scalar_one())
+
+
 def fill(url: str) -> dict[str, int]:
     with session_factory(url)() as session, session.begin():
         return {
-            name: q.add_document(
+            name: add(
                 session,
                 url=f"https://example.org/{name}",
                 title=f"Report {n}",
@@ -76,9 +91,7 @@ def test_upgrade_from_0003_reindexes_existing_documents(db_url: str) -> None:
 
     # The index still follows inserts, updates and deletes after the rebuild.
     with session_factory(db_url)() as session, session.begin():
-        session.execute(
-            update(Document).where(Document.id == ids["plain"]).values(text="A missile test.")
-        )
+        q.update_document(session, ids["plain"], text="A missile test.")
     assert found(db_url, "missiles") == {ids["missiles"], ids["plain"]}
     newer = fill_one(db_url, "Zurich again, without its accent.")
     assert found(db_url, "zürich") == {ids["zurich"], newer}
@@ -86,7 +99,7 @@ def test_upgrade_from_0003_reindexes_existing_documents(db_url: str) -> None:
 
 def fill_one(url: str, body: str) -> int:
     with session_factory(url)() as session, session.begin():
-        return q.add_document(
+        return add(
             session,
             url="https://example.org/later",
             title="Later",
@@ -258,3 +271,68 @@ def test_0011_adds_a_brin_index_on_document_ids_on_postgresql(db_url: str) -> No
     downgrade_to(db_url, "0010")
     assert newest_ids_index(db_url) is None
     assert found(db_url, '"harbour bridge"') == {older}
+
+
+def test_0012_stems_each_document_for_its_language_and_can_be_undone(db_url: str) -> None:
+    run_migration(db_url, "upgrade", "0011")
+    with session_factory(db_url)() as session, session.begin():
+        ids = {
+            name: add(
+                session,
+                url=f"https://example.org/{name}",
+                title=name,
+                source_kind="text",
+                text=body,
+                language=language,
+                text_digest=f"sha256:{n:064d}",
+                first_seen=datetime(2024, 1, 1, tzinfo=UTC),
+            )
+            for n, (name, body, language) in enumerate(
+                [
+                    ("german", "Die Häuser am Fluss wurden überflutet.", "de"),
+                    ("english", "The houses by the river were flooded.", "en"),
+                    ("unknown", "Houses flooded again.", None),
+                ]
+            )
+        }
+    # Before: Porter for every language, which leaves German plurals alone.
+    assert porter_index_finds(db_url, "haus") == set()
+    assert porter_index_finds(db_url, "house") == {ids["english"], ids["unknown"]}
+
+    run_migration(db_url, "upgrade", "head")
+    assert found(db_url, "haus") == {ids["german"]}
+    assert found(db_url, "überflutete") == {ids["german"]}
+    assert found(db_url, "house") == {ids["english"], ids["unknown"]}
+    with session_factory(db_url)() as session:
+        if db_url.startswith("sqlite"):
+            definition = session.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'documents_fts'")
+            ).scalar_one()
+            assert "content=''" in definition and "tokenize='ascii'" in definition
+        else:
+            generated = session.execute(
+                text(
+                    "SELECT attgenerated FROM pg_attribute "
+                    "WHERE attrelid = 'documents'::regclass AND attname = 'search_vector'"
+                )
+            ).scalar_one()
+            assert generated == ""
+    # Rows written after the upgrade are indexed, on PostgreSQL by the writer itself.
+    newer = fill_one(db_url, "Weitere Häuser.")
+    assert found(db_url, "häuser") == {ids["german"], newer}
+
+    downgrade_to(db_url, "0011")
+    assert porter_index_finds(db_url, "house") == {ids["english"], ids["unknown"]}
+    assert porter_index_finds(db_url, "haus") == set()
+
+
+def porter_index_finds(url: str, word: str) -> set[int]:
+    """A lookup in the index of 0004-0011: every language Porter-stemmed by the engine."""
+    if url.startswith("sqlite"):
+        sql = "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :word"
+    else:
+        sql = (
+            "SELECT id FROM documents WHERE search_vector @@ to_tsquery('newsvault_search', :word)"
+        )
+    with session_factory(url)() as session:
+        return {row[0] for row in session.execute(text(sql), {"word": f'"{word}"'})}

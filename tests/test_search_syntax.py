@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.db.search_match import fold, fts5_match, tsquery_text
+from pipeline.db.search_match import fts5_match, index_query, tsquery_text
 from pipeline.db.search_query import QueryError, SearchQuery, Term, parse_query
+from pipeline.db.search_words import fold
 
 
 def w(*words: str, prefix: bool = False) -> Term:
@@ -66,18 +67,20 @@ def test_unsearchable_queries(query: str, message: str | None) -> None:
         parse_query(query)
 
 
-def test_fts5_match_text() -> None:
+def test_fts5_match_text_has_each_stemming_of_a_term_and_never_stems_a_prefix() -> None:
     parsed = parse_query('kim putin OR "foreign minister" negotiat* -moscow -"red square"')
-    assert fts5_match(parsed) == (
-        '(("kim") AND ("putin" OR "foreign minister") AND ("negotiat" *))'
-        ' NOT ("moscow" OR "red square")'
+    # Words kept as they are (documents of unknown language) and English stems.
+    assert fts5_match(index_query(parsed, (None, "english"))) == (
+        '((("kim")) AND (("putin") OR ("foreign minister" OR "foreign minist"))'
+        ' AND (("negotiat" *))) NOT (("moscow") OR ("red square" OR "red squar"))'
     )
 
 
-def test_tsquery_text_folds_accents() -> None:
-    parsed = parse_query('Zürich OR "São Paulo" gené* -Ελλάς')
-    assert tsquery_text(parsed) == (
-        "(('zurich') | ('sao' <-> 'paulo')) & (('gene':*)) & !(('ελλάσ'))"
+def test_tsquery_text_folds_accents_and_stems_for_each_language() -> None:
+    parsed = parse_query('Zürich OR "São Paulo" gené* -Ελλάς missiles')
+    assert tsquery_text(index_query(parsed, (None, "german", "greek"))) == (
+        "((('zurich')) | (('sao' <-> 'paulo'))) & ((('gene':*)))"
+        " & ((('missiles') | ('missil'))) & !((('ελλάσ') | ('ελλ')))"
     )
 
 

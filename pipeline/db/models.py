@@ -103,7 +103,8 @@ class Document(Base):
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     site: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
-    language: Mapped[str | None] = mapped_column(String(16))
+    # Indexed: a search stems its words for each language the archive holds (search_languages).
+    language: Mapped[str | None] = mapped_column(String(16), index=True)
     canonical_url: Mapped[str | None] = mapped_column(Text)
     source_kind: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)

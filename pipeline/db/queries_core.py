@@ -11,7 +11,19 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    MetaData,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from pipeline.db.base import Base, utcnow
@@ -26,6 +38,7 @@ from pipeline.db.models import (
     WarcFile,
 )
 from pipeline.db.search_filters import search_filters
+from pipeline.db.search_words import pg_search_vector
 from pipeline.warc.ref import RecordRef
 
 MAX_STAGE_LENGTH = 32
@@ -65,6 +78,23 @@ _DOCUMENT_ID_BY_TEXT_DIGEST = select(_DOCUMENTS.c.id).where(
     _DOCUMENTS.c.text_digest == bindparam("digest")
 )
 _NEW_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
+# On PostgreSQL a document is written with its search words (migration 0012), a column of the
+# table the models leave out: SQLite keeps them in documents_fts.
+_PG_DOCUMENTS = Table(
+    "documents",
+    MetaData(),
+    *(
+        Column(column.name, column.type, primary_key=column.primary_key)
+        for column in _DOCUMENTS.columns
+    ),
+    Column("search_vector", TSVECTOR),
+)
+_SEARCHED_FIELDS = frozenset({"title", "text", "language"})
+_NEW_PG_DOCUMENT = (
+    insert(_PG_DOCUMENTS)
+    .values(search_vector=sql_cast(bindparam("search_vector"), TSVECTOR))
+    .returning(_PG_DOCUMENTS.c.id)
+)
 _NEW_FAILURE = insert(_FAILURES).returning(_FAILURES.c.id)
 
 
@@ -244,7 +274,36 @@ def add_document(session: Session, **fields: Any) -> int:
     if "word_count" not in fields and isinstance(fields.get("text"), str):
         fields["word_count"] = len(fields["text"].split())
     fields.setdefault("first_seen", utcnow())
-    return cast(int, session.connection().execute(_NEW_DOCUMENT, fields).scalar_one())
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return cast(int, connection.execute(_NEW_DOCUMENT, fields).scalar_one())
+    vector = pg_search_vector(fields.get("title"), fields.get("text"), fields.get("language"))
+    written = connection.execute(_NEW_PG_DOCUMENT, {**fields, "search_vector": vector})
+    return cast(int, written.scalar_one())
+
+
+def update_document(session: Session, document_id: int, **fields: Any) -> None:
+    """Change a document's columns; its search words follow a new title, text or language.
+
+    SQLite's triggers re-index the row; on PostgreSQL the words are written here, as by
+    add_document.
+    """
+    connection = session.connection()
+    statement = update(_DOCUMENTS).where(_DOCUMENTS.c.id == document_id).values(**fields)
+    if connection.execute(statement).rowcount != 1:
+        raise LookupError(f"no document with id {document_id}")
+    if connection.dialect.name != "postgresql" or not _SEARCHED_FIELDS.intersection(fields):
+        return
+    row = connection.execute(
+        select(_DOCUMENTS.c.title, _DOCUMENTS.c.text, _DOCUMENTS.c.language).where(
+            _DOCUMENTS.c.id == document_id
+        )
+    ).one()
+    connection.execute(
+        update(_PG_DOCUMENTS)
+        .where(_PG_DOCUMENTS.c.id == document_id)
+        .values(search_vector=sql_cast(pg_search_vector(*row), TSVECTOR))
+    )
 
 
 def set_capture_document(session: Session, capture_id: int, document_id: int) -> None:

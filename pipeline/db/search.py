@@ -1,15 +1,16 @@
 """Full-text search over documents: one interface, SQLite FTS5 or PostgreSQL tsvector.
 
-The syntax is defined in ``search_query`` (words, OR, -word, "phrases", prefix*), its
-translation into each engine's match language in ``search_match``, the engine-specific
-statements in ``search_sqlite`` and ``search_postgresql``. Both engines index words alike
-(migration 0004), so a query matches the same documents on either; only the scores differ
+The syntax is defined in ``search_query`` (words, OR, -word, "phrases", prefix*), the words
+the index holds in ``search_words`` (stemmed for each document's language), the query's words
+stemmed for the archive's languages and translated into each engine's match language in
+``search_match``, the engine-specific statements in ``search_sqlite`` and
+``search_postgresql``, snippets in ``search_snippet``. Both engines index the same words
+(migration 0012), so a query matches the same documents on either; only the scores differ
 (bm25 on SQLite, ts_rank on PostgreSQL).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,8 +20,11 @@ from sqlalchemy.orm import Session
 
 import pipeline.db.search_postgresql as search_postgresql
 import pipeline.db.search_sqlite as search_sqlite
+from pipeline.db import search_snippet
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters, search_filters, site_filter
+from pipeline.db.search_languages import archive_stemmers
+from pipeline.db.search_match import IndexQuery, index_query
 from pipeline.db.search_query import QueryError, SearchQuery, parse_query
 from pipeline.db.search_settings import COUNT_LIMIT, COUNT_SECONDS
 
@@ -40,20 +44,16 @@ class _Engine(Protocol):
     def ranked_ids(
         self,
         session: Session,
-        query: SearchQuery,
+        query: IndexQuery,
         filters: SearchFilters,
         limit: int,
         candidates: int | None = ...,
     ) -> list[tuple[int, float]]: ...
 
-    def snippets(
-        self, session: Session, query: SearchQuery, texts: Mapping[int, str]
-    ) -> dict[int, str]: ...
-
     def count(
         self,
         session: Session,
-        query: SearchQuery,
+        query: IndexQuery,
         filters: SearchFilters,
         cap: int,
         seconds: float | None = ...,
@@ -105,8 +105,7 @@ def search_documents(
     if limit < 1:
         raise QueryError(f"limit must be at least 1, got {limit}")
     parsed, filters = _prepare(query, site, since, until, collapse_duplicates)
-    engine = _engine(session)
-    ranked = engine.ranked_ids(session, parsed, filters, limit)
+    ranked = _engine(session).ranked_ids(session, _indexed(session, parsed), filters, limit)
     if not ranked:
         return []
     ids = [document_id for document_id, _ in ranked]
@@ -114,7 +113,8 @@ def search_documents(
     rows = {
         row.id: row for row in session.execute(select(*_HIT_COLUMNS).where(Document.id.in_(ids)))
     }
-    snippets = engine.snippets(session, parsed, {i: row.text for i, row in rows.items()})
+    texts = {i: (row.text, row.language) for i, row in rows.items()}
+    snippets = search_snippet.snippets(texts, parsed)
     return [_hit(rows[i], snippets.get(i, ""), score) for i, score in ranked]
 
 
@@ -137,7 +137,8 @@ def count_matches(
     if cap < 1:
         raise QueryError(f"count cap must be at least 1, got {cap}")
     parsed, filters = _prepare(query, site, since, until, collapse_duplicates)
-    counted, stopped = _engine(session).count(session, parsed, filters, cap + 1, seconds)
+    indexed = _indexed(session, parsed)
+    counted, stopped = _engine(session).count(session, indexed, filters, cap + 1, seconds)
     if stopped and counted <= cap:
         return MatchCount(counted, exact=False, stopped=True)
     return MatchCount(min(counted, cap), exact=counted <= cap)
@@ -149,6 +150,11 @@ def _prepare(
     if not isinstance(query, str):
         raise QueryError(f"search query must be text, not {type(query).__name__}")
     return parse_query(query), search_filters(site, since, until, collapse)
+
+
+def _indexed(session: Session, query: SearchQuery) -> IndexQuery:
+    """``query`` in the index's words: stemmed for every language the archive holds."""
+    return index_query(query, archive_stemmers(session))
 
 
 def _engine(session: Session) -> _Engine:
@@ -167,6 +173,7 @@ _HIT_COLUMNS = (
     Document.duplicate_of,
     Document.story_id,
     Document.text,
+    Document.language,
 )
 
 

@@ -1,12 +1,11 @@
 """A parsed query in each engine's own match language: an FTS5 MATCH string or a tsquery.
 
-Both engines index the same words the same way (migration 0004): words are runs of letters,
-marks and digits; case and the accents of Latin letters are folded; words are Porter-stemmed.
-FTS5 does it in its tokenizer (``porter unicode61 remove_diacritics 2``), PostgreSQL in the
-``newsvault_search_text()`` SQL function (ASCII punctuation to spaces, Latin accents removed)
-followed by the ``newsvault_search`` text search configuration (snowball ``porter``). Query words
-go through the same steps: FTS5 applies its tokenizer to them; for PostgreSQL ``fold`` below
-mirrors ``newsvault_search_text()`` and ``to_tsquery`` applies the configuration.
+Both engines hold the words of ``search_words`` (migration 0012), stemmed for each document's
+language. A query's words are stemmed for every language the archive holds (``IndexQuery``):
+each term becomes the alternatives of its distinct stemmings, and a document matches the term
+when it holds one of them. Both renderings say the same thing: FTS5's ``ascii`` tokenizer
+leaves the words as they are, and the tsquery is read as a literal (no text search
+configuration stems or splits it again).
 
 Every word is quoted ("..." for FTS5, '...' for tsquery) and holds only letters, marks and
 digits, so no user input is ever read as an operator.
@@ -14,35 +13,58 @@ digits, so no user input is ever read as an operator.
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pipeline.db.search_query import SearchQuery, Term
-
-PG_SEARCH_CONFIG = "newsvault_search"
-PG_SEARCH_TEXT_FUNCTION = "newsvault_search_text"
-# Characters the FTS5 tokenizer folds and PostgreSQL's lower() does not; kept in step with the
-# translate() of newsvault_search_text() in migration 0004.
-EXTRA_FOLDS = str.maketrans({"ς": "σ", "ſ": "s", "µ": "μ"})
-_EXTRA_FOLDED = "ςſµ"
-# A run of combining marks after a Latin letter. Written to start with the marks (the lookbehind
-# second), so that a whole text is scanned at C speed for marks, not tested position by position,
-# and with nothing put back in their place (a "\\1" template is expanded in Python per match):
-# folding a page of results' texts for their snippets went from 4.4 to 2.6 ms.
-_LATIN_ACCENTS = re.compile("[\u0300-\u036f](?<=[A-Za-z][\u0300-\u036f])[\u0300-\u036f]*")
+from pipeline.db.search_words import query_variants
 
 
-def fold(text: str) -> str:
-    """``text`` as newsvault_search_text() leaves it: accents of Latin letters removed."""
-    if text.isascii():
-        return text
-    if any(extra in text for extra in _EXTRA_FOLDED):
-        text = text.translate(EXTRA_FOLDS)
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", _LATIN_ACCENTS.sub("", decomposed))
+@dataclass(frozen=True)
+class IndexTerm:
+    """A query term as the index holds it: its words under each distinct stemming.
+
+    Every variant has the term's number of words; ``prefix``: the last one is a prefix.
+    """
+
+    variants: tuple[tuple[str, ...], ...]
+    prefix: bool
+
+    def positions(self) -> list[tuple[str, ...]]:
+        """For each word of the term, its distinct forms among the variants."""
+        return [
+            tuple(dict.fromkeys(variant[at] for variant in self.variants))
+            for at in range(len(self.variants[0]))
+        ]
 
 
-def fts5_match(query: SearchQuery) -> str:
+@dataclass(frozen=True)
+class IndexQuery:
+    """A SearchQuery in the index's words: at least one term of every group, no excluded one."""
+
+    groups: tuple[tuple[IndexTerm, ...], ...]
+    excluded: tuple[IndexTerm, ...] = ()
+
+    def terms(self) -> list[IndexTerm]:
+        """Every distinct term, the excluded ones too, in the order of the query."""
+        return list(
+            dict.fromkeys([*(term for group in self.groups for term in group), *self.excluded])
+        )
+
+
+def index_query(query: SearchQuery, stemmers: Sequence[str | None]) -> IndexQuery:
+    """``query`` with its words stemmed by each of ``stemmers`` (None: left as they are)."""
+
+    def as_indexed(term: Term) -> IndexTerm:
+        return IndexTerm(query_variants(term.words, term.prefix, stemmers), term.prefix)
+
+    return IndexQuery(
+        tuple(tuple(as_indexed(term) for term in group) for group in query.groups),
+        tuple(as_indexed(term) for term in query.excluded),
+    )
+
+
+def fts5_match(query: IndexQuery) -> str:
     """``(a OR b) AND (c) NOT (d OR e)``: FTS5 gives NOT a higher precedence than AND."""
     required = " AND ".join(
         "(" + " OR ".join(_fts5_term(term) for term in group) + ")" for group in query.groups
@@ -53,23 +75,24 @@ def fts5_match(query: SearchQuery) -> str:
     return f"({required}) NOT ({excluded})"
 
 
-def fts5_any(terms: list[Term]) -> str:
+def fts5_any(terms: list[IndexTerm]) -> str:
     """A MATCH string for documents holding at least one of ``terms``."""
     return " OR ".join(_fts5_term(term) for term in terms)
 
 
-def fts5_word(word: str) -> str:
-    """A MATCH string for one word (stemmed and folded by the tokenizer, like the documents)."""
-    return _fts5_term(Term((word,)))
+def fts5_forms(forms: Sequence[str]) -> str:
+    """A MATCH string for documents holding one of the words ``forms``."""
+    return " OR ".join(f'"{form}"' for form in forms)
 
 
-def _fts5_term(term: Term) -> str:
+def _fts5_term(term: IndexTerm) -> str:
     # A quoted string of several words is a phrase; "..." * makes its last word a prefix.
-    return f'"{" ".join(term.words)}"' + (" *" if term.prefix else "")
+    star = " *" if term.prefix else ""
+    return "(" + " OR ".join(f'"{" ".join(variant)}"{star}' for variant in term.variants) + ")"
 
 
-def tsquery_text(query: SearchQuery) -> str:
-    """to_tsquery() input: groups joined by &, terms of a group by |, exclusions as & !(...).
+def tsquery_text(query: IndexQuery) -> str:
+    """A tsquery literal: groups joined by &, terms of a group by |, exclusions as & !(...).
 
     One string keeps a long query from becoming a deep SQL expression.
     """
@@ -82,8 +105,14 @@ def tsquery_text(query: SearchQuery) -> str:
     return f"{required} & !({excluded})"
 
 
-def _tsquery_term(term: Term) -> str:
-    quoted = [f"'{fold(word)}'" for word in term.words]
-    if term.prefix:
+def _tsquery_term(term: IndexTerm) -> str:
+    return (
+        "(" + " | ".join(_tsquery_variant(variant, term.prefix) for variant in term.variants) + ")"
+    )
+
+
+def _tsquery_variant(words: tuple[str, ...], prefix: bool) -> str:
+    quoted = [f"'{word}'" for word in words]
+    if prefix:
         quoted[-1] += ":*"
     return "(" + " <-> ".join(quoted) + ")"

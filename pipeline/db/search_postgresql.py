@@ -1,40 +1,38 @@
-"""Search on PostgreSQL: the generated ``documents.search_vector`` and its GIN index (0004)."""
+"""Search on PostgreSQL: ``documents.search_vector`` of ``search_words``' words, GIN-indexed."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, cast, func, literal, literal_column, select, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause
 
-from pipeline.db import search_snippet
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters
-from pipeline.db.search_match import PG_SEARCH_CONFIG, tsquery_text
-from pipeline.db.search_query import SearchQuery
+from pipeline.db.search_match import IndexQuery, tsquery_text
 from pipeline.db.search_settings import (
     COUNT_FIRST_IDS,
-    PG_TEXT_CHARS,
     RANK_CANDIDATES,
     SCORED_TERM_MAX_DOCUMENTS,
 )
 
-_CONFIG: ColumnClause[Any] = literal_column(f"'{PG_SEARCH_CONFIG}'::regconfig")
 _VECTOR: ColumnClause[Any] = literal_column("documents.search_vector")
 _ROW_ADDRESS: ColumnClause[Any] = literal_column("documents.ctid")
 
 
-def _tsquery(query: SearchQuery) -> ColumnElement[Any]:
-    return func.to_tsquery(_CONFIG, tsquery_text(query))
+def _tsquery(query: IndexQuery) -> ColumnElement[Any]:
+    # A literal: its words are the index's already, for no text search configuration to change.
+    return cast(literal(tsquery_text(query)), TSQUERY)
 
 
-def _matches(query: SearchQuery, filters: SearchFilters) -> Select[Any]:
+def _matches(query: IndexQuery, filters: SearchFilters) -> Select[Any]:
     return (
         select(literal(1))
         # Named: without filters (--all) no other clause would bring in the table.
@@ -43,7 +41,7 @@ def _matches(query: SearchQuery, filters: SearchFilters) -> Select[Any]:
     )
 
 
-def _estimated_matches(session: Session, query: SearchQuery, filters: SearchFilters) -> float:
+def _estimated_matches(session: Session, query: IndexQuery, filters: SearchFilters) -> float:
     """The planner's estimate of the documents matching (from ANALYZE statistics)."""
     compiled = _matches(query, filters).compile(dialect=session.get_bind().dialect)
     explain = f"EXPLAIN (FORMAT JSON) {compiled}"
@@ -106,7 +104,7 @@ class _Estimate:
         return window if window <= _WINDOW_MAX_SHARE * self.rows else None
 
 
-def _estimate(session: Session, query: SearchQuery, filters: SearchFilters) -> _Estimate:
+def _estimate(session: Session, query: IndexQuery, filters: SearchFilters) -> _Estimate:
     rows = max(float(session.execute(_TABLE_ROWS).scalar_one()), 0.0)
     return _Estimate(_estimated_matches(session, query, filters), rows)
 
@@ -150,14 +148,14 @@ def _plan(session: Session, *, walk_newest: bool) -> Iterator[None]:
     session.execute(_DEFAULT_PLAN)
 
 
-def _prefixes_only(query: SearchQuery) -> bool:
+def _prefixes_only(query: IndexQuery) -> bool:
     """Every term a prefix: as on SQLite, where prefixes are never scored."""
     return all(term.prefix for term in query.terms())
 
 
 def ranked_ids(
     session: Session,
-    query: SearchQuery,
+    query: IndexQuery,
     filters: SearchFilters,
     limit: int,
     candidates: int | None = RANK_CANDIDATES,
@@ -202,7 +200,7 @@ def _scores(found: list[tuple[int, float, int]]) -> list[tuple[int, float]]:
 
 
 def _matching(
-    query: SearchQuery, filters: SearchFilters, since_id: int | None, *columns: Any
+    query: IndexQuery, filters: SearchFilters, since_id: int | None, *columns: Any
 ) -> Select[Any]:
     window = () if since_id is None else (Document.id > since_id,)
     return (
@@ -216,7 +214,7 @@ def _matching(
 
 def _newest(
     session: Session,
-    query: SearchQuery,
+    query: IndexQuery,
     filters: SearchFilters,
     limit: int,
     since_id: int | None,
@@ -233,7 +231,7 @@ def _newest(
 
 def _ranked(
     session: Session,
-    query: SearchQuery,
+    query: IndexQuery,
     filters: SearchFilters,
     candidates: int | None,
     limit: int,
@@ -271,16 +269,9 @@ def _ranked(
     ]
 
 
-def snippets(session: Session, query: SearchQuery, texts: Mapping[int, str]) -> dict[int, str]:
-    """Snippets built in Python (``search_snippet``) from the indexed part of each text."""
-    return search_snippet.snippets(
-        {document_id: text[:PG_TEXT_CHARS] for document_id, text in texts.items()}, query
-    )
-
-
 def count(
     session: Session,
-    query: SearchQuery,
+    query: IndexQuery,
     filters: SearchFilters,
     cap: int,
     seconds: float | None = None,
@@ -294,7 +285,7 @@ def count(
     to _COUNT_MAX_IDS, until ``cap``, the oldest id, or ``seconds`` (None: no limit).
     """
     estimate = _estimate(session, query, filters)
-    has_phrase = any(len(term.words) > 1 for term in query.terms())
+    has_phrase = any(len(term.variants[0]) > 1 for term in query.terms())
     dense = estimate.matches >= _WALK_COUNT_SHARE * estimate.rows
     if not (estimate.common and (has_phrase or dense)):
         with _plan(session, walk_newest=False):
@@ -318,7 +309,7 @@ def count(
 
 def _count_between(
     session: Session,
-    query: SearchQuery,
+    query: IndexQuery,
     filters: SearchFilters,
     cap: int,
     lowest: int | None,

@@ -8,7 +8,8 @@ SNIPPET_ELLIPSIS = "…"
 SNIPPET_TOKENS = 24
 # Title matches weigh more than body matches.
 TITLE_WEIGHT = 10.0
-# Must match PG_FTS_TEXT_CHARS of migrations 0001 and 0004: headlines come from the indexed part.
+# Both engines index the first this many characters of a text (search_words; PostgreSQL's
+# tsvector holds at most 1 MB), and snippets come from that part.
 PG_TEXT_CHARS = 300_000
 # Ranking reads at most this many matches, the newest (highest id) first: a query with common
 # words stays as fast as one with rare words. With fewer matches, every match is ranked.

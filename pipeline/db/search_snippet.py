@@ -1,19 +1,18 @@
-"""Snippets of the page of results for PostgreSQL, built from the texts in Python.
+"""Snippets of the page of results, built from the texts in Python on both engines.
 
-ts_headline() parses and stems each whole text on the server, the largest part of a search's
-time at a million documents (12.7 of 54 ms for a two-word query, bench/README.md), and it reads
-the raw text, so it missed accented and punctuation-joined words the index finds ("Zürich" for
-zurich). Here words are what migration 0004 indexes: runs of letters, marks and digits, Latin
-accents and case folded (``search_match.fold``, then lower-case), stemmed with snowball
-``porter`` (PyStemmer: the same Snowball algorithm as the server's dictionary).
+Words are what the index holds (``search_words``): runs of letters, marks and digits, Latin
+accents and case folded, stemmed for the document's language. A result is marked where its own
+language's stems of the query's words stand, as its index entry was made.
 
-Only words that can match are stemmed. A word's Porter stem differs from the word only in its
-end, so the folded word starts with the stem less its last letter; one regular expression
-of those beginnings, run over the folded text, finds the candidates, and each candidate's stem
-decides. The snippet is then shaped as FTS5's ``snippet()`` shapes SQLite's: SNIPPET_TOKENS words
-around the stretch holding the most distinct query terms (then the most matches, then the
-earliest), each match (a word, or a phrase's words together) between SNIPPET_OPEN and
-SNIPPET_CLOSE, SNIPPET_ELLIPSIS where the text goes on. Excluded terms are never marked.
+Only words that can match are stemmed. Most Snowball stemmers change a folded word only in its
+last letters, so the word starts with the stem less its last _STEM_ENDING letters; one regular
+expression of those beginnings, run over the folded text, finds the candidates, and each
+candidate's stem decides. Stemmers that also change a word's beginning (Dutch "gewerkt",
+Indonesian "membaca", Irish "bhean", German "ae" for "ä") have every word stemmed. The snippet
+is then shaped as FTS5's ``snippet()`` shapes one: SNIPPET_TOKENS words around the stretch
+holding the most distinct query terms (then the most matches, then the earliest), each match
+(a word, or a phrase's words together) between SNIPPET_OPEN and SNIPPET_CLOSE, SNIPPET_ELLIPSIS
+where the text goes on. Excluded terms are never marked.
 """
 
 from __future__ import annotations
@@ -25,25 +24,50 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import regex
-import Stemmer
 
-from pipeline.db.search_match import fold
-from pipeline.db.search_query import SearchQuery
+from pipeline.db.search_query import SearchQuery, Term
 from pipeline.db.search_settings import (
+    PG_TEXT_CHARS,
     SNIPPET_CLOSE,
     SNIPPET_ELLIPSIS,
     SNIPPET_OPEN,
     SNIPPET_TOKENS,
 )
+from pipeline.db.search_words import WORD, WORD_CHARACTERS, fold, key, stem_words, stemmer_name
 
-_WORD_CHARACTER = r"\p{L}\p{M}\p{N}"
-# What search_query.words() and the index call a word.
-_WORD = regex.compile(f"[{_WORD_CHARACTER}]+")
 # Matched backwards from the end of the searched part: the word a position is inside of.
-_WORD_ENDING = regex.compile(f"[{_WORD_CHARACTER}]+", regex.REVERSE)
-# How many letters at its end a stem may differ in from the word: the last one ("happi" for
-# "happy", "hope" for "hoping"); tests/test_search_snippet.py checks it on real words.
-_STEM_ENDING = 1
+_WORD_ENDING = regex.compile(f"[{WORD_CHARACTERS}]+", regex.REVERSE)
+# How many letters at its end a stem may differ in from the word: two ("happi" for "happy",
+# "hope" for "hoping", "die" for "dying"); tests/test_search_snippet.py checks it on real words
+# of each language of the dev set.
+_STEM_ENDING = 2
+# The stemmers for which that holds; the others change beginnings too.
+_STEMMERS_KEEPING_BEGINNINGS = frozenset(
+    {
+        "armenian",
+        "basque",
+        "catalan",
+        "czech",
+        "danish",
+        "english",
+        "estonian",
+        "french",
+        "hindi",
+        "hungarian",
+        "italian",
+        "lithuanian",
+        "nepali",
+        "norwegian",
+        "polish",
+        "portuguese",
+        "romanian",
+        "russian",
+        "spanish",
+        "swedish",
+        "tamil",
+        "yiddish",
+    }
+)
 # The stretch of matches a snippet is centred on spans at most this many characters, about
 # SNIPPET_TOKENS words; the words around it are read from this many characters either side.
 _STRETCH_CHARACTERS = 150
@@ -64,17 +88,16 @@ class _Hit(NamedTuple):
 
 
 class Lexicon:
-    """Porter stems of folded words, each distinct word stemmed once."""
+    """Stems of folded words for one stemmer (None: words as they are), each stemmed once."""
 
-    def __init__(self) -> None:
-        self._stemmer = Stemmer.Stemmer("porter")
+    def __init__(self, stemmer: str | None) -> None:
+        self.stemmer = stemmer
         self._known: dict[str, str] = {}
 
     def stem(self, key: str) -> str:
         known = self._known.get(key)
         if known is None:
-            # Snowball stems "s" to nothing; the server keeps such a word as it is.
-            known = self._known[key] = self._stemmer.stemWord(key) or key
+            known = self._known[key] = stem_words([key], self.stemmer)[0]
         return known
 
 
@@ -109,7 +132,7 @@ class _Text:
         self.folded = folded if len(folded) == len(self.shown) else None
 
     def word_from(self, position: int) -> _Word | None:
-        found = _WORD.search(self.shown, position)
+        found = WORD.search(self.shown, position)
         return None if found is None else self._word(found.start(), found.end())
 
     def candidates(self, beginnings: regex.Pattern[str]) -> Iterator[_Word]:
@@ -117,7 +140,7 @@ class _Text:
             for found in beginnings.finditer(self.folded):
                 yield _Word(found.start(), found.end(), found.group())
             return
-        for found in _WORD.finditer(self.shown):
+        for found in WORD.finditer(self.shown):
             word = self._word(found.start(), found.end())
             if beginnings.fullmatch(word.key):
                 yield word
@@ -128,29 +151,57 @@ class _Text:
         return _Word(start, end, fold(self.shown[start:end]).lower())
 
 
-def snippets(texts: Mapping[int, str], query: SearchQuery) -> dict[int, str]:
-    """The snippet of each text (by document id) for ``query``."""
-    lexicon = Lexicon()
-    patterns = [
-        _Pattern(tuple(lexicon.stem(fold(word).lower()) for word in term.words), term.prefix)
-        for group in query.groups
-        for term in group
-    ]
-    alternatives = sorted({pattern.beginning for pattern in patterns}, key=len, reverse=True)
-    beginnings = regex.compile(
-        f"(?<![{_WORD_CHARACTER}])(?:{'|'.join(map(regex.escape, alternatives))})"
-        f"[{_WORD_CHARACTER}]*"
-    )
-    return {
-        document_id: _snippet(_Text(text), patterns, beginnings, lexicon)
-        for document_id, text in texts.items()
-    }
+def snippets(texts: Mapping[int, tuple[str, str | None]], query: SearchQuery) -> dict[int, str]:
+    """The snippet of each (text, language) by document id for ``query``."""
+    by_stemmer: dict[str | None, _Finder] = {}
+    found: dict[int, str] = {}
+    for document_id, (text, language) in texts.items():
+        stemmer = stemmer_name(language)
+        finder = by_stemmer.get(stemmer)
+        if finder is None:
+            finder = by_stemmer[stemmer] = _Finder(query, Lexicon(stemmer))
+        # The index holds the words of the text's first PG_TEXT_CHARS characters only.
+        found[document_id] = _snippet(_Text(text[:PG_TEXT_CHARS]), finder)
+    return found
 
 
-def _snippet(
-    text: _Text, patterns: list[_Pattern], beginnings: regex.Pattern[str], lexicon: Lexicon
-) -> str:
-    hits = _hits(text, patterns, beginnings, lexicon)
+def _pattern(term: Term, lexicon: Lexicon) -> _Pattern:
+    keys = [key(word) for word in term.words]
+    # A prefix is never stemmed: it begins the stems the index holds.
+    stemmed, prefix = (keys[:-1], keys[-1:]) if term.prefix else (keys, [])
+    return _Pattern(tuple([lexicon.stem(word) for word in stemmed] + prefix), term.prefix)
+
+
+class _Finder:
+    """The query's positive terms as one language's stems, and the beginnings of their words."""
+
+    def __init__(self, query: SearchQuery, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.patterns = [
+            _Pattern(
+                tuple(
+                    key(word)
+                    if term.prefix and at == len(term.words) - 1
+                    else lexicon.stem(key(word))
+                    for at, word in enumerate(term.words)
+                ),
+                term.prefix,
+            )
+            for group in query.groups
+            for term in group
+        ]
+        if lexicon.stemmer is not None and lexicon.stemmer not in _STEMMERS_KEEPING_BEGINNINGS:
+            self.beginnings = WORD
+            return
+        alternatives = sorted({p.beginning for p in self.patterns}, key=len, reverse=True)
+        self.beginnings = regex.compile(
+            f"(?<![{WORD_CHARACTERS}])(?:{'|'.join(map(regex.escape, alternatives))})"
+            f"[{WORD_CHARACTERS}]*"
+        )
+
+
+def _snippet(text: _Text, finder: _Finder) -> str:
+    hits = _hits(text, finder)
     stretch = _stretch(hits)
     start, end = (stretch[0].start, stretch[-1].end) if stretch else (0, 0)
     words = _words_around(text.shown, start, end)
@@ -171,9 +222,9 @@ def _words_around(text: str, start: int, end: int) -> list[regex.Match[str]]:
     low, high = max(0, start - _CONTEXT_CHARACTERS), end + _CONTEXT_CHARACTERS
     # Bounds inside a word move to its ends (a whole sentence of Chinese is one word).
     before = _WORD_ENDING.match(text, 0, low)
-    after = _WORD.match(text, high)
+    after = WORD.match(text, high)
     return list(
-        _WORD.finditer(
+        WORD.finditer(
             text,
             low if before is None else before.start(),
             high if after is None else after.end(),
@@ -181,13 +232,12 @@ def _words_around(text: str, start: int, end: int) -> list[regex.Match[str]]:
     )
 
 
-def _hits(
-    text: _Text, patterns: list[_Pattern], beginnings: regex.Pattern[str], lexicon: Lexicon
-) -> list[_Hit]:
+def _hits(text: _Text, finder: _Finder) -> list[_Hit]:
     hits: list[_Hit] = []
-    for candidate in text.candidates(beginnings):
+    lexicon = finder.lexicon
+    for candidate in text.candidates(finder.beginnings):
         stem = lexicon.stem(candidate.key)
-        for number, pattern in enumerate(patterns):
+        for number, pattern in enumerate(finder.patterns):
             if not pattern.matches(0, stem):
                 continue
             end = _phrase_end(text, pattern, candidate, lexicon)
@@ -230,13 +280,13 @@ def _stretch(hits: list[_Hit]) -> list[_Hit]:
 
 
 def _marked(text: str, start: int, end: int, hits: list[_Hit]) -> str:
-    pieces = [SNIPPET_ELLIPSIS] if _WORD.search(text, 0, start) else []
+    pieces = [SNIPPET_ELLIPSIS] if WORD.search(text, 0, start) else []
     at = start
     for hit in hits:
         stop = min(hit.end, end)
         pieces += [text[at : hit.start], SNIPPET_OPEN, text[hit.start : stop], SNIPPET_CLOSE]
         at = stop
     pieces.append(text[at:end])
-    if _WORD.search(text, end):
+    if WORD.search(text, end):
         pieces.append(SNIPPET_ELLIPSIS)
     return "".join(pieces)

@@ -1,8 +1,7 @@
-"""Search on SQLite: the FTS5 external-content table ``documents_fts`` (migration 0004)."""
+"""Search on SQLite: the contentless FTS5 table ``documents_fts`` of ``search_words``' words."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -22,15 +21,10 @@ from sqlalchemy.sql.selectable import CTE, ScalarSelect
 
 from pipeline.db.models import Document
 from pipeline.db.search_filters import SearchFilters
-from pipeline.db.search_match import fts5_any, fts5_match, fts5_word
-from pipeline.db.search_query import SearchQuery, Term
+from pipeline.db.search_match import IndexQuery, IndexTerm, fts5_any, fts5_forms, fts5_match
 from pipeline.db.search_settings import (
     RANK_CANDIDATES,
     SCORED_TERM_MAX_DOCUMENTS,
-    SNIPPET_CLOSE,
-    SNIPPET_ELLIPSIS,
-    SNIPPET_OPEN,
-    SNIPPET_TOKENS,
     TITLE_WEIGHT,
 )
 
@@ -50,7 +44,7 @@ _CANONICAL = text(
 )
 
 
-def _matching(query: SearchQuery, filters: SearchFilters, *columns: Any) -> Select[Any]:
+def _matching(query: IndexQuery, filters: SearchFilters, *columns: Any) -> Select[Any]:
     """SELECT ``columns`` of the matches of ``query`` that pass ``filters``.
 
     The documents table is joined only for filters on its row.
@@ -64,13 +58,13 @@ def _matching(query: SearchQuery, filters: SearchFilters, *columns: Any) -> Sele
     return statement
 
 
-def _match(query: SearchQuery) -> ColumnElement[bool]:
+def _match(query: IndexQuery) -> ColumnElement[bool]:
     return _FTS.op("MATCH")(fts5_match(query))
 
 
 def ranked_ids(
     session: Session,
-    query: SearchQuery,
+    query: IndexQuery,
     filters: SearchFilters,
     limit: int,
     candidates: int | None = RANK_CANDIDATES,
@@ -114,7 +108,7 @@ def _ranked_whole_query(newest: Select[Any], limit: int) -> Select[Any]:
     )
 
 
-def _ranked(newest: CTE, terms: list[Term], limit: int) -> Select[Any]:
+def _ranked(newest: CTE, terms: list[IndexTerm], limit: int) -> Select[Any]:
     """The best ``limit`` of the ``newest`` candidates by bm25 of ``terms``, unscored last.
 
     FTS5 reads the terms' matches between the lowest and highest candidate only. Both CTEs are
@@ -146,32 +140,33 @@ def _ranked(newest: CTE, terms: list[Term], limit: int) -> Select[Any]:
     )
 
 
-def _rare_terms(session: Session, query: SearchQuery) -> list[Term]:
+def _rare_terms(session: Session, query: IndexQuery) -> list[IndexTerm]:
     """The terms worth bm25's document count: not a prefix, and one of its words is rare.
 
-    A phrase counts as rare when one of its words is: FTS5 finds a phrase by seeking its other
-    words' doclists to the rare word's documents, so counting the phrase stays short.
+    A word is counted with all its forms (its stems in the archive's languages). A phrase
+    counts as rare when one of its words is: FTS5 finds a phrase by seeking its other words'
+    doclists to the rare word's documents, so counting the phrase stays short.
     """
     terms = [term for term in query.terms() if not term.prefix]
-    words = list(dict.fromkeys(word for term in terms for word in term.words))
+    words = list(dict.fromkeys(forms for term in terms for forms in term.positions()))
     if not words:
         return []
     # One statement for every word: each count stops at SCORED_TERM_MAX_DOCUMENTS rows.
-    counts = session.execute(select(*(_documents_with(word) for word in words))).one()
+    counts = session.execute(select(*(_documents_with(forms) for forms in words))).one()
     rare = {
-        word
-        for word, documents in zip(words, counts, strict=True)
+        forms
+        for forms, documents in zip(words, counts, strict=True)
         if documents < SCORED_TERM_MAX_DOCUMENTS
     }
-    return [term for term in terms if rare.intersection(term.words)]
+    return [term for term in terms if rare.intersection(term.positions())]
 
 
-def _documents_with(word: str) -> ScalarSelect[int]:
-    """Documents holding ``word``, counted no further than SCORED_TERM_MAX_DOCUMENTS."""
+def _documents_with(forms: tuple[str, ...]) -> ScalarSelect[int]:
+    """Documents holding one of ``forms``, counted no further than SCORED_TERM_MAX_DOCUMENTS."""
     holding = (
         select(literal(1))
         .select_from(_FTS_TABLE)
-        .where(_FTS.op("MATCH")(fts5_word(word)))
+        .where(_FTS.op("MATCH")(fts5_forms(forms)))
         .limit(SCORED_TERM_MAX_DOCUMENTS)
         .subquery()
     )
@@ -179,7 +174,7 @@ def _documents_with(word: str) -> ScalarSelect[int]:
 
 
 def _rank_every_match(
-    session: Session, query: SearchQuery, filters: SearchFilters, limit: int
+    session: Session, query: IndexQuery, filters: SearchFilters, limit: int
 ) -> list[tuple[int, float]]:
     """bm25 of the whole query for every match: what ranking cost before candidates."""
     score = (-func.bm25(_FTS, TITLE_WEIGHT, 1.0)).label("score")
@@ -192,18 +187,9 @@ def _rank_every_match(
     return [(int(row.id), float(row.score)) for row in session.execute(statement)]
 
 
-def snippets(session: Session, query: SearchQuery, texts: Mapping[int, str]) -> dict[int, str]:
-    """FTS5's snippets of the documents ``texts`` names (it reads them from its own index)."""
-    snippet = func.snippet(_FTS, 1, SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_TOKENS)
-    statement = select(_FTS_TABLE.c.rowid, snippet).where(
-        _match(query), _FTS_TABLE.c.rowid.in_(list(texts))
-    )
-    return {int(rowid): text or "" for rowid, text in session.execute(statement)}
-
-
 def count(
     session: Session,
-    query: SearchQuery,
+    query: IndexQuery,
     filters: SearchFilters,
     cap: int,
     seconds: float | None = None,

@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.db.search_words import SQLITE_FUNCTION, sqlite_words
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -72,6 +74,8 @@ def _configure_sqlite(engine: Engine, *, set_wal: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # The full-text index's triggers make its words with it (migration 0012).
+        dbapi_connection.create_function(SQLITE_FUNCTION, 2, sqlite_words, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
