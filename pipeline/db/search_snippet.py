@@ -4,12 +4,15 @@ Words are what the index holds (``search_words``): runs of letters, marks and di
 accents and case folded, stemmed for the document's language. A result is marked where its own
 language's stems of the query's words stand, as its index entry was made.
 
-Only words that can match are stemmed. Most Snowball stemmers change a folded word only in its
-last letters, so the word starts with the stem less its last _STEM_ENDING letters; one regular
-expression of those beginnings, run over the folded text, finds the candidates, and each
-candidate's stem decides. Stemmers that also change a word's beginning (Dutch "gewerkt",
-Indonesian "membaca", Irish "bhean", German "ae" for "ä") have every word stemmed. The snippet
-is then shaped as FTS5's ``snippet()`` shapes one: SNIPPET_TOKENS words around the stretch
+Only words that can match are stemmed, each distinct one once (the unknown ones of a text in
+one call, at C speed) and remembered across texts and searches. Most Snowball stemmers change a
+folded word only in its last letters, so the word starts with the stem less its last letters
+(``_stem_ending``); one regular expression of those beginnings, run over the folded text, finds
+the candidates, and each candidate's stem decides. Stemmers that change a word's beginning
+(Dutch "gebouwd", Indonesian "membaca", Irish "bhean", German "ae" for "ä") have every distinct
+word of the text stemmed instead, and the places of those whose stem begins a query term read.
+The snippet is then
+shaped as FTS5's ``snippet()`` shapes one: SNIPPET_TOKENS words around the stretch
 holding the most distinct query terms (then the most matches, then the earliest), each match
 (a word, or a phrase's words together) between SNIPPET_OPEN and SNIPPET_CLOSE, SNIPPET_ELLIPSIS
 where the text goes on. Excluded terms are never marked.
@@ -19,8 +22,9 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import regex
@@ -37,41 +41,33 @@ from pipeline.db.search_words import WORD, WORD_CHARACTERS, fold, key, stem_word
 
 # Matched backwards from the end of the searched part: the word a position is inside of.
 _WORD_ENDING = regex.compile(f"[{WORD_CHARACTERS}]+", regex.REVERSE)
-# How many letters at its end a stem may differ in from the word: two ("happi" for "happy",
-# "hope" for "hoping", "die" for "dying"); tests/test_search_snippet.py checks it on real words
-# of each language of the dev set.
-_STEM_ENDING = 2
-# The stemmers for which that holds; the others change beginnings too.
-_STEMMERS_KEEPING_BEGINNINGS = frozenset(
-    {
-        "armenian",
-        "basque",
-        "catalan",
-        "czech",
-        "danish",
-        "english",
-        "estonian",
-        "french",
-        "hindi",
-        "hungarian",
-        "italian",
-        "lithuanian",
-        "nepali",
-        "norwegian",
-        "polish",
-        "portuguese",
-        "romanian",
-        "russian",
-        "spanish",
-        "swedish",
-        "tamil",
-        "yiddish",
-    }
-)
 # The stretch of matches a snippet is centred on spans at most this many characters, about
 # SNIPPET_TOKENS words; the words around it are read from this many characters either side.
 _STRETCH_CHARACTERS = 150
 _CONTEXT_CHARACTERS = 400
+# How many letters at its end a stem may differ in from the word: one in English ("happi" for
+# "happy", "hope" for "hoping"), two where an English stem ends in "ie" ("die" for "dying") and
+# in the other languages; fewer letters, fewer candidates to stem. Not so for the stemmers of
+# _STEMMERS_CHANGING_BEGINNINGS. tests/test_search_snippet.py checks both on real words of
+# every language of the dev set.
+_STEM_ENDING = 2
+_STEM_ENDINGS = {"english": 1}
+_STEMMERS_CHANGING_BEGINNINGS = frozenset(
+    {
+        "arabic",
+        "dutch",
+        "esperanto",
+        "finnish",
+        "german",
+        "greek",
+        "indonesian",
+        "irish",
+        "persian",
+        "serbian",
+        "sesotho",
+        "turkish",
+    }
+)
 
 
 # Named tuples: made for every candidate word, and a frozen dataclass costs several times more.
@@ -87,6 +83,11 @@ class _Hit(NamedTuple):
     term: int
 
 
+# Stems are kept across searches (a search command runs one, a long-lived caller many), up to
+# this many words a stemmer, then forgotten all at once.
+_LEXICON_WORDS = 200_000
+
+
 class Lexicon:
     """Stems of folded words for one stemmer (None: words as they are), each stemmed once."""
 
@@ -97,8 +98,35 @@ class Lexicon:
     def stem(self, key: str) -> str:
         known = self._known.get(key)
         if known is None:
+            if len(self._known) >= _LEXICON_WORDS:
+                self._known.clear()
             known = self._known[key] = stem_words([key], self.stemmer)[0]
         return known
+
+    def learn(self, keys: Iterable[str]) -> None:
+        """Stem the unknown ``keys`` in one call: a text's words at C speed, not one by one."""
+        unknown = [key for key in keys if key not in self._known]
+        if len(self._known) + len(unknown) > _LEXICON_WORDS:
+            self._known.clear()
+        self._known.update(zip(unknown, stem_words(unknown, self.stemmer), strict=True))
+
+
+@cache
+def _lexicon(stemmer: str | None) -> Lexicon:
+    return Lexicon(stemmer)
+
+
+def _stem_ending(stemmer: str | None, stem: str) -> int:
+    if stemmer is None:
+        return 0
+    if stemmer == "english" and stem.endswith("ie"):
+        return 2
+    return _STEM_ENDINGS.get(stemmer, _STEM_ENDING)
+
+
+def _beginning(stemmer: str | None, stem: str) -> str:
+    """What every word with this stem starts with, once folded."""
+    return stem[: max(1, len(stem) - _stem_ending(stemmer, stem))]
 
 
 @dataclass(frozen=True)
@@ -107,12 +135,6 @@ class _Pattern:
 
     stems: tuple[str, ...]
     prefix: bool
-
-    @property
-    def beginning(self) -> str:
-        """What every word matching the term's first word starts with, once folded."""
-        head = self.stems[0]
-        return head[: max(1, len(head) - _STEM_ENDING)]
 
     def matches(self, position: int, stem: str) -> bool:
         wanted = self.stems[position]
@@ -145,6 +167,24 @@ class _Text:
             if beginnings.fullmatch(word.key):
                 yield word
 
+    def keys(self) -> set[str]:
+        """The distinct words of the text, folded."""
+        if self.folded is not None:
+            return set(WORD.findall(self.folded))
+        return {key(word) for word in WORD.findall(self.shown)}
+
+    def words_among(self, wanted: set[str]) -> Iterator[_Word]:
+        """The places of the words whose folded form is in ``wanted``."""
+        if self.folded is not None:
+            for found in WORD.finditer(self.folded):
+                if found.group() in wanted:
+                    yield _Word(found.start(), found.end(), found.group())
+            return
+        for found in WORD.finditer(self.shown):
+            word = self._word(found.start(), found.end())
+            if word.key in wanted:
+                yield word
+
     def _word(self, start: int, end: int) -> _Word:
         if self.folded is not None:
             return _Word(start, end, self.folded[start:end])
@@ -159,7 +199,7 @@ def snippets(texts: Mapping[int, tuple[str, str | None]], query: SearchQuery) ->
         stemmer = stemmer_name(language)
         finder = by_stemmer.get(stemmer)
         if finder is None:
-            finder = by_stemmer[stemmer] = _Finder(query, Lexicon(stemmer))
+            finder = by_stemmer[stemmer] = _Finder(query, _lexicon(stemmer))
         # The index holds the words of the text's first PG_TEXT_CHARS characters only.
         found[document_id] = _snippet(_Text(text[:PG_TEXT_CHARS]), finder)
     return found
@@ -169,35 +209,48 @@ def _pattern(term: Term, lexicon: Lexicon) -> _Pattern:
     keys = [key(word) for word in term.words]
     # A prefix is never stemmed: it begins the stems the index holds.
     stemmed, prefix = (keys[:-1], keys[-1:]) if term.prefix else (keys, [])
-    return _Pattern(tuple([lexicon.stem(word) for word in stemmed] + prefix), term.prefix)
+    stems = tuple([lexicon.stem(word) for word in stemmed] + prefix)
+    return _Pattern(stems, term.prefix)
 
 
 class _Finder:
-    """The query's positive terms as one language's stems, and the beginnings of their words."""
+    """The query's positive terms as one language's stems."""
 
     def __init__(self, query: SearchQuery, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.patterns = [
-            _Pattern(
-                tuple(
-                    key(word)
-                    if term.prefix and at == len(term.words) - 1
-                    else lexicon.stem(key(word))
-                    for at, word in enumerate(term.words)
-                ),
-                term.prefix,
-            )
-            for group in query.groups
-            for term in group
-        ]
-        if lexicon.stemmer is not None and lexicon.stemmer not in _STEMMERS_KEEPING_BEGINNINGS:
-            self.beginnings = WORD
-            return
-        alternatives = sorted({p.beginning for p in self.patterns}, key=len, reverse=True)
-        self.beginnings = regex.compile(
-            f"(?<![{WORD_CHARACTERS}])(?:{'|'.join(map(regex.escape, alternatives))})"
-            f"[{WORD_CHARACTERS}]*"
+        self.patterns = [_pattern(term, lexicon) for group in query.groups for term in group]
+        self._firsts = {pattern.stems[0] for pattern in self.patterns}
+        self._first_prefixes = tuple(
+            pattern.stems[0]
+            for pattern in self.patterns
+            if pattern.prefix and len(pattern.stems) == 1
         )
+
+        # None: every distinct word is stemmed (the stemmer changes beginnings).
+        self.beginnings: regex.Pattern[str] | None = None
+        stemmer = lexicon.stemmer
+        if stemmer not in _STEMMERS_CHANGING_BEGINNINGS:
+            firsts = (pattern.stems[0] for pattern in self.patterns)
+            self.beginnings = _beginnings(
+                frozenset(
+                    first[: max(1, len(first) - _stem_ending(stemmer, first))] for first in firsts
+                )
+            )
+
+    def starts_a_term(self, stem: str) -> bool:
+        return stem in self._firsts or bool(
+            self._first_prefixes and stem.startswith(self._first_prefixes)
+        )
+
+
+@lru_cache(maxsize=256)
+def _beginnings(beginnings: frozenset[str]) -> regex.Pattern[str]:
+    """Words starting with one of ``beginnings`` (compiled once a set: ~0.5 ms each)."""
+    alternatives = sorted(beginnings, key=lambda beginning: (-len(beginning), beginning))
+    return regex.compile(
+        f"(?<![{WORD_CHARACTERS}])(?:{'|'.join(map(regex.escape, alternatives))})"
+        f"[{WORD_CHARACTERS}]*"
+    )
 
 
 def _snippet(text: _Text, finder: _Finder) -> str:
@@ -235,7 +288,7 @@ def _words_around(text: str, start: int, end: int) -> list[regex.Match[str]]:
 def _hits(text: _Text, finder: _Finder) -> list[_Hit]:
     hits: list[_Hit] = []
     lexicon = finder.lexicon
-    for candidate in text.candidates(finder.beginnings):
+    for candidate in _candidates(text, finder):
         stem = lexicon.stem(candidate.key)
         for number, pattern in enumerate(finder.patterns):
             if not pattern.matches(0, stem):
@@ -250,6 +303,19 @@ def _hits(text: _Text, finder: _Finder) -> list[_Hit]:
         if not kept or hit.start >= kept[-1].end:
             kept.append(hit)
     return kept
+
+
+def _candidates(text: _Text, finder: _Finder) -> Iterable[_Word]:
+    """The words that may begin a match, their stems known to the lexicon."""
+    lexicon = finder.lexicon
+    if finder.beginnings is not None:
+        candidates = list(text.candidates(finder.beginnings))
+        lexicon.learn({candidate.key for candidate in candidates})
+        return candidates
+    keys = text.keys()
+    lexicon.learn(keys)
+    wanted = {key for key in keys if finder.starts_a_term(lexicon.stem(key))}
+    return text.words_among(wanted) if wanted else []
 
 
 def _phrase_end(text: _Text, pattern: _Pattern, first: _Word, lexicon: Lexicon) -> int | None:
