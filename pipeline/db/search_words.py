@@ -18,9 +18,13 @@ holds any of those forms.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import cache
+from typing import cast
 
 import regex
 import Stemmer
@@ -31,6 +35,10 @@ from pipeline.db.search_settings import PG_TEXT_CHARS
 SQLITE_FUNCTION = "newsvault_search_words"
 WORD_CHARACTERS = r"\p{L}\p{M}\p{N}"
 WORD = regex.compile(f"[{WORD_CHARACTERS}]+")
+# The same words in a text without combining marks, found by the standard library's faster
+# engine: its word characters less "_" are the letters and digits.
+_WORD_WITHOUT_MARKS = re.compile(r"[^\W_]+")
+_MARK = regex.compile(r"\p{M}")
 # PostgreSQL refuses lexemes over 2,047 bytes; no word of any language comes near this.
 MAX_WORD_CHARACTERS = 500
 # PostgreSQL keeps word positions up to 16,383 and 256 positions a word; more are dropped.
@@ -109,17 +117,43 @@ def stemmer_name(language: str | None) -> str | None:
     return STEMMERS.get(language.strip().lower().replace("_", "-").split("-")[0])
 
 
+# Stems remembered by each stemmer, up to this many words, then forgotten at once: a dict lookup
+# is several times cheaper than PyStemmer's call, and news vocabulary repeats (~10 MB).
+STEM_CACHE_WORDS = 100_000
+
+
+class _Stems:
+    """One Snowball stemmer and the stems it has made."""
+
+    def __init__(self, name: str) -> None:
+        self._stemmer = Stemmer.Stemmer(name)
+        self._known: dict[str, str] = {}
+
+    def stem(self, words: list[str]) -> list[str]:
+        known = self._known
+        unknown = [word for word in dict.fromkeys(words) if word not in known]
+        if unknown:
+            if len(known) + len(unknown) > STEM_CACHE_WORDS:
+                known.clear()
+                unknown = list(dict.fromkeys(words))
+            stems = self._stemmer.stemWords(unknown)
+            # Snowball stems "s" to nothing; such a word stays as it is.
+            for word, stem in zip(unknown, stems, strict=True):
+                known[word] = stem or word
+        return [known[word] for word in words]
+
+
 # PyStemmer's stemmers are not thread-safe: each thread has its own.
 _local = threading.local()
 
 
-def _stemmer(name: str) -> Stemmer.Stemmer:
-    stemmers: dict[str, Stemmer.Stemmer] | None = getattr(_local, "stemmers", None)
-    if stemmers is None:
-        stemmers = _local.stemmers = {}
-    found = stemmers.get(name)
+def _stems(name: str) -> _Stems:
+    by_name: dict[str, _Stems] | None = getattr(_local, "stems", None)
+    if by_name is None:
+        by_name = _local.stems = {}
+    found = by_name.get(name)
     if found is None:
-        found = stemmers[name] = Stemmer.Stemmer(name)
+        found = by_name[name] = _Stems(name)
     return found
 
 
@@ -127,8 +161,7 @@ def stem_words(words: list[str], stemmer: str | None) -> list[str]:
     """``words`` (folded, lower-case) stemmed; a word whose stem would be empty stays."""
     if stemmer is None or not words:
         return words
-    stems = _stemmer(stemmer).stemWords(words)
-    return [stem or word for stem, word in zip(stems, words, strict=True)]
+    return _stems(stemmer).stem(words)
 
 
 def key(word: str) -> str:
@@ -136,12 +169,57 @@ def key(word: str) -> str:
     return fold(word).lower()
 
 
+class _IndexForms:
+    """What the index holds for each lower-case word of a text, for one stemmer (or none).
+
+    Folding a word alone gives what folding the whole text gives at its place (words hold
+    their combining marks; folding moves no word boundary), so each distinct word is folded
+    and stemmed once and then looked up: a news text repeats most of its words, and the
+    writer sees the same vocabulary document after document.
+    """
+
+    def __init__(self, stemmer: str | None) -> None:
+        self._stemmer = stemmer
+        self._known: dict[str, str | None] = {}
+
+    def forms(self, words: list[str]) -> list[str]:
+        known = self._known
+        unknown = set(words).difference(known)
+        if unknown:
+            if len(known) + len(unknown) > STEM_CACHE_WORDS:
+                known.clear()
+                unknown = set(words)
+            ordered = list(unknown)
+            keys = [key(word) for word in ordered]
+            kept = [k for k in keys if len(k) <= MAX_WORD_CHARACTERS]
+            stems = dict(zip(kept, stem_words(kept, self._stemmer), strict=True))
+            for word, folded in zip(ordered, keys, strict=True):
+                known[word] = stems.get(folded)  # None: too long to index
+        # map() and the scan for None run in C: this is the writer's cost per word.
+        forms = list(map(known.__getitem__, words))
+        if None in forms:
+            return [form for form in forms if form is not None]
+        return cast(list[str], forms)
+
+
+def _index_forms(stemmer: str | None) -> _IndexForms:
+    by_stemmer: dict[str | None, _IndexForms] | None = getattr(_local, "forms", None)
+    if by_stemmer is None:
+        by_stemmer = _local.forms = {}
+    found = by_stemmer.get(stemmer)
+    if found is None:
+        found = by_stemmer[stemmer] = _IndexForms(stemmer)
+    return found
+
+
 def index_words(text: str | None, stemmer: str | None) -> list[str]:
     """The words the index holds for ``text`` (its first PG_TEXT_CHARS characters), in order."""
     if not text:
         return []
-    found = WORD.findall(key(text[:PG_TEXT_CHARS]))
-    return stem_words([word for word in found if len(word) <= MAX_WORD_CHARACTERS], stemmer)
+    lowered = text[:PG_TEXT_CHARS].lower()
+    # Lower-casing can bring a combining mark ("İ" -> "i̇"): looked for after it.
+    found = (WORD if _MARK.search(lowered) else _WORD_WITHOUT_MARKS).findall(lowered)
+    return _index_forms(stemmer).forms(found)
 
 
 def sqlite_words(text: str | None, language: str | None) -> str:
@@ -152,21 +230,35 @@ def sqlite_words(text: str | None, language: str | None) -> str:
 def pg_search_vector(title: str | None, text: str | None, language: str | None) -> str:
     """The tsvector literal of a document: title words weigh A, text words B."""
     stemmer = stemmer_name(language)
-    positions: dict[str, list[str]] = {}
     title_words = index_words(title, stemmer)
-    _add_positions(positions, title_words, 1, "A")
-    _add_positions(positions, index_words(text, stemmer), len(title_words) + TITLE_TEXT_GAP, "B")
+    text_words = index_words(text, stemmer)
+    first_text = len(title_words) + TITLE_TEXT_GAP
+    places_of: defaultdict[str, list[int]] = defaultdict(list)
+    ats = [*range(1, first_text - 1), *range(first_text, first_text + len(text_words))]
+    if ats and ats[-1] > MAX_POSITION:
+        # PostgreSQL's last position stands for every later one.
+        ats = [min(at, MAX_POSITION) for at in ats]
+    for at, word in zip(ats, title_words + text_words, strict=True):
+        places_of[word].append(at)
+    title_labels, text_labels = _position_labels()
     # Words hold only letters, marks and digits: nothing to escape inside the quotes.
-    return " ".join(f"'{word}':{','.join(places)}" for word, places in positions.items())
+    return " ".join(
+        f"'{word}':"
+        + ",".join(
+            [
+                title_labels[at] if at < first_text else text_labels[at]
+                for at in places[:MAX_POSITIONS_PER_WORD]
+            ]
+        )
+        for word, places in places_of.items()
+    )
 
 
-def _add_positions(
-    positions: dict[str, list[str]], words: Iterable[str], first: int, weight: str
-) -> None:
-    for offset, word in enumerate(words):
-        places = positions.setdefault(word, [])
-        if len(places) < MAX_POSITIONS_PER_WORD:
-            places.append(f"{min(first + offset, MAX_POSITION)}{weight}")
+@cache
+def _position_labels() -> tuple[list[str], list[str]]:
+    """ "5A" and "5B" for every position, made once: formatting each cost half the literal."""
+    positions = range(MAX_POSITION + 1)
+    return [f"{at}A" for at in positions], [f"{at}B" for at in positions]
 
 
 def query_variants(
