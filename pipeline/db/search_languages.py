@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from pipeline.db.search_words import stemmer_name
 
 # The distinct languages by a walk of ix_documents_language (0012): one index lookup for each
-# language, however many documents there are; SELECT DISTINCT would read the whole index.
+# language, however many documents there are (SELECT DISTINCT would read the whole index), and
+# a NULL row when some document's language is unknown; one round trip.
 _LANGUAGES = text(
     """
     WITH RECURSIVE present(language) AS (
@@ -18,9 +19,10 @@ _LANGUAGES = text(
         FROM present WHERE present.language IS NOT NULL
     )
     SELECT language FROM present WHERE language IS NOT NULL
+    UNION ALL
+    SELECT NULL WHERE EXISTS (SELECT 1 FROM documents WHERE language IS NULL)
     """
 )
-_ANY_UNKNOWN = text("SELECT 1 FROM documents WHERE language IS NULL LIMIT 1")
 
 
 def archive_stemmers(session: Session) -> tuple[str | None, ...]:
@@ -30,7 +32,7 @@ def archive_stemmers(session: Session) -> tuple[str | None, ...]:
     empty archive (a query then still has one form of each word).
     """
     languages: list[str | None] = list(session.scalars(_LANGUAGES).all())
-    if not languages or session.execute(_ANY_UNKNOWN).first() is not None:
+    if not languages:
         languages.append(None)
     stemmers = {stemmer_name(language) for language in languages}
     return tuple(sorted(stemmers, key=lambda name: name or ""))
