@@ -117,9 +117,9 @@ def stemmer_name(language: str | None) -> str | None:
     return STEMMERS.get(language.strip().lower().replace("_", "-").split("-")[0])
 
 
-# Stems remembered by each stemmer, up to this many words, then forgotten at once: a dict lookup
-# is several times cheaper than PyStemmer's call, and news vocabulary repeats (~10 MB).
-STEM_CACHE_WORDS = 100_000
+# Words remembered for each stemmer, up to this many, then forgotten at once: a dict lookup is
+# several times cheaper than PyStemmer's call, and news vocabulary repeats (~7 MB a stemmer).
+STEM_CACHE_WORDS = 50_000
 
 
 class _Stems:
@@ -136,11 +136,14 @@ class _Stems:
             if len(known) + len(unknown) > STEM_CACHE_WORDS:
                 known.clear()
                 unknown = list(dict.fromkeys(words))
-            stems = self._stemmer.stemWords(unknown)
-            # Snowball stems "s" to nothing; such a word stays as it is.
-            for word, stem in zip(unknown, stems, strict=True):
-                known[word] = stem or word
+            known.update(zip(unknown, self.stem_once(unknown), strict=True))
         return [known[word] for word in words]
+
+    def stem_once(self, words: list[str]) -> list[str]:
+        """``words`` stemmed and not remembered (their caller remembers them)."""
+        # Snowball stems "s" to nothing; such a word stays as it is.
+        stems = self._stemmer.stemWords(words)
+        return [stem or word for stem, word in zip(stems, words, strict=True)]
 
 
 # PyStemmer's stemmers are not thread-safe: each thread has its own.
@@ -192,7 +195,8 @@ class _IndexForms:
             ordered = list(unknown)
             keys = [key(word) for word in ordered]
             kept = [k for k in keys if len(k) <= MAX_WORD_CHARACTERS]
-            stems = dict(zip(kept, stem_words(kept, self._stemmer), strict=True))
+            stemmed = kept if self._stemmer is None else _stems(self._stemmer).stem_once(kept)
+            stems = dict(zip(kept, stemmed, strict=True))
             for word, folded in zip(ordered, keys, strict=True):
                 known[word] = stems.get(folded)  # None: too long to index
         # map() and the scan for None run in C: this is the writer's cost per word.
