@@ -3,8 +3,8 @@
 Until now both engines Porter-stemmed every language, since FTS5 has no other stemmer, and
 each stemmed on its own (FTS5's tokenizer, PostgreSQL's snowball dictionary), which differed on
 some words. Now the words come from Python (``pipeline/db/search_words.py``): folded, then
-stemmed with the Snowball stemmer of the document's language (none when the language is unknown
-or has no stemmer). Both engines index those words as they are:
+stemmed with the Snowball stemmer of the document's language (English when it is unknown, none
+when the language has no stemmer). Both engines index those words as they are:
 
 - SQLite: ``documents_fts`` becomes a contentless FTS5 table (content='') with the ``ascii``
   tokenizer, which keeps every word whole; the triggers feed it the words of
@@ -17,7 +17,9 @@ or has no stemmer). Both engines index those words as they are:
   (0008) as before; the table is clustered once more after its rows are rewritten.
 
 Both fill the index from every document, which stems every text once in Python (bench/README.md
-has the time at a million documents). ``ix_documents_language`` lets a search find the archive's
+has the time at a million documents). The words depend on PyStemmer's Snowball release, pinned
+in pyproject.toml: another release changes some stems, and an archive indexed under it is
+re-indexed (``reindex``). ``ix_documents_language`` lets a search find the archive's
 languages with one index lookup for each.
 
 Revision ID: 0012
