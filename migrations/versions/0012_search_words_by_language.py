@@ -48,53 +48,35 @@ PREFIX_LENGTHS = "3 4"
 SEARCH_VECTOR_STATISTICS = 1000
 FILL_BATCH = 2_000
 
+
+def _words(row: str) -> str:
+    """The title's and text's index words of ``row`` (``new``, ``old`` or a table's row)."""
+    prefix = f"{row}." if row else ""
+    return (
+        f"{SQLITE_FUNCTION}({prefix}title, {prefix}language), "
+        f"{SQLITE_FUNCTION}({prefix}text, {prefix}language)"
+    )
+
+
+# A contentless table is told a row's old words to remove them ('delete' with the same values).
+_ADD_NEW = f"INSERT INTO documents_fts(rowid, title, text) VALUES (new.id, {_words('new')});"
+_REMOVE_OLD = (
+    "INSERT INTO documents_fts(documents_fts, rowid, title, text) "
+    f"VALUES ('delete', old.id, {_words('old')});"
+)
 SQLITE_FTS = [
     f"""
     CREATE VIRTUAL TABLE documents_fts USING fts5(
         title, text, content='', tokenize='ascii', prefix='{PREFIX_LENGTHS}'
     )
     """,
-    f"""
-    CREATE TRIGGER documents_fts_ai AFTER INSERT ON documents BEGIN
-        INSERT INTO documents_fts(rowid, title, text) VALUES (
-            new.id,
-            {SQLITE_FUNCTION}(new.title, new.language),
-            {SQLITE_FUNCTION}(new.text, new.language)
-        );
-    END
-    """,
-    f"""
-    CREATE TRIGGER documents_fts_ad AFTER DELETE ON documents BEGIN
-        INSERT INTO documents_fts(documents_fts, rowid, title, text) VALUES (
-            'delete',
-            old.id,
-            {SQLITE_FUNCTION}(old.title, old.language),
-            {SQLITE_FUNCTION}(old.text, old.language)
-        );
-    END
-    """,
+    f"CREATE TRIGGER documents_fts_ai AFTER INSERT ON documents BEGIN {_ADD_NEW} END",
+    f"CREATE TRIGGER documents_fts_ad AFTER DELETE ON documents BEGIN {_REMOVE_OLD} END",
     # Only title, text and language make the words: dedup updates (duplicate_of, story_id)
     # skip it.
-    f"""
-    CREATE TRIGGER documents_fts_au AFTER UPDATE OF title, text, language ON documents BEGIN
-        INSERT INTO documents_fts(documents_fts, rowid, title, text) VALUES (
-            'delete',
-            old.id,
-            {SQLITE_FUNCTION}(old.title, old.language),
-            {SQLITE_FUNCTION}(old.text, old.language)
-        );
-        INSERT INTO documents_fts(rowid, title, text) VALUES (
-            new.id,
-            {SQLITE_FUNCTION}(new.title, new.language),
-            {SQLITE_FUNCTION}(new.text, new.language)
-        );
-    END
-    """,
-    f"""
-    INSERT INTO documents_fts(rowid, title, text)
-    SELECT id, {SQLITE_FUNCTION}(title, language), {SQLITE_FUNCTION}(text, language)
-    FROM documents
-    """,
+    "CREATE TRIGGER documents_fts_au AFTER UPDATE OF title, text, language ON documents "
+    f"BEGIN {_REMOVE_OLD} {_ADD_NEW} END",
+    f"INSERT INTO documents_fts(rowid, title, text) SELECT id, {_words('')} FROM documents",
 ]
 PG_VECTOR_COLUMN = [
     "DROP INDEX IF EXISTS ix_documents_search_vector",

@@ -22,9 +22,9 @@ import re
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import regex
 import Stemmer
@@ -146,18 +146,24 @@ class _Stems:
         return [stem or word for stem, word in zip(stems, words, strict=True)]
 
 
-# PyStemmer's stemmers are not thread-safe: each thread has its own.
+# PyStemmer's stemmers are not thread-safe: each thread has its own, and its own caches.
 _local = threading.local()
+_Made = TypeVar("_Made")
+
+
+def _this_threads(kind: Callable[[Any], _Made], name: str | None) -> _Made:
+    """This thread's ``kind(name)``, made on first use."""
+    made: dict[tuple[object, object], Any] | None = getattr(_local, "made", None)
+    if made is None:
+        made = _local.made = {}
+    found = made.get((kind, name))
+    if found is None:
+        found = made[(kind, name)] = kind(name)
+    return cast(_Made, found)
 
 
 def _stems(name: str) -> _Stems:
-    by_name: dict[str, _Stems] | None = getattr(_local, "stems", None)
-    if by_name is None:
-        by_name = _local.stems = {}
-    found = by_name.get(name)
-    if found is None:
-        found = by_name[name] = _Stems(name)
-    return found
+    return _this_threads(_Stems, name)
 
 
 def stem_words(words: list[str], stemmer: str | None) -> list[str]:
@@ -207,13 +213,7 @@ class _IndexForms:
 
 
 def _index_forms(stemmer: str | None) -> _IndexForms:
-    by_stemmer: dict[str | None, _IndexForms] | None = getattr(_local, "forms", None)
-    if by_stemmer is None:
-        by_stemmer = _local.forms = {}
-    found = by_stemmer.get(stemmer)
-    if found is None:
-        found = by_stemmer[stemmer] = _IndexForms(stemmer)
-    return found
+    return _this_threads(_IndexForms, stemmer)
 
 
 def index_words(text: str | None, stemmer: str | None) -> list[str]:
