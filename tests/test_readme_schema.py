@@ -154,8 +154,8 @@ def test_three_example_queries_run_as_described(crawled: Crawled) -> None:
     # order the extraction workers finished them, so only the first row is fixed.
     assert next(row[2] for row in rows if row[0] == first) == "resource"
     [(copy_id, _title, similarity, canonical, story)] = run(near_duplicates)
-    # The two state the same date (or none), so the one fetched first is the original; files are read
-    # concurrently, so which one that is comes from the index, not from their names.
+    # The two state the same date (or none), so the one fetched first is the original; files
+    # are read concurrently, so which one that is comes from the index, not from their names.
     seen = run(f"select id from documents where id in ({first}, {edited}) order by first_seen, id")
     assert (copy_id, canonical) == (seen[1][0], seen[0][0])
     assert isinstance(similarity, float) and 0.75 <= similarity < 1.0
