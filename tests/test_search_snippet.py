@@ -10,13 +10,8 @@ import pytest
 
 from pipeline.db.search_query import parse_query
 from pipeline.db.search_settings import SNIPPET_ELLIPSIS, SNIPPET_TOKENS
-from pipeline.db.search_snippet import (
-    _STEMMERS_CHANGING_BEGINNINGS,
-    Lexicon,
-    _beginning,
-    snippets,
-)
-from pipeline.db.search_words import STEMMERS, fold, key
+from pipeline.db.search_snippet import _STEMMERS_CHANGING_BEGINNINGS, _beginning, snippets
+from pipeline.db.search_words import STEMMERS, Lexicon, fold, key
 
 FILLER = "Nothing else happened in the long afternoon while the city waited. "
 REPO = Path(__file__).resolve().parent.parent

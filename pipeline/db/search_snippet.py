@@ -24,7 +24,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import NamedTuple
 
 import regex
@@ -37,7 +37,7 @@ from pipeline.db.search_settings import (
     SNIPPET_OPEN,
     SNIPPET_TOKENS,
 )
-from pipeline.db.search_words import WORD, WORD_CHARACTERS, fold, key, stem_words, stemmer_name
+from pipeline.db.search_words import WORD, WORD_CHARACTERS, Lexicon, fold, key, stemmer_name
 
 # Matched backwards from the end of the searched part: the word a position is inside of.
 _WORD_ENDING = regex.compile(f"[{WORD_CHARACTERS}]+", regex.REVERSE)
@@ -81,39 +81,6 @@ class _Hit(NamedTuple):
     start: int
     end: int
     term: int
-
-
-# Stems are kept across searches (a search command runs one, a long-lived caller many), up to
-# this many words a stemmer, then forgotten all at once.
-_LEXICON_WORDS = 200_000
-
-
-class Lexicon:
-    """Stems of folded words for one stemmer (None: words as they are), each stemmed once."""
-
-    def __init__(self, stemmer: str | None) -> None:
-        self.stemmer = stemmer
-        self._known: dict[str, str] = {}
-
-    def stem(self, key: str) -> str:
-        known = self._known.get(key)
-        if known is None:
-            if len(self._known) >= _LEXICON_WORDS:
-                self._known.clear()
-            known = self._known[key] = stem_words([key], self.stemmer)[0]
-        return known
-
-    def learn(self, keys: Iterable[str]) -> None:
-        """Stem the unknown ``keys`` in one call: a text's words at C speed, not one by one."""
-        unknown = [key for key in keys if key not in self._known]
-        if len(self._known) + len(unknown) > _LEXICON_WORDS:
-            self._known.clear()
-        self._known.update(zip(unknown, stem_words(unknown, self.stemmer), strict=True))
-
-
-@cache
-def _lexicon(stemmer: str | None) -> Lexicon:
-    return Lexicon(stemmer)
 
 
 def _stem_ending(stemmer: str | None, stem: str) -> int:
@@ -199,7 +166,7 @@ def snippets(texts: Mapping[int, tuple[str, str | None]], query: SearchQuery) ->
         stemmer = stemmer_name(language)
         finder = by_stemmer.get(stemmer)
         if finder is None:
-            finder = by_stemmer[stemmer] = _Finder(query, _lexicon(stemmer))
+            finder = by_stemmer[stemmer] = _Finder(query, Lexicon(stemmer))
         # The index holds the words of the text's first PG_TEXT_CHARS characters only.
         found[document_id] = _snippet(_Text(text[:PG_TEXT_CHARS]), finder)
     return found

@@ -22,7 +22,7 @@ import re
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any, TypeVar, cast
 
@@ -130,6 +130,20 @@ class _Stems:
         self._known: dict[str, str] = {}
 
     def stem(self, words: list[str]) -> list[str]:
+        self.learn(words)
+        known = self._known
+        return [known[word] for word in words]
+
+    def stem_one(self, word: str) -> str:
+        found = self._known.get(word)
+        if found is None:
+            if len(self._known) >= STEM_CACHE_WORDS:
+                self._known.clear()
+            found = self._known[word] = self.stem_once([word])[0]
+        return found
+
+    def learn(self, words: Iterable[str]) -> None:
+        """Remember the stems of ``words``, the unknown ones stemmed in one call (at C speed)."""
         known = self._known
         unknown = [word for word in dict.fromkeys(words) if word not in known]
         if unknown:
@@ -137,7 +151,6 @@ class _Stems:
                 known.clear()
                 unknown = list(dict.fromkeys(words))
             known.update(zip(unknown, self.stem_once(unknown), strict=True))
-        return [known[word] for word in words]
 
     def stem_once(self, words: list[str]) -> list[str]:
         """``words`` stemmed and not remembered (their caller remembers them)."""
@@ -164,6 +177,31 @@ def _this_threads(kind: Callable[[Any], _Made], name: str | None) -> _Made:
 
 def _stems(name: str) -> _Stems:
     return _this_threads(_Stems, name)
+
+
+class Lexicon:
+    """This thread's stems of folded words for one stemmer (None: words as they are).
+
+    One per thread and search: the stems themselves are the thread's, kept across searches.
+    """
+
+    def __init__(self, stemmer: str | None) -> None:
+        self.stemmer = stemmer
+        stems = None if stemmer is None else _stems(stemmer)
+        # Bound once: stem() runs for every candidate word of every result.
+        self.stem: Callable[[str], str] = _unchanged if stems is None else stems.stem_one
+        # Stem the unknown words in one call: a text's words at C speed, not one by one.
+        self.learn: Callable[[Iterable[str]], None] = (
+            _learn_nothing if stems is None else stems.learn
+        )
+
+
+def _unchanged(word: str) -> str:
+    return word
+
+
+def _learn_nothing(words: Iterable[str]) -> None:
+    pass
 
 
 def stem_words(words: list[str], stemmer: str | None) -> list[str]:
