@@ -50,11 +50,10 @@ FILL_BATCH = 2_000
 
 
 def _words(row: str) -> str:
-    """The title's and text's index words of ``row`` (``new``, ``old`` or a table's row)."""
-    prefix = f"{row}." if row else ""
+    """The title's and text's index words of ``row`` (``new``, ``old`` or ``documents``)."""
     return (
-        f"{SQLITE_FUNCTION}({prefix}title, {prefix}language), "
-        f"{SQLITE_FUNCTION}({prefix}text, {prefix}language)"
+        f"{SQLITE_FUNCTION}({row}.title, {row}.language), "
+        f"{SQLITE_FUNCTION}({row}.text, {row}.language)"
     )
 
 
@@ -76,7 +75,7 @@ SQLITE_FTS = [
     # skip it.
     "CREATE TRIGGER documents_fts_au AFTER UPDATE OF title, text, language ON documents "
     f"BEGIN {_REMOVE_OLD} {_ADD_NEW} END",
-    f"INSERT INTO documents_fts(rowid, title, text) SELECT id, {_words('')} FROM documents",
+    f"INSERT INTO documents_fts(rowid, title, text) SELECT id, {_words('documents')} FROM documents",
 ]
 PG_VECTOR_COLUMN = [
     "DROP INDEX IF EXISTS ix_documents_search_vector",
