@@ -34,9 +34,9 @@ from pipeline.extract.text import (
     PAGE_HEADER,
     UNDER_HEADLINE,
     _mark_around_headline,
-    _restore_list_runs,
     clean_plain_text,
 )
+from pipeline.extract.text_lists import _restore_list_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVSET = ROOT.parent / "shared" / "devsets" / "fundus" / "labels.json"
@@ -138,9 +138,9 @@ def test_headline_is_found_below_stamps_menus_and_tickers() -> None:
     assert cleaned.title == HEADLINE
     removed = dict(cleaned.removed)
     assert all(line in removed for line in TOP)
-    # Named by the rules: the skip link is navigation, the ticker a link to another story.
-    assert removed["Skip to main content"] == "breadcrumb"
-    assert removed["LIVE: Markets rally as inflation cools"] == "related-article link"
+    # Named by the rules: a skip link, and a live ticker of another story.
+    assert removed["Skip to main content"] == "skip link"
+    assert removed["LIVE: Markets rally as inflation cools"] == "live ticker"
 
 
 def test_lists_subheadings_and_credit_lines_of_the_article_are_kept() -> None:
@@ -337,11 +337,11 @@ def test_a_list_inside_the_article_is_kept_whole() -> None:
     lines = [Line.make(text, 0) for text in texts]
     kinds: list[str | None] = [PAGE_HEADER, PAGE_HEADER, PAGE_HEADER, None]
     kinds += [ARTICLE_INSET, None, ARTICLE_INSET, None, None, PAGE_FOOTER, PAGE_FOOTER]
-    _restore_list_runs(lines, kinds)
+    _restore_list_runs(lines, kinds, [False] * len(lines))
     # Inside the article the list and its introduction are kept; the lists around it (a
     # menu above the first article line, a teaser list below the last) are left as they were.
     assert kinds == [*[PAGE_HEADER] * 3, *[None] * 6, PAGE_FOOTER, PAGE_FOOTER]
     # A list whose items are mostly furniture stays so.
     kinds[5:8] = [ARTICLE_INSET, ARTICLE_INSET, None]
-    _restore_list_runs(lines, kinds)
+    _restore_list_runs(lines, kinds, [False] * len(lines))
     assert kinds[5:8] == [ARTICLE_INSET, ARTICLE_INSET, None]

@@ -22,13 +22,16 @@ import numpy as np
 
 from pipeline.extract.furniture import Line
 from pipeline.extract.line_features import (
+    DATE,
     FEATURE_NAMES,
     OWN_NAMES,
     SMOOTH_NAMES,
+    TIME,
     FloatArray,
     effective_words,
     smoothed,
 )
+from pipeline.extract.text_lists import fact_list_lines
 
 MODEL_PATH = Path(__file__).with_name("rules") / "line_model.json"
 TITLE_WINDOW = 30  # how far above the body's first line a headline is looked for
@@ -68,8 +71,11 @@ TITLE_NAMES: tuple[str, ...] = (
     "short with a number",
     "standfirst length",
 )
-# Why: these kinds never hold a headline, however the rest of the line looks.
-_NOT_HEADLINE = frozenset({"site date bar", "separator", "weather widget"})
+# Why: these kinds never hold a headline, however the rest of the line looks ("Skip to main
+# content", "LIVE: <another story>").
+_NOT_HEADLINE = frozenset(
+    {"site date bar", "separator", "weather widget", "skip link", "live ticker"}
+)
 _STAMP_KINDS = frozenset({"site date bar", "timestamp", "byline"})
 _INTERFACE_KINDS = frozenset(
     {
@@ -86,6 +92,9 @@ _INTERFACE_KINDS = frozenset(
 _LIST_KINDS = frozenset({"promo label", "related-article link", "breadcrumb", "repeated block"})
 _TOKEN = re.compile(r"\w{3,}")
 _DIGIT = re.compile(r"\d")
+_STRIP_SEPARATOR = re.compile(r"\s+[/|·•›»>]\s+")
+STRIP_PART_WORDS = 3
+STAMP_WORDS = 6
 _DASHES = frozenset("-–—")
 _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
 
@@ -190,6 +199,8 @@ def title_candidates(
 ) -> tuple[list[int], FloatArray]:
     """Lines that may be the headline, near the body's start, and their TITLE_NAMES features."""
     low = max(0, start - TITLE_WINDOW)
+    listed = fact_list_lines(lines[low : start + TITLE_BELOW + 2])
+    listed = {low + i for i in listed}
     indices = [
         i
         for i in range(low, min(len(lines), start + TITLE_BELOW + 1))
@@ -197,10 +208,16 @@ def title_candidates(
         and lines[i].words <= 40
         and any(c.isalpha() for c in lines[i].norm[:80])
         and (kinds[i] or "").split(":")[0] not in _NOT_HEADLINE
+        and not section_strip(lines[i].norm)
+        and not date_and_time(lines[i])
+        and i not in listed
     ]
     if not indices:
         return [], np.zeros((0, len(TITLE_NAMES)))
-    article = np.flatnonzero(probabilities >= 0.5)
+    # Why the main span too: on a short page the model may be sure of no line, yet the run of
+    # prose is the article the headline's words come from.
+    in_span = features[:, FEATURE_NAMES.index("in main span")] > 0
+    article = np.flatnonzero((probabilities >= 0.5) | in_span)
     body_indices = [int(i) for i in article[article >= start][:12]]
     body_tokens = {i: tokens(lines[i].norm[:2000]) for i in body_indices}
     # How many body lines hold each token: a candidate inside the body is left out of its own
@@ -279,6 +296,23 @@ def title_candidates(
             ]
         )
     return indices, np.array(rows)
+
+
+def section_strip(text: str) -> bool:
+    """A strip of section names: three or more parts of a few words between separators
+    ("News / Science / Space", "Sport | Football | Premier League").
+
+    Why: a headline may hold one separator ("Kyiv | Talks resume") or end in a long part
+    ("Home > World > <headline>"), never three short names and nothing else.
+    """
+    parts = _STRIP_SEPARATOR.split(text)
+    return len(parts) >= 3 and all(0 < len(part.split()) <= STRIP_PART_WORDS for part in parts)
+
+
+def date_and_time(line: Line) -> bool:
+    """A stamp: a date and a time in a few words ("Dec 3, 2026 | 14:05 EST"), never a headline."""
+    text = line.norm
+    return line.words <= STAMP_WORDS and bool(DATE.search(text) and TIME.search(text))
 
 
 def headline_wrappers(lines: Sequence[Line], title: int) -> list[int]:

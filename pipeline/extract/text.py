@@ -8,7 +8,7 @@ this module splits the input, finds the headline and builds the result.
 from __future__ import annotations
 
 import re
-import string
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from pipeline.extract import furniture
@@ -30,12 +30,12 @@ from pipeline.extract.line_model import (
     load_model,
 )
 from pipeline.extract.model import ExtractedDocument, ExtractionError
+from pipeline.extract.text_lists import ARTICLE_INSET, fact_list_lines, restore_lists
 from pipeline.extract.text_meta import byline_author, stated_published
 
 SECTION_LABEL = "breadcrumb"
 PAGE_HEADER = "page header"
 PAGE_FOOTER = "page footer"
-ARTICLE_INSET = "article inset"
 HEADLINE_COPY = "headline copy"  # the headline wrapped in a share text or title bar
 UNDER_HEADLINE = "byline or stamp"  # a byline or date line right under the headline
 # Chosen on the cross-validated scores of the training part (never on the held-out part):
@@ -47,14 +47,11 @@ UNDER_WINDOW = 5
 UNDER_DROP_BELOW = 0.3
 _STAMP_WORDS = 8  # a date line: "06. 01. 2026, 14:59 Uhr", "4 Febbraio 2025 - 14:41"
 _BYLINE_WORDS = 5  # a byline: "Von Jan Kixmüller", "AFP, MANILA", "Chuck Ross"
+# How far below the last article line a closing credit is looked for: a "Read also" inset or a
+# sentence the model cut out may stand between them.
+CREDIT_WITHIN = 3
 # Why module-level: features of a line are the same on every page it occurs on (site widgets).
 _FEATURES = FeatureCache()
-_BULLETS = frozenset("•·-–—*►▪●■▶✓✔")
-# A list item's lead: a bullet or a number ("1.", "2)") and a space.
-_ITEM = re.compile(
-    "(?:[" + "".join(re.escape(c) for c in sorted(_BULLETS)) + r"]|\d{1,2}[.)])\s+\S"
-)
-_ITEM_FIRST = _BULLETS | frozenset(string.digits)  # a cheap test before the pattern
 # Why: NUL and other C0 controls are never text and break databases and terminals downstream.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -96,13 +93,17 @@ def decide(
             kinds[i] = _unnamed_kind(i, span)
         elif kinds[i] is not None and p >= keep_above:
             kinds[i] = None
-    _restore_lists(lines, kinds)
-    _restore_list_runs(lines, kinds)
-    _restore_closing_credit(lines, kinds, furniture.load_rules())
+    # Lines put back as the article's own, and its lists of facts: no later pass takes them
+    # for a byline or a stamp.
+    named = [kind is not None for kind in rule_verdict]
+    restored = restore_lists(lines, kinds, named) | _restore_closing_credit(
+        lines, kinds, furniture.load_rules()
+    )
+    restored |= fact_list_lines(lines)
     if title is not None:
         for i in headline_wrappers(lines, title):
             kinds[i] = kinds[i] or HEADLINE_COPY
-        _mark_around_headline(lines, kinds, classified.probabilities, title)
+        _mark_around_headline(lines, kinds, classified.probabilities, title, restored)
     if all(k is not None for k in kinds) and any(k is None for k in rule_verdict):
         # Why: a page the model would empty is one unlike any it learned from (a stub, a
         # single paragraph); the rules' verdict loses less there.
@@ -157,65 +158,12 @@ def _article_span(probabilities: FloatArray, drop_below: float) -> tuple[int, in
     return (article[0], article[-1]) if article else (len(probabilities), -1)
 
 
-def _restore_lists(lines: list[Line], kinds: list[str | None]) -> None:
-    """A bulleted list the model cut out between two article lines belongs to the article.
-
-    Why: key points and product specs are short lines, the model's weakest kind; inside the
-    article, with article text on both sides, a list led by bullets is the article's own.
-    """
-    i = 0
-    while i < len(lines):
-        j = i
-        while j < len(lines) and kinds[j] == ARTICLE_INSET:
-            j += 1
-        if j == i:
-            i += 1
-            continue
-        items = [k for k in range(i, j) if lines[k].text[:1] in _BULLETS]
-        intro = [k for k in range(i, j) if k not in items]
-        enclosed = i > 0 and kinds[i - 1] is None and j < len(lines) and kinds[j] is None
-        # Why at most one other line: the list's own introduction ("Key figures:").
-        if enclosed and len(items) >= 2 and intro in ([], [i]):
-            for k in range(i, j):
-                kinds[k] = None
-        i = j
-
-
-def _restore_list_runs(lines: list[Line], kinds: list[str | None]) -> None:
-    """A run of list items inside the article, most of them kept, is kept whole.
-
-    Why: product specs and key points are short lines; the model keeps the longer items and
-    drops some short ones, but a list belongs to the article or not as a whole. Only runs
-    between the first and the last article line count: menus around the article are lists too.
-    """
-    if None not in kinds:
-        return
-    first, last = kinds.index(None), len(kinds) - 1 - kinds[::-1].index(None)
-    items = [
-        i
-        for i in range(first, last + 1)
-        if lines[i].norm[:1] in _ITEM_FIRST and _ITEM.match(lines[i].norm)
-    ]
-    runs: list[list[int]] = []
-    for i in items:
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    for run in runs:
-        if len(run) < 2 or 2 * sum(1 for k in run if kinds[k] is None) <= len(run):
-            continue
-        # Why the line above too, when it ends with a colon: the list's introduction
-        # ("Key figures:"), short and scored like the items.
-        above = run[0] - 1
-        if above >= 0 and kinds[above] == ARTICLE_INSET and lines[above].norm.endswith(":"):
-            kinds[above] = None
-        for k in run:
-            kinds[k] = None
-
-
 def _mark_around_headline(
-    lines: list[Line], kinds: list[str | None], probabilities: FloatArray, title: int
+    lines: list[Line],
+    kinds: list[str | None],
+    probabilities: FloatArray,
+    title: int,
+    restored: Collection[int] = (),
 ) -> None:
     """Lines above the headline, and bylines and date lines right under it, are furniture.
 
@@ -223,7 +171,9 @@ def _mark_around_headline(
     name, a date bar, a stamp), unless the model is sure it is article (a headline picked too
     low). Under the headline, a byline or a date line the rules do not know (other languages,
     bare names) is scored low but above the model's threshold of a lightly furnished page,
-    where every unsure line is kept.
+    where every unsure line is kept. Lines put back as the article's own (``restored``: its
+    lists, its closing credit) are not stamps, however short and dated ("Revenue 2025: 4.1
+    billion", "Reporting by Jane Doe").
     """
     p = probabilities.tolist()
     for i in range(title):
@@ -232,6 +182,8 @@ def _mark_around_headline(
     for i in range(title + 1, len(lines)):
         if p[i] >= 0.5 and i > title + UNDER_WINDOW:
             break  # the body has started
+        if i in restored:
+            continue
         if kinds[i] is None and p[i] < UNDER_DROP_BELOW and _stamp_like(lines[i]):
             kinds[i] = UNDER_HEADLINE
 
@@ -241,21 +193,37 @@ def _stamp_like(line: Line) -> bool:
     text = line.norm
     if line.words <= _STAMP_WORDS and (DATE.search(text) or TIME.search(text)):
         return True
-    if line.words > _BYLINE_WORDS or line.sentence or text.endswith(":"):
+    # Why two words at least: a byline names a person ("Chuck Ross"); one capitalised word
+    # under a headline is a heading ("Specifications") or a dateline the article starts with.
+    if not 2 <= line.words <= _BYLINE_WORDS or line.sentence or text.endswith(":"):
         return False
     tokens = text.split()
     return 2 * sum(1 for token in tokens if token[:1].isupper()) > len(tokens)
 
 
-def _restore_closing_credit(lines: list[Line], kinds: list[str | None], rules: Rules) -> None:
-    """The wire's "(Reporting by ...; Editing by ...)" right below the text closes the article."""
+def _restore_closing_credit(lines: list[Line], kinds: list[str | None], rules: Rules) -> set[int]:
+    """The wire's "(Reporting by ...; Editing by ...)" right below the text closes the article,
+    and a sentence the model cut out between the text and it is the article's last.
+
+    Why the sentence: a credit ends the article, so a line above it that no rule names and
+    that reads as a sentence ("Rovers move up to fifth in the table.") is not page furniture.
+    Returns the indices of the lines put back.
+    """
     kept = [i for i, kind in enumerate(kinds) if kind is None]
     if not kept:
-        return
-    for i in range(kept[-1] + 1, min(len(lines), kept[-1] + 3)):
+        return set()
+    for i in range(kept[-1] + 1, min(len(lines), kept[-1] + 1 + CREDIT_WITHIN)):
         if rules.closing_credit.fullmatch(lines[i].norm):
-            kinds[i] = None
-            return
+            restored = {i}
+            restored.update(
+                k
+                for k in range(kept[-1] + 1, i)
+                if kinds[k] in (PAGE_FOOTER, ARTICLE_INSET) and lines[k].sentence
+            )
+            for k in restored:
+                kinds[k] = None
+            return restored
+    return set()
 
 
 def _unnamed_kind(index: int, span: tuple[int, int]) -> str:
