@@ -199,8 +199,9 @@ def title_candidates(
 ) -> tuple[list[int], FloatArray]:
     """Lines that may be the headline, near the body's start, and their TITLE_NAMES features."""
     low = max(0, start - TITLE_WINDOW)
-    listed = fact_list_lines(lines[low : start + TITLE_BELOW + 2])
-    listed = {low + i for i in listed}
+    # Why: a line of a list of facts ("Price: 349 euros") is never the headline; the list is
+    # read a little past the window, where it may go on.
+    facts = {low + i for i in fact_list_lines(lines[low : start + TITLE_BELOW + 3])}
     indices = [
         i
         for i in range(low, min(len(lines), start + TITLE_BELOW + 1))
@@ -210,7 +211,7 @@ def title_candidates(
         and (kinds[i] or "").split(":")[0] not in _NOT_HEADLINE
         and not section_strip(lines[i].norm)
         and not date_and_time(lines[i])
-        and i not in listed
+        and i not in facts
     ]
     if not indices:
         return [], np.zeros((0, len(TITLE_NAMES)))

@@ -3,8 +3,9 @@
 Key points, product specs and match statistics are short lines, the line model's weakest kind:
 it keeps the longer items of a list and drops the short ones, or drops a list and keeps the
 paragraphs around it. A list belongs to the article or not as a whole, and inside the article
-(article text above and below it) it is the article's own. Only lines no rule named are put
-back (the model's "article inset"): a teaser list under "Related articles" stays furniture.
+(article text above and below it) it is the article's own. A list the model cut out is put back
+only from lines no rule named (its "article inset"): a teaser list under "Related articles"
+stays furniture. A bulleted list most of whose items the model kept is kept whole.
 """
 
 from __future__ import annotations
