@@ -12,8 +12,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract.furniture import Line, line_kind, load_rules
-from pipeline.extract.line_model import date_and_time, section_strip
-from pipeline.extract.text import _stamp_like, clean_plain_text
+from pipeline.extract.line_features import FeatureCache, page_features
+from pipeline.extract.line_model import date_and_time, is_light, load_model, section_strip
+from pipeline.extract.text import _stamp_like, clean_plain_text, rule_kinds
 from pipeline.extract.text_lists import ARTICLE_INSET, _is_fact, fact_list_lines, restore_lists
 
 HEADLINE = "Harbour authority orders two electric ferries for the island route"
@@ -24,6 +25,14 @@ LEAD = (
 MIDDLE = "The boats will be built in the north of the country and charged at both ends."
 LATER = "Ticket prices will not change, the authority said, although timetables will be revised."
 LAST = "The first ferry is due to enter service in the spring of 2028."
+SPECS = [
+    ("Length", "68 metres"),
+    ("Passengers", "300"),
+    ("Cars", "60"),
+    ("Battery", "4.5 MWh"),
+    ("Top speed", "14 knots"),
+    ("Crew", "6"),
+]
 TOP = ["Skip to main content", "News / Regions / Transport", "Updated 14:02 GMT"]
 BOTTOM = ["Share this article", "Most read"]
 
@@ -114,6 +123,22 @@ def test_kinds_a_list_is_put_back_from_only_inside_the_article() -> None:
     assert restored == {1, 2, 3}
     assert kinds[5:7] == [ARTICLE_INSET, ARTICLE_INSET]  # teasers stay out
     assert kinds[8:] == ["page footer", "page footer"]  # below the article: not enclosed
+    # A list the model kept in part is the article's whole; one a rule named part of is not.
+    kinds = [None, ARTICLE_INSET, None, ARTICLE_INSET, None, *[ARTICLE_INSET] * 2, None]
+    assert restore_lists(lines[:8], kinds, [False] * 8) == {1, 3}
+    kinds = [None, ARTICLE_INSET, "timestamp", ARTICLE_INSET, None]
+    assert restore_lists(lines[:5], kinds, [False, False, True, False, False]) == set()
+
+
+def test_a_short_article_with_a_long_list_is_lightly_furnished() -> None:
+    """List items do not count against a page's prose: a spec sheet is not a page of menus."""
+    facts = [f"{label}: {value}" for label, value in SPECS]
+    text = "\n".join([HEADLINE, LEAD, *facts, MIDDLE, LATER])
+    lines, kinds = rule_kinds(text)
+    assert is_light(lines, kinds, page_features(lines, kinds, FeatureCache()), load_model())
+    menus = "\n".join([HEADLINE, LEAD, *(label for label, _ in SPECS), MIDDLE, LATER])
+    lines, kinds = rule_kinds(menus)
+    assert not is_light(lines, kinds, page_features(lines, kinds, FeatureCache()), load_model())
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -31,7 +31,7 @@ from pipeline.extract.line_features import (
     effective_words,
     smoothed,
 )
-from pipeline.extract.text_lists import fact_list_lines
+from pipeline.extract.text_lists import fact_list_lines, list_items
 
 MODEL_PATH = Path(__file__).with_name("rules") / "line_model.json"
 TITLE_WINDOW = 30  # how far above the body's first line a headline is looked for
@@ -196,12 +196,16 @@ def title_candidates(
     features: FloatArray,
     probabilities: FloatArray,
     start: int,
+    facts: Collection[int] | None = None,
 ) -> tuple[list[int], FloatArray]:
-    """Lines that may be the headline, near the body's start, and their TITLE_NAMES features."""
+    """Lines that may be the headline, near the body's start, and their TITLE_NAMES features.
+
+    ``facts`` are the page's lines of lists of facts (``fact_list_lines``), found when None.
+    """
     low = max(0, start - TITLE_WINDOW)
-    # Why: a line of a list of facts ("Price: 349 euros") is never the headline; the list is
-    # read a little past the window, where it may go on.
-    facts = {low + i for i in fact_list_lines(lines[low : start + TITLE_BELOW + 3])}
+    # Why: a line of a list of facts ("Price: 349 euros") is never the headline.
+    if facts is None:
+        facts = fact_list_lines(lines)
     indices = [
         i
         for i in range(low, min(len(lines), start + TITLE_BELOW + 1))
@@ -343,13 +347,29 @@ class Classified:
     title: int | None
     light: bool  # lightly furnished: most lines no rule marked are prose
     kicker: int | None = None  # a line the headline runs on from, as the page prints it joined
+    facts: frozenset[int] = frozenset()  # lines of the page's lists of facts
 
 
-def is_light(kinds: Sequence[str | None], features: FloatArray, model: LineModel) -> bool:
-    unmarked = np.array([kind is None for kind in kinds])
-    if not unmarked.any():
+def is_light(
+    lines: Sequence[Line],
+    kinds: Sequence[str | None],
+    features: FloatArray,
+    model: LineModel,
+    facts: Collection[int] | None = None,
+) -> bool:
+    """Whether most lines no rule named are prose: a lightly furnished page.
+
+    Why list items do not count: a spec sheet or a list of key points makes a short article
+    look like a page of menus, though every one of its lines is the article's.
+    """
+    unmarked = [i for i, kind in enumerate(kinds) if kind is None]
+    if facts is None:
+        facts = fact_list_lines(lines)
+    listed = list_items(lines, unmarked).union(facts)
+    counted = [i for i in unmarked if i not in listed]
+    if not counted:
         return False
-    prose = features[unmarked, FEATURE_NAMES.index("prose")]
+    prose = features[counted, FEATURE_NAMES.index("prose")]
     return bool(prose.mean() >= model.light_share)
 
 
@@ -358,19 +378,20 @@ def classify(
 ) -> Classified:
     """Article probabilities of ``lines`` (features from ``page_features``) and the headline."""
     probabilities = model.article_probabilities(features)
-    light = is_light(kinds, features, model)
+    facts = frozenset(fact_list_lines(lines))
+    light = is_light(lines, kinds, features, model, facts)
     start = body_start(probabilities, features)
     if start is None:
-        return Classified(probabilities, None, light)
-    indices, candidates = title_candidates(lines, kinds, features, probabilities, start)
+        return Classified(probabilities, None, light, facts=facts)
+    indices, candidates = title_candidates(lines, kinds, features, probabilities, start, facts)
     if not indices:
-        return Classified(probabilities, None, light)
+        return Classified(probabilities, None, light, facts=facts)
     best = headline_alone(lines, indices, indices[int(np.argmax(model.title_scores(candidates)))])
     joined = kicker_and_headline(lines, best)
     if joined is None:
-        return Classified(probabilities, best, light)
+        return Classified(probabilities, best, light, facts=facts)
     kicker, headline = joined
-    return Classified(probabilities, headline, light, kicker)
+    return Classified(probabilities, headline, light, kicker, facts)
 
 
 def kicker_and_headline(lines: Sequence[Line], best: int) -> tuple[int, int] | None:

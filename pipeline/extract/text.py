@@ -30,7 +30,7 @@ from pipeline.extract.line_model import (
     load_model,
 )
 from pipeline.extract.model import ExtractedDocument, ExtractionError
-from pipeline.extract.text_lists import ARTICLE_INSET, fact_list_lines, restore_lists
+from pipeline.extract.text_lists import ARTICLE_INSET, restore_lists
 from pipeline.extract.text_meta import byline_author, stated_published
 
 SECTION_LABEL = "breadcrumb"
@@ -96,10 +96,10 @@ def decide(
     # Lines put back as the article's own, and its lists of facts: no later pass takes them
     # for a byline or a stamp.
     named = [kind is not None for kind in rule_verdict]
-    restored = restore_lists(lines, kinds, named) | _restore_closing_credit(
+    restored = restore_lists(lines, kinds, named, classified.facts) | _restore_closing_credit(
         lines, kinds, furniture.load_rules()
     )
-    restored |= fact_list_lines(lines)
+    restored |= classified.facts
     if title is not None:
         for i in headline_wrappers(lines, title):
             kinds[i] = kinds[i] or HEADLINE_COPY

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from pipeline.extract.furniture import Line
 from pipeline.extract.line_features import DATE, TIME
@@ -38,18 +38,22 @@ NAMED_INSETS = 2  # named furniture lines ("Advertisement", "Read also: ...") lo
 
 
 def restore_lists(
-    lines: list[Line], kinds: list[str | None], named: Sequence[bool] | None = None
+    lines: list[Line],
+    kinds: list[str | None],
+    named: Sequence[bool] | None = None,
+    facts: Collection[int] | None = None,
 ) -> set[int]:
     """Put back the lists the model cut out inside the article (see the module's doc); the
     indices of the lines put back. ``named`` says which lines a rule named (the model's own
     verdicts are "article inset", "page header", ...): a named inset such as "Read also: ..."
-    between a list and the next paragraph does not end the article.
+    between a list and the next paragraph does not end the article. ``facts`` are the lines
+    of the page's lists of facts (``fact_list_lines``), found when None.
     """
     furniture = [i for i, kind in enumerate(kinds) if kind is not None]
     flags = named if named is not None else [False] * len(kinds)
     _restore_bulleted(lines, kinds, flags)
     _restore_list_runs(lines, kinds, flags)
-    _restore_fact_lists(lines, kinds, flags)
+    _restore_fact_lists(lines, kinds, flags, fact_list_lines(lines) if facts is None else facts)
     return {i for i in furniture if kinds[i] is None}
 
 
@@ -59,13 +63,24 @@ def fact_list_lines(lines: Sequence[Line]) -> set[int]:
     Why: "Completion: 2029" in a list of figures is the article's, whatever the date rules
     say of a short line with a year; "Published: 3 May" over "Updated: 4 May" stays a stamp.
     """
-    facts = [i for i, line in enumerate(lines) if ": " in line.norm and _is_fact(line)]
+    # Why the word count first: it is a number; a paragraph's text is long to search.
+    most = FACT_LABEL_WORDS + FACT_NUMBER_VALUE_WORDS
+    facts = [
+        i
+        for i, line in enumerate(lines)
+        if line.words <= most and ": " in line.norm and _is_fact(line)
+    ]
     found: set[int] = set()
     for run in _consecutive(facts):
         dated = (DATE.search(lines[k].norm) or TIME.search(lines[k].norm) for k in run)
         if len(run) >= 2 and not all(dated):
             found.update(run)
     return found
+
+
+def list_items(lines: Sequence[Line], among: Iterable[int]) -> set[int]:
+    """The lines of ``among`` led by a bullet or a number ("- ", "• ", "1. ")."""
+    return {i for i in among if lines[i].norm[:1] in _ITEM_FIRST and _ITEM.match(lines[i].norm)}
 
 
 def _restore_bulleted(lines: list[Line], kinds: list[str | None], named: Sequence[bool]) -> None:
@@ -99,11 +114,7 @@ def _restore_list_runs(lines: list[Line], kinds: list[str | None], named: Sequen
     if None not in kinds:
         return
     first, last = kinds.index(None), len(kinds) - 1 - kinds[::-1].index(None)
-    items = [
-        i
-        for i in range(first, last + 1)
-        if lines[i].norm[:1] in _ITEM_FIRST and _ITEM.match(lines[i].norm)
-    ]
+    items = sorted(list_items(lines, range(first, last + 1)))
     for run in _consecutive(items):
         if len(run) < 2 or 2 * sum(1 for k in run if kinds[k] is None) <= len(run):
             continue
@@ -118,28 +129,29 @@ def _restore_list_runs(lines: list[Line], kinds: list[str | None], named: Sequen
             kinds[k] = None
 
 
-def _restore_fact_lists(lines: list[Line], kinds: list[str | None], named: Sequence[bool]) -> None:
-    """Lines of "label: value" facts cut out between two article lines, and their heading.
+def _restore_fact_lists(
+    lines: list[Line], kinds: list[str | None], named: Sequence[bool], facts: Collection[int]
+) -> None:
+    """A list of "label: value" facts inside the article, with its heading, is the article's,
+    whichever of its lines the model cut out.
 
     Why a shape and not bullets: specs and statistics are often printed one fact per line with
-    no bullet at all. Two facts at least, every line of the run a fact but its first (the
-    heading): furniture between paragraphs is rarely shaped so ("Read more: ..." is named by
-    the rules and never reaches here).
+    no bullet at all. The list and its heading must stand between two article lines, and no
+    rule may have named any of its facts ("Read more: ..." never reaches here).
     """
-    for i, j in _inset_runs(kinds):
-        if not _enclosed(kinds, named, i, j):
+    for run in _consecutive(sorted(facts)):
+        start, end = run[0], run[-1] + 1
+        if any(kinds[k] not in (None, ARTICLE_INSET) for k in run):
             continue
-        facts = [k for k in range(i, j) if _is_fact(lines[k])]
-        start = i if facts and facts[0] == i else i + 1
-        if len(facts) < 2 or facts != list(range(start, j)):
-            continue
-        if start > i and not _heads_list(lines[i], kinds, named, i):
-            continue
-        kinds[i:j] = [None] * (j - i)
+        if start > 0 and kinds[start - 1] == ARTICLE_INSET:
+            if not _heads_list(lines[start - 1], kinds, named, start - 1):
+                continue
+            start -= 1
+        if _enclosed(kinds, named, start, end):
+            kinds[start:end] = [None] * (end - start)
 
 
 def _is_fact(line: Line) -> bool:
-    # Why the cheap tests first: every line of a page is asked, paragraphs of prose among them.
     if line.words > FACT_LABEL_WORDS + FACT_NUMBER_VALUE_WORDS or ": " not in line.norm:
         return False
     found = _FACT.fullmatch(line.norm)
