@@ -57,7 +57,7 @@ def test_a_dated_fact_under_the_headline_is_not_taken_for_a_stamp() -> None:
     cleaned = clean_plain_text(text)
     assert cleaned.lines == (LEAD, *facts, MIDDLE, LATER, LAST)
     stamps = ["Published: 3 May 2026", "Updated: 4 May 2026 09:12"]
-    lines = [Line.make(text, 0) for text in [LEAD, *facts[1:], MIDDLE, *stamps]]
+    lines = [Line.make(line, 0) for line in [LEAD, *facts[1:], MIDDLE, *stamps]]
     assert fact_list_lines(lines) == {1, 2, 3}
 
 
