@@ -119,15 +119,16 @@ def test_kinds_a_list_is_put_back_from_only_inside_the_article() -> None:
     lines = [Line.make(text, 0) for text in texts]
     kinds: list[str | None] = [None, *[ARTICLE_INSET] * 3, None, ARTICLE_INSET, ARTICLE_INSET]
     kinds += [None, "page footer", "page footer"]
-    restored = restore_lists(lines, kinds, [False] * len(texts))
+    restored = restore_lists(lines, kinds, [False] * len(texts), fact_list_lines(lines))
     assert restored == {1, 2, 3}
     assert kinds[5:7] == [ARTICLE_INSET, ARTICLE_INSET]  # teasers stay out
     assert kinds[8:] == ["page footer", "page footer"]  # below the article: not enclosed
     # A list the model kept in part is the article's whole; one a rule named part of is not.
     kinds = [None, ARTICLE_INSET, None, ARTICLE_INSET, None, *[ARTICLE_INSET] * 2, None]
-    assert restore_lists(lines[:8], kinds, [False] * 8) == {1, 3}
+    assert restore_lists(lines[:8], kinds, [False] * 8, fact_list_lines(lines[:8])) == {1, 3}
     kinds = [None, ARTICLE_INSET, "timestamp", ARTICLE_INSET, None]
-    assert restore_lists(lines[:5], kinds, [False, False, True, False, False]) == set()
+    named = [False, False, True, False, False]
+    assert restore_lists(lines[:5], kinds, named, fact_list_lines(lines[:5])) == set()
 
 
 def test_a_short_article_with_a_long_list_is_lightly_furnished() -> None:
@@ -135,10 +136,12 @@ def test_a_short_article_with_a_long_list_is_lightly_furnished() -> None:
     facts = [f"{label}: {value}" for label, value in SPECS]
     text = "\n".join([HEADLINE, LEAD, *facts, MIDDLE, LATER])
     lines, kinds = rule_kinds(text)
-    assert is_light(lines, kinds, page_features(lines, kinds, FeatureCache()), load_model())
+    features = page_features(lines, kinds, FeatureCache())
+    assert is_light(lines, kinds, features, load_model(), fact_list_lines(lines))
     menus = "\n".join([HEADLINE, LEAD, *(label for label, _ in SPECS), MIDDLE, LATER])
     lines, kinds = rule_kinds(menus)
-    assert not is_light(lines, kinds, page_features(lines, kinds, FeatureCache()), load_model())
+    features = page_features(lines, kinds, FeatureCache())
+    assert not is_light(lines, kinds, features, load_model(), fact_list_lines(lines))
 
 
 @pytest.mark.parametrize(

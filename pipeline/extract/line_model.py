@@ -196,16 +196,14 @@ def title_candidates(
     features: FloatArray,
     probabilities: FloatArray,
     start: int,
-    facts: Collection[int] | None = None,
+    facts: Collection[int],
 ) -> tuple[list[int], FloatArray]:
     """Lines that may be the headline, near the body's start, and their TITLE_NAMES features.
 
-    ``facts`` are the page's lines of lists of facts (``fact_list_lines``), found when None.
+    ``facts`` are the page's lines of lists of facts (``fact_list_lines``): a line of a list of
+    facts ("Price: 349 euros") is never the headline.
     """
     low = max(0, start - TITLE_WINDOW)
-    # Why: a line of a list of facts ("Price: 349 euros") is never the headline.
-    if facts is None:
-        facts = fact_list_lines(lines)
     indices = [
         i
         for i in range(low, min(len(lines), start + TITLE_BELOW + 1))
@@ -355,7 +353,7 @@ def is_light(
     kinds: Sequence[str | None],
     features: FloatArray,
     model: LineModel,
-    facts: Collection[int] | None = None,
+    facts: Collection[int],
 ) -> bool:
     """Whether most lines no rule named are prose: a lightly furnished page.
 
@@ -363,8 +361,6 @@ def is_light(
     look like a page of menus, though every one of its lines is the article's.
     """
     unmarked = [i for i, kind in enumerate(kinds) if kind is None]
-    if facts is None:
-        facts = fact_list_lines(lines)
     listed = list_items(lines, unmarked).union(facts)
     counted = [i for i in unmarked if i not in listed]
     if not counted:

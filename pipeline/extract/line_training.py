@@ -51,6 +51,7 @@ from pipeline.extract.line_model import (
     title_candidates,
 )
 from pipeline.extract.text import decide, rule_kinds
+from pipeline.extract.text_lists import fact_list_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSET = ROOT.parent / "shared" / "devsets" / "fundus"
@@ -150,8 +151,9 @@ def train(pages: Sequence[PreparedPage]) -> LineModel:
         start = body_start(probabilities, page.features)
         if start is None:
             continue
+        facts = fact_list_lines(page.lines)
         indices, candidates = title_candidates(
-            page.lines, page.kinds, page.features, probabilities, start
+            page.lines, page.kinds, page.features, probabilities, start, facts
         )
         if page.title not in indices:
             continue

@@ -40,20 +40,19 @@ NAMED_INSETS = 2  # named furniture lines ("Advertisement", "Read also: ...") lo
 def restore_lists(
     lines: list[Line],
     kinds: list[str | None],
-    named: Sequence[bool] | None = None,
-    facts: Collection[int] | None = None,
+    named: Sequence[bool],
+    facts: Collection[int],
 ) -> set[int]:
     """Put back the lists the model cut out inside the article (see the module's doc); the
     indices of the lines put back. ``named`` says which lines a rule named (the model's own
     verdicts are "article inset", "page header", ...): a named inset such as "Read also: ..."
     between a list and the next paragraph does not end the article. ``facts`` are the lines
-    of the page's lists of facts (``fact_list_lines``), found when None.
+    of the page's lists of facts (``fact_list_lines``).
     """
     furniture = [i for i, kind in enumerate(kinds) if kind is not None]
-    flags = named if named is not None else [False] * len(kinds)
-    _restore_bulleted(lines, kinds, flags)
-    _restore_list_runs(lines, kinds, flags)
-    _restore_fact_lists(lines, kinds, flags, fact_list_lines(lines) if facts is None else facts)
+    _restore_bulleted(lines, kinds, named)
+    _restore_list_runs(lines, kinds, named)
+    _restore_fact_lists(lines, kinds, named, facts)
     return {i for i in furniture if kinds[i] is None}
 
 
@@ -89,19 +88,14 @@ def _restore_bulleted(lines: list[Line], kinds: list[str | None], named: Sequenc
     for i, j in _inset_runs(kinds):
         if not _enclosed(kinds, named, i, j):
             continue
-        k = i
-        while k < j:
-            if lines[k].text[:1] not in _BULLETS:
-                k += 1
+        bulleted = [k for k in range(i, j) if lines[k].text[:1] in _BULLETS]
+        for run in _consecutive(bulleted):
+            if len(run) < 2:
                 continue
-            end = k
-            while end < j and lines[end].text[:1] in _BULLETS:
-                end += 1
-            if end - k >= 2:
-                heading = k > i and _heads_list(lines[k - 1], kinds, named, k - 1, k - 1 == i)
-                start = k - 1 if heading else k
-                kinds[start:end] = [None] * (end - start)
-            k = end
+            k, end = run[0], run[-1] + 1
+            heading = k > i and _heads_list(lines[k - 1], kinds, named, k - 1, k - 1 == i)
+            start = k - 1 if heading else k
+            kinds[start:end] = [None] * (end - start)
 
 
 def _restore_list_runs(lines: list[Line], kinds: list[str | None], named: Sequence[bool]) -> None:
