@@ -1,7 +1,7 @@
 """End-to-end crawl speed against the bare extractor, on the same generated pages.
 
     .venv/bin/python bench/crawl_speed.py [--pages 1000] [--db sqlite|postgresql] [--workers N] \
-        [--timeline SECONDS] [--bare-sample N]
+        [--timeline SECONDS] [--bare-sample N] [--devset-copies N]
 
 Serves ``--pages`` generated article pages (bench.article_pages: 2-50 kB of HTML, gzip, every
 fourth chunked, every payload distinct) on 127.0.0.1 from a process of its own, runs the real
@@ -14,7 +14,9 @@ and checks that every page was fetched once and indexed as exactly one document 
 For long crawls: ``--timeline S`` samples the crawl every S seconds and prints, for each tenth of
 its documents, the rate, each process's CPU per document and its RSS, which shows whether the
 cost per document stays flat as the archive grows; ``--bare-sample N`` times the bare extractor
-on the first N pages only (a rate; the pages are alike throughout).
+on the first N pages only (a rate; the pages are alike throughout). ``--devset-copies N`` serves
+N copies of each of the dev set's real pages instead (bench.real_pages: 350 kB of HTML on
+average, every copy distinct) and ignores ``--pages``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from bench.archive_audit import index_counts
 from bench.crawl_run import archive_env, crawl_args, run_folder, scrapy_command, start
 from bench.crawl_wrapper import RUSAGE_ENV, TIMELINE_ENV
 from bench.loopback_site import ServedSite, Site, build_site, serve
+from bench.real_pages import build_real_site
 from bench.scratch_db import POSTGRES_SERVER, scratch_database
 
 
@@ -167,6 +170,13 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3600.0, help="crawl time limit (s)")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (log, archive)")
     parser.add_argument(
+        "--devset-copies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="crawl N copies of each real dev-set page instead of generated pages",
+    )
+    parser.add_argument(
         "--timeline",
         type=float,
         default=0.0,
@@ -187,13 +197,18 @@ def main() -> int:
         parser.error("--bare-sample must be at least 1")
     if options.timeline < 0:
         parser.error("--timeline must not be negative")
+    if options.devset_copies < 0:
+        parser.error("--devset-copies must not be negative")
 
     began = time.perf_counter()
-    site = build_site(options.pages, options.seed)
+    if options.devset_copies:
+        site = build_real_site(options.devset_copies)
+    else:
+        site = build_site(options.pages, options.seed)
     sizes = sorted(len(p.html.encode()) for p in site.articles)
     wire = sum(len(site.routes[p.path].body) for p in site.articles)
     print(
-        f"pages: {len(sizes)} generated in {time.perf_counter() - began:.1f} s from "
+        f"pages: {len(sizes)} made in {time.perf_counter() - began:.1f} s from "
         f"{site.text_source}; HTML {sizes[0] / 1000:.1f}-{sizes[-1] / 1000:.1f} kB "
         f"(median {sizes[len(sizes) // 2] / 1000:.1f} kB, total {sum(sizes) / 1e6:.1f} MB, "
         f"{wire / 1e6:.1f} MB gzip on the wire)",

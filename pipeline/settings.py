@@ -60,6 +60,9 @@ CONCURRENT_ITEMS = 8
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "pipeline.crawl.robots.RobotsTxtMiddleware": 100,
+    # Scrapy's, with gzip inflated by ISA-L (pipeline/crawl/compression.py); same place.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "pipeline.crawl.compression.HttpCompressionMiddleware": 590,
     # Before robots.txt: what a resumed job archived is answered from the archive (JOBDIR only).
     "pipeline.crawl.resume.ResumeFromArchiveMiddleware": 50,
     # Shared frontier only: a requeued request already archived is answered from the archive.

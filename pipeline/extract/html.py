@@ -9,9 +9,10 @@ split by ad slots, subheadings, list items) are put back by pipeline.extract.htm
 facts read before trafilatura prunes the tree. The publication date is read only from what the
 page states in its markup (meta tags, JSON-LD, microdata, <time>), never guessed from the URL,
 the page text or the current day, so a page without a date gets ``published=None``; its time of
-day and offset are kept (stored in UTC). htmldate, which trafilatura runs, is not asked: even
-with extensive_search=False it takes a date from the canonical URL, the copyright year, the
-headline and the page text, and it cuts the time from RFC 2822 and worded values.
+day and offset are kept (stored in UTC). htmldate is not asked (nor run: trafilatura extracts
+without its metadata, which pipeline.extract.page_meta reads): even with
+extensive_search=False it takes a date from the canonical URL, the copyright year, the headline
+and the page text, and it cuts the time from RFC 2822 and worded values.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pipeline.extract.html_blocks import (
 )
 from pipeline.extract.language import identify_language
 from pipeline.extract.model import ExtractedDocument, ExtractionError
+from pipeline.extract.page_meta import page_meta
 from pipeline.extract.stated_dates import stated_date as stated_publication
 from pipeline.extract.titles import choose_title, loose
 
@@ -86,15 +88,15 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     blocks = page_blocks(tree)
     prose = _prose_words(blocks) + _bare_prose_words(tree)
     descriptions = _descriptions(tree)
+    meta = page_meta(tree, url)
+    # trafilatura works on a copy of the tree it is given: ``tree`` stays whole for a second run.
     result = _run_trafilatura(tree, url, fast=True)
     if _words(result.text) < FAST_MODE_SHARE * prose:
         # The fast pass missed most of the page's prose: run the full cascade (trafilatura's
-        # comparison with readability and jusText) on a fresh tree, as the fast one is pruned.
-        fresh = _parse(html)
-        if fresh is not None:
-            result = _run_trafilatura(fresh, url, fast=False)
-    title = headline or _clean(result.title)
-    lines = _article_lines(result.text or "", {title, _clean(result.title)})
+        # comparison with readability and jusText).
+        result = _run_trafilatura(tree, url, fast=False)
+    title = headline or _clean(meta.title)
+    lines = _article_lines(result.text or "", {title, _clean(meta.title)})
     lines = recover_lines(
         lines, blocks, title=title, descriptions=descriptions, furniture=furniture
     )
@@ -106,10 +108,10 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
         source_kind="html",
         text=text,
         title=title,
-        author=_clean(result.author),
+        author=_clean(meta.author),
         published=published,
-        site=_clean(result.sitename),
-        description=_clean(result.description),
+        site=_clean(meta.sitename),
+        description=_clean(meta.description),
         # The page's declared language first: it is the publisher's word.
         language=language or identify_language(text),
         canonical_url=canonical,
@@ -156,11 +158,10 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, *, fast: bool) -> Docum
             tree,
             url=url,
             include_comments=False,
-            with_metadata=True,
+            # Read by page_meta, without the categories, tags, licence and date we do not use.
+            with_metadata=False,
             fast=fast,
             target_language=None,
-            # Its date is not used (see stated_date); keep htmldate's search cheap.
-            date_extraction_params={"original_date": True, "extensive_search": False},
         )
     # trafilatura and lxml raise assorted errors on hostile markup; report, do not crash.
     except Exception as err:

@@ -38,20 +38,22 @@ _OFF_TAGS = frozenset(
 )
 # Class and id words of page furniture inside article containers (kinds, in English as most
 # markup is): sharing, related stories, newsletters, ads, bylines, captions, tags, comments.
-_FURNITURE_MARK = re.compile(
+_FURNITURE_WORDS = (
     r"share|social|related|recommend|newsletter|subscri|promo|advert|\bad\b|\bads\b|[-_]ad\b|"
     r"\bad[-_]|sponsor|byline|author|caption|credit|\btags?\b|keyword|comment|breadcrumb|"
     r"cookie|consent|banner|toolbar|meta[-_]?data|timestamp|\bdate\b|more[-_]?(stories|news)|"
     r"read[-_]?more|also[-_]?read|most[-_]?(read|popular)|trending|widget|sidebar|footer|"
-    r"teaser[-_]?(list|box|group)|embed|video|audio|player|gallery|slider|carousel|disclaimer",
-    re.I,
+    r"teaser[-_]?(list|box|group)|embed|video|audio|player|gallery|slider|carousel|disclaimer"
 )
 # Class and id words of the standfirst printed between headline and body.
-_LEAD_MARK = re.compile(
+_LEAD_WORDS = (
     r"lead(?!ing|er)|intro|standfirst|summary|excerpt|subtitle|subhead|epigraph|synopsis|preface|"
-    r"teaser|deck|\bdek\b|abstract|description|kicker-text|header[-_]?text",
-    re.I,
+    r"teaser|deck|\bdek\b|abstract|description|kicker-text|header[-_]?text"
 )
+# Why twice: on ASCII marks (nearly all) a lower-cased string searched case-sensitively answers
+# as the case-insensitive search does, three times faster; the words above are lower case.
+_FURNITURE_MARK, _LEAD_MARK = (re.compile(w, re.I) for w in (_FURNITURE_WORDS, _LEAD_WORDS))
+_FURNITURE_ASCII, _LEAD_ASCII = (re.compile(w) for w in (_FURNITURE_WORDS, _LEAD_WORDS))
 _LIST_ITEMS = frozenset({"li", "dt", "dd"})
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4"})
 _SENTENCE_END = re.compile(r"[.!?…:;»«\"“”'’)]\s*$")
@@ -158,6 +160,9 @@ def _mark_kinds(marks: str) -> tuple[bool, bool]:
     """(furniture, standfirst) for a class and id string; pages repeat a few hundred of them."""
     if not marks:
         return False, False
+    if marks.isascii():
+        lowered = marks.lower()
+        return bool(_FURNITURE_ASCII.search(lowered)), bool(_LEAD_ASCII.search(lowered))
     return bool(_FURNITURE_MARK.search(marks)), bool(_LEAD_MARK.search(marks))
 
 
