@@ -20,6 +20,7 @@ from pipeline.extract.furniture import Line
 from pipeline.extract.line_features import _shape, effective_words, shapes_of, topic_shares
 from pipeline.extract.line_model import (
     MODEL_PATH,
+    TITLE_WINDOW,
     headline_alone,
     headline_wrappers,
     kicker_and_headline,
@@ -251,6 +252,21 @@ def test_a_kicker_the_page_joins_to_the_headline_is_part_of_the_title() -> None:
     assert cleaned.lines == tuple(BODY[1:])
     alone = clean_plain_text("\n".join([*TOP, kicker, HEADLINE, *BODY, *TEASERS]))
     assert alone.title == HEADLINE
+
+
+def test_a_headline_printed_alone_only_far_above_the_body_gives_the_wording() -> None:
+    """The top bar prints the headline alone; next to the body the page prints it only with a
+    player's label glued on, and a long menu lies between them."""
+    menu = [f"Section {name}" for name in ("One", "Two", "Three", "Four", "Five")] * 8
+    assert len(menu) > TITLE_WINDOW
+    wrapped = f"{HEADLINE} Back to video"
+    page = [HEADLINE, *menu, "Sign In", wrapped, *BODY, *TEASERS]
+    cleaned = clean_plain_text("\n".join(page))
+    assert cleaned.title == HEADLINE
+    assert cleaned.lines == tuple(BODY[1:])
+    # Without the lone copy, the wrapped line is all the page gives.
+    alone_removed = clean_plain_text("\n".join(page[1:]))
+    assert alone_removed.title == wrapped
 
 
 def test_copies_of_the_headline_in_share_texts_and_title_bars_are_removed() -> None:

@@ -38,7 +38,7 @@ from pipeline.extract.html_blocks import (
 )
 from pipeline.extract.language import identify_language
 from pipeline.extract.model import ExtractedDocument, ExtractionError
-from pipeline.extract.page_meta import page_meta
+from pipeline.extract.page_meta import PageMeta, page_meta
 from pipeline.extract.stated_dates import stated_date as stated_publication
 from pipeline.extract.titles import choose_title, loose
 
@@ -88,7 +88,7 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     blocks = page_blocks(tree)
     prose = _prose_words(blocks) + _bare_prose_words(tree)
     descriptions = _descriptions(tree)
-    meta = page_meta(tree, url)
+    meta = _page_meta(tree, url)
     # trafilatura works on a copy of the tree it is given: ``tree`` stays whole for a second run.
     result = _run_trafilatura(tree, url, fast=True)
     if _words(result.text) < FAST_MODE_SHARE * prose:
@@ -169,6 +169,14 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, *, fast: bool) -> Docum
     if not isinstance(result, Document):
         raise ExtractionError(NO_TEXT)
     return result
+
+
+def _page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
+    # The same contract as the extraction itself, whose metadata step this was.
+    try:
+        return page_meta(tree, url)
+    except Exception as err:
+        raise ExtractionError(f"HTML extraction failed: {type(err).__name__}: {err}") from err
 
 
 def _parse(html: str) -> HtmlElement | None:

@@ -112,7 +112,7 @@ def decide(
         title = None  # Why: a headline with no article under it is not a headline.
     headline = {title, classified.kicker} if title is not None else set()
     return CleanedText(
-        title=_title_text(lines, title, classified.kicker),
+        title=_title_text(lines, title, classified.kicker, classified.wording),
         lines=tuple(
             line.text for i, line in enumerate(lines) if kinds[i] is None and i not in headline
         ),
@@ -124,11 +124,13 @@ def decide(
     )
 
 
-def _title_text(lines: list[Line], title: int | None, kicker: int | None) -> str | None:
+def _title_text(
+    lines: list[Line], title: int | None, kicker: int | None, wording: int | None
+) -> str | None:
     if title is None:
         return None
     if kicker is None:
-        return lines[title].text
+        return lines[title if wording is None else wording].text
     return joined_headline(lines[kicker].norm, lines[title].norm)
 
 
