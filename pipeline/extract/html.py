@@ -6,13 +6,13 @@ FAST_MODE_SHARE): on 75 real pages of
 removed 0.986 of the furniture against 0.980 (bench/extract_quality.py). The headline is chosen
 by pipeline.extract.titles, and the article lines trafilatura drops (standfirst, body chunks
 split by ad slots, subheadings, list items) are put back by pipeline.extract.html_blocks, from
-facts read before trafilatura prunes the tree. The publication date is read only from what the
-page states in its markup (meta tags, JSON-LD, microdata, <time>), never guessed from the URL,
-the page text or the current day, so a page without a date gets ``published=None``; its time of
-day and offset are kept (stored in UTC). htmldate is not asked (nor run: trafilatura extracts
-without its metadata, which pipeline.extract.page_meta reads): even with
-extensive_search=False it takes a date from the canonical URL, the copyright year, the headline
-and the page text, and it cuts the time from RFC 2822 and worded values.
+facts read from the whole page (trafilatura prunes a copy). The publication date is read only
+from what the page states in its markup (meta tags, JSON-LD, microdata, <time>), never guessed
+from the URL, the page text or the current day, so a page without a date gets
+``published=None``; its time of day and offset are kept (stored in UTC). htmldate is not asked
+(nor run: trafilatura extracts without its metadata, which pipeline.extract.page_meta reads):
+even with extensive_search=False it takes a date from the canonical URL, the copyright year,
+the headline and the page text, and it cuts the time from RFC 2822 and worded values.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     tree = _parse(html)
     if tree is None:
         raise ExtractionError(NO_TEXT)
-    # Read our facts first: trafilatura prunes the tree it is given.
+    # Our facts come from the whole page: trafilatura prunes a copy of the tree it is given.
     language = page_language(tree)
     published = stated_date(tree, language)
     canonical = canonical_url(tree, url)
@@ -89,11 +89,10 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     prose = _prose_words(blocks) + _bare_prose_words(tree)
     descriptions = _descriptions(tree)
     meta = _page_meta(tree, url)
-    # trafilatura works on a copy of the tree it is given: ``tree`` stays whole for a second run.
     result = _run_trafilatura(tree, url, fast=True)
     if _words(result.text) < FAST_MODE_SHARE * prose:
         # The fast pass missed most of the page's prose: run the full cascade (trafilatura's
-        # comparison with readability and jusText).
+        # comparison with readability and jusText) on the same, whole tree.
         result = _run_trafilatura(tree, url, fast=False)
     title = headline or _clean(meta.title)
     lines = _article_lines(result.text or "", {title, _clean(meta.title)})

@@ -3,7 +3,7 @@
 trafilatura scores nodes one by one and drops some that belong to the article: the standfirst
 printed under the headline (it sits in the article header, away from the body), short
 subheadings, list items, paragraphs in containers whose class it takes for a paywall or teaser.
-This second pass is cheap: one walk over the parsed page, before trafilatura prunes it, records
+This second pass is cheap: one walk over the parsed page (trafilatura prunes a copy), records
 every text block with its ancestors; after extraction, the blocks trafilatura kept locate the
 article body (the deepest element holding most of them). Blocks inside that body which
 trafilatura dropped come back when they are not navigation, figures, link lists or page
@@ -91,7 +91,7 @@ class Block:
 
 
 def page_blocks(tree: HtmlElement) -> list[Block]:
-    """Every text block of the page in document order (run before trafilatura prunes the tree)."""
+    """Every text block of the whole page in document order (trafilatura prunes a copy)."""
     places = _Places()
     blocks: list[Block] = []
     seen: set[HtmlElement] = set()
