@@ -226,6 +226,8 @@ def main() -> None:
         sets: dict[str, int] = {}
         for name, *_ in items:
             sets[name] = sets.get(name, 0) + 1
+        if not sets.get(TIMED_SETS[args.timed]):
+            parser.error(f"no {TIMED_SETS[args.timed]} pages to time (--timed {args.timed})")
         print(f"baseline {commit}; inputs: " + ", ".join(f"{n} {s}" for s, n in sets.items()))
         best: dict[str, dict[str, float]] = {"baseline": {}, "now": {}}
         failed = False
@@ -245,11 +247,10 @@ def main() -> None:
             for line in found[:20]:
                 print("  " + line)
             failed = failed or bool(found)
-    timed = (
-        f"{args.pages} generated pages, seed {args.seed}"
-        if args.timed == "generated"
-        else (f"{sets.get('dev set', 0)} dev-set pages")
-    )
+    if args.timed == "generated":
+        timed = f"{args.pages} generated pages, seed {args.seed}"
+    else:
+        timed = f"{sets[TIMED_SETS[args.timed]]} dev-set pages"
     print(f"\nCPU ms per page ({timed}), best of rounds;")
     print("x bare: the stage as a multiple of the bare extractor measured in the same children")
     print(f"{'stage':38} {'baseline':>9} {'now':>9} {'saved':>7} {'x bare':>13}")
