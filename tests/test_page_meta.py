@@ -58,7 +58,8 @@ def test_the_cases_are_not_all_empty() -> None:
     fields = {name: page_meta(load_html(html), URL) for name, html in PAGES.items()}
     assert fields["meta tags"].author == "Ana Lima"
     assert fields["one-word author is a handle"].author != "newsdesk"
-    assert fields["JSON-LD"].sitename == "Bay Times"
+    assert fields["JSON-LD"] == PageMeta("Ferry fares fall", "Sam Ode", "Bay Times", None)
+    assert fields["canonical link gives the URL"].sitename == "rail.example.com"
     assert fields["site name with @ and lower case"].sitename == "Porttimes"
     assert fields["no site name: the URL's host"].sitename == "news.example.org"
     assert fields["entities and spaces trimmed"].title == "Café prices rise"
