@@ -28,6 +28,12 @@ _INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
 
 def gunzip(data: bytes, *, max_size: int = 0) -> bytes:
     """The body inflated, byte for byte what Scrapy's ``gunzip`` returns or raises."""
+    inflated = _one_whole_member(data, max_size)
+    return scrapy_gunzip(data, max_size=max_size) if inflated is None else inflated
+
+
+def _one_whole_member(data: bytes, max_size: int) -> bytes | None:
+    """``data`` inflated when it is one whole gzip member within ``max_size``, else None."""
     inflater = isal_zlib.decompressobj(wbits=_GZIP_WBITS)
     pieces: list[bytes] = []
     size = 0
@@ -37,15 +43,15 @@ def gunzip(data: bytes, *, max_size: int = 0) -> bytes:
             piece = inflater.decompress(pending, _CHUNK)
             size += len(piece)
             if max_size and size > max_size:
-                break  # Scrapy's gunzip raises its own error for this
+                return None  # Scrapy's gunzip raises its own error for this
             pieces.append(piece)
             pending = inflater.unconsumed_tail
             if inflater.eof or not pending:
                 break
     except _INFLATE_ERROR:
-        return scrapy_gunzip(data, max_size=max_size)
-    if not inflater.eof or inflater.unused_data or (max_size and size > max_size):
-        return scrapy_gunzip(data, max_size=max_size)
+        return None
+    if not inflater.eof or inflater.unused_data:
+        return None
     return b"".join(pieces)
 
 

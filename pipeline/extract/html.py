@@ -164,7 +164,7 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, *, fast: bool) -> Docum
         )
     # trafilatura and lxml raise assorted errors on hostile markup; report, do not crash.
     except Exception as err:
-        raise ExtractionError(f"HTML extraction failed: {type(err).__name__}: {err}") from err
+        raise _failed(err) from err
     if not isinstance(result, Document):
         raise ExtractionError(NO_TEXT)
     return result
@@ -175,7 +175,11 @@ def _page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
     try:
         return page_meta(tree, url)
     except Exception as err:
-        raise ExtractionError(f"HTML extraction failed: {type(err).__name__}: {err}") from err
+        raise _failed(err) from err
+
+
+def _failed(err: Exception) -> ExtractionError:
+    return ExtractionError(f"HTML extraction failed: {type(err).__name__}: {err}")
 
 
 def _parse(html: str) -> HtmlElement | None:

@@ -346,7 +346,6 @@ class Classified:
     light: bool  # lightly furnished: most lines no rule marked are prose
     kicker: int | None = None  # a line the headline runs on from, as the page prints it joined
     facts: frozenset[int] = frozenset()  # lines of the page's lists of facts
-    wording: int | None = None  # the line printing the headline alone, when not ``title``
 
 
 def is_light(
@@ -384,14 +383,9 @@ def classify(
     if not indices:
         return Classified(probabilities, None, light, facts=facts)
     best = headline_alone(lines, indices, indices[int(np.argmax(model.title_scores(candidates)))])
-    # Why anywhere: the page may print the headline alone far above the body (its top bar)
-    # and only wrapped near it ("<headline> Back to video"); the wording is the lone copy's,
-    # the place (what stands above the headline is furniture) the wrapped one's.
-    alone = headline_alone(lines, range(len(lines)), best)
-    wording = alone if alone != best else None
     joined = kicker_and_headline(lines, best)
     if joined is None:
-        return Classified(probabilities, best, light, facts=facts, wording=wording)
+        return Classified(probabilities, best, light, facts=facts)
     kicker, headline = joined
     return Classified(probabilities, headline, light, kicker, facts)
 

@@ -25,6 +25,7 @@ from pipeline.extract.line_model import (
     Classified,
     LineModel,
     classify,
+    headline_alone,
     headline_wrappers,
     joined_headline,
     load_model,
@@ -112,7 +113,7 @@ def decide(
         title = None  # Why: a headline with no article under it is not a headline.
     headline = {title, classified.kicker} if title is not None else set()
     return CleanedText(
-        title=_title_text(lines, title, classified.kicker, classified.wording),
+        title=_title_text(lines, title, classified.kicker),
         lines=tuple(
             line.text for i, line in enumerate(lines) if kinds[i] is None and i not in headline
         ),
@@ -124,13 +125,14 @@ def decide(
     )
 
 
-def _title_text(
-    lines: list[Line], title: int | None, kicker: int | None, wording: int | None
-) -> str | None:
+def _title_text(lines: list[Line], title: int | None, kicker: int | None) -> str | None:
     if title is None:
         return None
     if kicker is None:
-        return lines[title if wording is None else wording].text
+        # Why anywhere: the page may print the headline alone far above the body (its top bar)
+        # and only wrapped near it ("<headline> Back to video"); the wording is the lone copy's,
+        # the place (what stands above the headline is furniture) the wrapped one's.
+        return lines[headline_alone(lines, range(len(lines)), title)].text
     return joined_headline(lines[kicker].norm, lines[title].norm)
 
 
