@@ -1,7 +1,7 @@
 """CPU cost of the index writer on the crawl benchmark's pages, against a baseline in the same run.
 
     .venv/bin/python bench/index_speed.py [--pages 1000] [--db sqlite|postgresql]
-        [--baseline DIR ...] [--rounds 2] [--story-window-days 7]
+        [--baseline DIR ...] [--rounds 2] [--story-window-days 7] [--devset-copies N]
 
 The pages of ``bench/crawl_speed.py`` (``bench.article_pages``, same seed) are extracted and
 analysed once per process, then indexed into a fresh database the way the crawl's index writer
@@ -18,6 +18,9 @@ made the same decisions (outcome, duplicate, story and document id of every page
 The writer's CPU is also printed per tenth of the pages: flat, or growing with the archive.
 ``--story-window-days`` widens the story window (default 7: ~550 generated pages), so that the
 members compared with each report are spread over more of the archive, as in a large one.
+``--devset-copies N`` indexes N copies of each of the dev set's real pages instead
+(bench.real_pages: 350 kB of HTML on average, longer article texts than the generated pages,
+every copy a document of its own) and ignores ``--pages``.
 """
 
 from __future__ import annotations
@@ -109,6 +112,7 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, action="append", default=[])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--story-window-days", type=int, default=7)
+    parser.add_argument("--devset-copies", type=int, default=0, metavar="N")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -116,12 +120,19 @@ def main() -> int:
         return 0
     if args.pages < 1 or args.rounds < 1 or args.story_window_days < 1:
         parser.error("--pages, --rounds and --story-window-days must be at least 1")
+    if args.devset_copies < 0:
+        parser.error("--devset-copies must not be negative")
 
     sys.path.insert(0, str(ROOT))
     from bench.article_pages import generate_pages
     from bench.baseline_tree import child_json
+    from bench.real_pages import DEVSET, real_pages
 
-    source, pages = generate_pages(args.pages, seed=args.seed)
+    if args.devset_copies:
+        source = f"{DEVSET.name} dev set, {args.devset_copies} copies"
+        pages = real_pages(args.devset_copies)
+    else:
+        source, pages = generate_pages(args.pages, seed=args.seed)
     trees = [ROOT, *(baseline.resolve() for baseline in args.baseline)]
     best: list[dict[str, float]] = [{} for _ in trees]
     best_tenths: list[list[float]] = [[] for _ in trees]

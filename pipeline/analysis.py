@@ -18,6 +18,7 @@ from pipeline.dedup.minhash import (
 from pipeline.dedup.stories import story_features, story_keys
 from pipeline.dedup.story_vectors import StoryVector
 from pipeline.extract.model import ExtractedDocument, ExtractionError
+from pipeline.index.credits import credited_outlets
 from pipeline.index.derived import DerivedContext, prepare_derived_records
 from pipeline.warc.records import PreparedRecord
 
@@ -43,6 +44,7 @@ def analyse(document: ExtractedDocument) -> Analysis:
         story_features_json=features.to_json(),
         story_keys=tuple(story_keys(features)),
         story_vector=StoryVector.of(features).to_bytes(),
+        credits=credited_outlets(document.text),
     )
 
 

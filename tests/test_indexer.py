@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from scrapy.settings import Settings
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker, undefer
@@ -269,6 +270,68 @@ def test_members_indexed_before_story_vectors_are_compared_by_their_features(
     inside = index(session_factory, make_item(*article("001"), when=DAY0 + timedelta(days=1)))
     assert inside.story_id == first.story_id
     assert doc(session_factory, inside.document_id).story_vector
+
+
+def _outlet_copy(site: str, last_line: str, published: str, when: datetime = DAY0) -> ArchiveItem:
+    """A copy of one article on an outlet's site, its own last line making its text distinct."""
+    title, paragraphs = article("002")
+    url = f"https://news{next(_serial)}.example/article"
+    document = ExtractedDocument(
+        source_kind="text",
+        text="\n".join([*paragraphs, last_line]),
+        title=title,
+        published=published,
+        site=site,
+    )
+    return ArchiveItem(url=url, fetched_at=when, capture=make_ref(url, when), document=document)
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["credits stored", "row older than 0013"])
+def test_a_members_credit_line_counts_whether_stored_or_read_from_its_text(
+    session_factory: sessionmaker[Session], stored: bool
+) -> None:
+    partner = index(
+        session_factory,
+        _outlet_copy(
+            "Coastal Daily",
+            "This article originally appeared on The Harbour Times.",
+            "2024-08-01T08:00:00Z",
+        ),
+    )
+    assert doc(session_factory, partner.document_id).credits == "harbourtimes"
+    if not stored:
+        with session_factory() as session, session.begin():
+            session.execute(update(Document).values(credits=None))  # as migrated from 0012
+    original = index(
+        session_factory,
+        _outlet_copy(
+            "The Harbour Times",
+            "Our correspondent in Athens contributed to this report.",
+            "2024-08-01T10:00:00Z",
+            when=DAY0 + timedelta(hours=1),
+        ),
+    )
+    assert original.outcome == "near-duplicate" and original.duplicate_of is None
+    assert partner.document_id is not None
+    assert doc(session_factory, partner.document_id).duplicate_of == original.document_id
+    canonical = doc(session_factory, original.document_id)
+    assert canonical.canonical_reason == "credited as first published by 1 member"
+    assert canonical.credits == ""  # its own text credits no one
+
+
+def test_a_changed_text_has_its_credits_read_again(session_factory: sessionmaker[Session]) -> None:
+    partner = index(
+        session_factory,
+        _outlet_copy(
+            "Coastal Daily",
+            "This article originally appeared on The Harbour Times.",
+            "2024-08-01T08:00:00Z",
+        ),
+    )
+    assert partner.document_id is not None
+    with session_factory() as session, session.begin():
+        queries.update_document(session, partner.document_id, text="A text of its own now.")
+    assert doc(session_factory, partner.document_id).credits is None
 
 
 def test_story_window_comes_from_settings(session_factory: sessionmaker[Session]) -> None:

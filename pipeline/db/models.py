@@ -123,6 +123,9 @@ class Document(Base):
     story_features: Mapped[str | None] = mapped_column(Text, deferred=True)  # JSON
     # The same features as compared (dedup/story_vectors.py); None in rows older than 0009.
     story_vector: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Outlets its credit lines name as the first publisher (index/credits.py), folded and
+    # separated by spaces, "" for none; None in rows older than 0013.
+    credits: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 class Failure(Base):

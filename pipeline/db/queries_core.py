@@ -288,6 +288,9 @@ def update_document(session: Session, document_id: int, **fields: Any) -> None:
     SQLite's triggers re-index the row; on PostgreSQL the words are written here, as by
     add_document.
     """
+    if "text" in fields:
+        # Its credit lines are read from the new text when next compared (index/credits.py).
+        fields.setdefault("credits", None)
     connection = session.connection()
     statement = update(_DOCUMENTS).where(_DOCUMENTS.c.id == document_id).values(**fields)
     if connection.execute(statement).rowcount != 1:

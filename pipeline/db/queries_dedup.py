@@ -81,7 +81,9 @@ _GROUP_MEMBERS = (
         _DOCUMENTS.c.first_seen,
         _DOCUMENTS.c.minhash,
         _DOCUMENTS.c.site,
-        _DOCUMENTS.c.text,
+        _DOCUMENTS.c.credits,
+        # The text only for rows indexed before 0013, whose credits were never stored.
+        case((_DOCUMENTS.c.credits.is_(None), _DOCUMENTS.c.text)),
     )
     .where(
         or_(
@@ -301,7 +303,8 @@ class GroupMember:
     first_seen: datetime
     minhash: bytes | None
     site: str | None
-    text: str  # for its credit lines (index/credits.py)
+    credits: str | None  # as stored (index/credits.py); None in rows older than 0013
+    text: str | None  # only where ``credits`` is None: its credit lines are read from it
 
 
 def lock_group(session: Session, document_id: int) -> int:
@@ -330,9 +333,10 @@ def group_members(session: Session, canonical_id: int) -> list[GroupMember]:
             first_seen,
             bytes(minhash) if minhash else None,
             site,
+            credits,
             text,
         )
-        for doc_id, url, canonical, published, first_seen, minhash, site, text in rows
+        for doc_id, url, canonical, published, first_seen, minhash, site, credits, text in rows
     ]
 
 

@@ -20,3 +20,7 @@ class Analysis:
     story_keys: tuple[str, ...]
     # StoryVector.to_bytes: hashed in the worker, for the index writer to compare as is.
     story_vector: bytes
+    # The outlets its credit lines name as the first publisher (index/credits.py), folded:
+    # read in the worker once, stored with the document, counted when a group's canonical is
+    # chosen again.
+    credits: tuple[str, ...]

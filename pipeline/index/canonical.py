@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
 from w3lib.url import canonicalize_url
 
@@ -55,6 +56,9 @@ def choose_canonical(claimants: Sequence[Claimant]) -> Choice:
     return Choice(winner, _reason(winner, runner_up, declared, credited))
 
 
+# Why cached: a copy joining a group has every member's URLs compared again, and w3lib's
+# canonicalisation is most of the choice's cost in a large group; the key is a pure function.
+@lru_cache(maxsize=8192)
 def _url_key(url: str) -> str:
     try:
         return canonicalize_url(url.strip())
@@ -86,8 +90,10 @@ def _credited_counts(claimants: Sequence[Claimant]) -> dict[int, int]:
     A member naming its own outlet (a print edition, say) and a credit naming the outlet of
     several members (one site's two URLs) count for every member it names but the crediting one.
     """
-    names = [outlet_names(claimant.site, claimant.url) for claimant in claimants]
     counts = {id(claimant): 0 for claimant in claimants}
+    if not any(claimant.credits for claimant in claimants):
+        return counts  # most groups: no member credits anyone
+    names = [outlet_names(claimant.site, claimant.url) for claimant in claimants]
     for position, claimant in enumerate(claimants):
         if not claimant.credits:
             continue

@@ -19,7 +19,7 @@ from pipeline.dedup.minhash import (
 )
 from pipeline.dedup.stories import STORY_THRESHOLD
 from pipeline.index.canonical import Claimant, choose_canonical
-from pipeline.index.credits import credited_outlets
+from pipeline.index.credits import read_credits
 from pipeline.index.decision import Decision
 
 
@@ -75,7 +75,7 @@ def _join_group(
             m.first_seen,
             m.minhash,
             site=m.site,
-            credits=credited_outlets(m.text),
+            credits=read_credits(m.credits, m.text),
         )
         for m in queries.group_members(session, group)
     ]

@@ -16,7 +16,7 @@ from pipeline.dedup.fingerprints import Analysis
 from pipeline.dedup.stories import choose_story, stored_features_vector
 from pipeline.dedup.story_vectors import StoryVector
 from pipeline.index.canonical import Claimant
-from pipeline.index.credits import credited_outlets
+from pipeline.index.credits import stored_credits
 from pipeline.index.deciding import IndexPolicy, decide
 from pipeline.index.decision import Decision
 from pipeline.items import ArchiveItem
@@ -77,7 +77,7 @@ def _claimant(item: ArchiveItem, analysis: Analysis) -> Claimant:
         first_seen=item.fetched_at,
         signature=analysis.signature,
         site=document.site,
-        credits=credited_outlets(document.text),
+        credits=analysis.credits,
     )
 
 
@@ -121,6 +121,7 @@ def _add_document(
         minhash=analysis.signature,
         story_features=analysis.story_features_json,
         story_vector=analysis.story_vector,
+        credits=stored_credits(analysis.credits),
     )
     queries.add_lsh_bands(session, document_id, list(analysis.bands))
     if decision.group is not None and decision.canonical_reason is not None:
