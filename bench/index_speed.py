@@ -15,7 +15,8 @@ measurement runs in a child process importing ``pipeline`` from DIR, in rounds a
 this tree's; the best CPU of each is printed with the ratio, and the run fails unless every tree
 made the same decisions (outcome, duplicate, story and document id of every page).
 
-The writer's CPU is also printed per tenth of the pages: flat, or growing with the archive.
+The writer's CPU is also printed per tenth of the pages (per batch when there are fewer than ten):
+flat, or growing with the archive.
 ``--story-window-days`` widens the story window (default 7: ~550 generated pages), so that the
 members compared with each report are spread over more of the archive, as in a large one.
 ``--devset-copies N`` indexes N copies of each of the dev set's real pages instead
@@ -91,7 +92,11 @@ def measure(pages_file: Path, db: str, story_window_days: int) -> dict[str, obje
             index_batch(factory, items[start : start + BATCH], crawl_id=None, policy=policy)
             batch_s.append((len(items[start : start + BATCH]), time.process_time() - started))
         engine.dispose()
-    tenths = [batch_s[len(batch_s) * k // 10 : len(batch_s) * (k + 1) // 10] for k in range(10)]
+    # Tenths of the batches; fewer than ten batches are printed one by one (no empty tenth).
+    parts = min(10, len(batch_s))
+    tenths = [
+        batch_s[len(batch_s) * k // parts : len(batch_s) * (k + 1) // parts] for k in range(parts)
+    ]
     return {
         "analyse_ms": analyse_s * 1000 / len(items),
         "index_ms": sum(s for _, s in batch_s) * 1000 / len(items),

@@ -159,3 +159,20 @@ def test_workers_ignore_sigint_and_full_pools_skip_the_guard() -> None:
         pool.close()
     # The parent's own handler is back.
     assert signal.getsignal(signal.SIGINT) is handler_before
+
+
+def test_the_extraction_worker_imports_no_database_or_crawler_code() -> None:
+    """What a worker runs (extraction, fingerprints, credit lines, derived records) needs neither
+    the database package nor Scrapy: importing them cost each worker some 35 MB and 0.3 s."""
+    probe = textwrap.dedent(
+        """
+        import sys
+        import pipeline.analysis, pipeline.extract.document
+        heavy = ("pipeline.db", "sqlalchemy", "alembic", "scrapy", "twisted")
+        print(" ".join(name for name in heavy if name in sys.modules))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == []

@@ -65,7 +65,7 @@ from pipeline.db.queries_dedup import (
     story_of,
     story_vectors_of,
 )
-from pipeline.db.queries_stats import ArchiveStats, archive_stats, outlet_of, url_host
+from pipeline.db.queries_stats import ArchiveStats, archive_stats, outlet_of
 
 __all__ = [
     "ArchiveStats",
@@ -123,7 +123,6 @@ __all__ = [
     "story_vectors_of",
     "update_document",
     "upsert_warc_file",
-    "url_host",
     "warc_file_ids",
     "warc_file_name",
 ]

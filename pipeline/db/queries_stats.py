@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from pipeline.db.models import (
     WarcFile,
 )
 from pipeline.db.queries_crawls import LastCrawl, last_crawl
+from pipeline.urls import url_host
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,6 @@ class ArchiveStats:
     warc_bytes: int
     last_crawl: LastCrawl | None
     second_sightings: int  # documents captured more than once (including revisits)
-
-
-def url_host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").removeprefix("www.")
-    except ValueError:
-        return ""
 
 
 def outlet_of(site: str | None, url: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipeline.db.queries_stats import url_host
+from pipeline.urls import url_host
 
 # "<verb phrase> <preposition>" then the credited outlet, per language of the dev set's pages.
 # Wire tags such as "(Reuters)" are left out: they name an agency, not a copy in the group.
