@@ -21,7 +21,9 @@ flat, or growing with the archive.
 members compared with each report are spread over more of the archive, as in a large one.
 ``--devset-copies N`` indexes N copies of each of the dev set's real pages instead
 (bench.real_pages: 350 kB of HTML on average, longer article texts than the generated pages,
-every copy a document of its own) and ignores ``--pages``.
+every copy a document of its own) and ignores ``--pages``; the copies of a page are one
+near-duplicate group, N members at the end. ``--devset-pages K`` takes the first K pages only
+(``--devset-pages 1 --devset-copies 600``: one group of 600 copies).
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--story-window-days", type=int, default=7)
     parser.add_argument("--devset-copies", type=int, default=0, metavar="N")
+    parser.add_argument("--devset-pages", type=int, default=None, metavar="K")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -127,6 +130,8 @@ def main() -> int:
         parser.error("--pages, --rounds and --story-window-days must be at least 1")
     if args.devset_copies < 0:
         parser.error("--devset-copies must not be negative")
+    if args.devset_pages is not None and (args.devset_pages < 1 or not args.devset_copies):
+        parser.error("--devset-pages must be at least 1, with --devset-copies")
 
     sys.path.insert(0, str(ROOT))
     from bench.article_pages import generate_pages
@@ -134,8 +139,9 @@ def main() -> int:
     from bench.real_pages import DEVSET, real_pages
 
     if args.devset_copies:
-        source = f"{DEVSET.name} dev set, {args.devset_copies} copies"
-        pages = real_pages(args.devset_copies)
+        pages = real_pages(args.devset_copies, first=args.devset_pages)
+        originals = len(pages) // args.devset_copies
+        source = f"{DEVSET.name} dev set, {originals} pages x {args.devset_copies} copies"
     else:
         source, pages = generate_pages(args.pages, seed=args.seed)
     trees = [ROOT, *(baseline.resolve() for baseline in args.baseline)]

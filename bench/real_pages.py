@@ -25,9 +25,10 @@ DEVSET = ROOT.parent / "shared" / "devsets" / "fundus"
 _LINE_START = re.compile(r"(<p(?:\s[^>]*)?>|<br\s*/?>|articleBody\\?\"\s*:\s*\\?\")", re.IGNORECASE)
 
 
-def real_pages(copies: int, devset: Path = DEVSET) -> list[ArticlePage]:
-    """``copies`` copies of every page of the dev set, page after page."""
-    sources = sorted(devset.glob("*.html"))
+def real_pages(copies: int, devset: Path = DEVSET, first: int | None = None) -> list[ArticlePage]:
+    """``copies`` copies of every page of the dev set (of its ``first`` pages, by name), page
+    after page."""
+    sources = sorted(devset.glob("*.html"))[:first]
     if not sources:
         raise SystemExit(f"no dev-set pages in {devset}")
     pages = []
