@@ -286,19 +286,26 @@ def _outlet_copy(site: str, last_line: str, published: str, when: datetime = DAY
     return ArchiveItem(url=url, fetched_at=when, capture=make_ref(url, when), document=document)
 
 
-@pytest.mark.parametrize("stored", [True, False], ids=["credits stored", "row older than 0013"])
-def test_a_members_credit_line_counts_whether_stored_or_read_from_its_text(
-    session_factory: sessionmaker[Session], stored: bool
-) -> None:
+def _crediting_partner(factory: sessionmaker[Session]) -> int:
+    """A partner's copy, published first, whose last line credits The Harbour Times: its id."""
     partner = index(
-        session_factory,
+        factory,
         _outlet_copy(
             "Coastal Daily",
             "This article originally appeared on The Harbour Times.",
             "2024-08-01T08:00:00Z",
         ),
     )
-    assert doc(session_factory, partner.document_id).credits == "harbourtimes"
+    assert partner.document_id is not None
+    return partner.document_id
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["credits stored", "row older than 0013"])
+def test_a_members_credit_line_counts_whether_stored_or_read_from_its_text(
+    session_factory: sessionmaker[Session], stored: bool
+) -> None:
+    partner = _crediting_partner(session_factory)
+    assert doc(session_factory, partner).credits == "harbourtimes"
     if not stored:
         with session_factory() as session, session.begin():
             session.execute(update(Document).values(credits=None))  # as migrated from 0012
@@ -312,26 +319,17 @@ def test_a_members_credit_line_counts_whether_stored_or_read_from_its_text(
         ),
     )
     assert original.outcome == "near-duplicate" and original.duplicate_of is None
-    assert partner.document_id is not None
-    assert doc(session_factory, partner.document_id).duplicate_of == original.document_id
+    assert doc(session_factory, partner).duplicate_of == original.document_id
     canonical = doc(session_factory, original.document_id)
     assert canonical.canonical_reason == "credited as first published by 1 member"
     assert canonical.credits == ""  # its own text credits no one
 
 
 def test_a_changed_text_has_its_credits_read_again(session_factory: sessionmaker[Session]) -> None:
-    partner = index(
-        session_factory,
-        _outlet_copy(
-            "Coastal Daily",
-            "This article originally appeared on The Harbour Times.",
-            "2024-08-01T08:00:00Z",
-        ),
-    )
-    assert partner.document_id is not None
+    partner = _crediting_partner(session_factory)
     with session_factory() as session, session.begin():
-        queries.update_document(session, partner.document_id, text="A text of its own now.")
-    assert doc(session_factory, partner.document_id).credits is None
+        queries.update_document(session, partner, text="A text of its own now.")
+    assert doc(session_factory, partner).credits is None
 
 
 def test_story_window_comes_from_settings(session_factory: sessionmaker[Session]) -> None:
