@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/index_speed.py [--pages 1000] [--db sqlite|postgresql]
         [--baseline DIR ...] [--rounds 2] [--story-window-days 7] [--devset-copies N]
+        [--devset-pages K]
 
 The pages of ``bench/crawl_speed.py`` (``bench.article_pages``, same seed) are extracted and
 analysed once per process, then indexed into a fresh database the way the crawl's index writer
