@@ -242,13 +242,13 @@ def previous_html_document(data: bytes) -> Output:
     from pipeline.extract.decode import decode_bytes, meta_charset
     from pipeline.extract.html import (
         _furniture_segments,
-        _parse,
         canonical_url,
         page_language,
         stated_date,
     )
+    from pipeline.extract.html_parse import parse_html
 
-    tree = _parse(decode_bytes(data, meta_charset(data)).text)
+    tree = parse_html(decode_bytes(data, meta_charset(data)).text)
     if tree is None:
         return Output(None, None, "unparsable")
     stated_date(tree), page_language(tree), canonical_url(tree, None), _furniture_segments(tree)

@@ -26,7 +26,6 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
 
 from pipeline.extract.decode import decode_bytes, meta_charset
 from pipeline.extract.html_blocks import (
@@ -36,6 +35,7 @@ from pipeline.extract.html_blocks import (
     page_blocks,
     recover_lines,
 )
+from pipeline.extract.html_parse import parse_html
 from pipeline.extract.language import identify_language
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 from pipeline.extract.page_meta import PageMeta, page_meta
@@ -76,7 +76,7 @@ def html_document(html: str | bytes, *, url: str | None = None) -> ExtractedDocu
     if isinstance(html, bytes):
         decoded = decode_bytes(html, meta_charset(html))
         html, encoding = decoded.text, decoded.encoding
-    tree = _parse(html)
+    tree = parse_html(html)
     if tree is None:
         raise ExtractionError(NO_TEXT)
     # Our facts come from the whole page: trafilatura prunes a copy of the tree it is given.
@@ -180,21 +180,6 @@ def _page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
 
 def _failed(err: Exception) -> ExtractionError:
     return ExtractionError(f"HTML extraction failed: {type(err).__name__}: {err}")
-
-
-def _parse(html: str) -> HtmlElement | None:
-    # lxml refuses NUL and most C0 controls; they carry nothing in HTML text.
-    cleaned = _CONTROL_CHARS.sub("", html)
-    if not re.search(r"<html[\s>]|<body[\s>]", cleaned[:8192], re.I):
-        # trafilatura rejects bare fragments; a body makes them a document.
-        cleaned = f"<html><body>{cleaned}</body></html>"
-    try:
-        return load_html(cleaned)
-    except (ValueError, TypeError):
-        return None
-
-
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _furniture_segments(tree: HtmlElement) -> set[str]:
