@@ -44,6 +44,10 @@ FAULTS = {
     "empty": "",
     "the document's start after 8 kB": "x" * 9000 + "<body><p>late</p></body>",
     "svg alone": "<svg><text>a</text></svg>",
+    "form elements": (
+        "<html><body><FORM><Input name=q><label>Find</label><select><option>a</select>"
+        "<textarea>t</textarea></FORM><p>text</p></body></html>"
+    ),
     # load_html turns these away: no "html" in the first 50 characters and under two children.
     "a body after words": "words " * 20 + "<body><p>late</p></body>",
     "a body alone": "<body>",
@@ -62,8 +66,11 @@ def load_html_tree(html: str) -> HtmlElement | None:
         return None
 
 
-def serialised(tree: HtmlElement | None) -> str | None:
-    return None if tree is None else tostring(tree, encoding="unicode")
+def serialised(tree: HtmlElement | None) -> tuple[str, list[str]] | None:
+    """The markup, and each node's class (lxml.html gives forms and their fields their own)."""
+    if tree is None:
+        return None
+    return tostring(tree, encoding="unicode"), [type(node).__name__ for node in tree.iter()]
 
 
 @pytest.mark.parametrize("name", FAULTS)
@@ -74,6 +81,12 @@ def test_faults_give_load_html_tree(name: str) -> None:
 
 def test_faults_include_inputs_without_a_tree_and_repaired_ones() -> None:
     # The comparison above would pass vacuously if every case parsed to nothing.
+    form = parse_html(FAULTS["form elements"])
+    assert form is not None
+    assert {type(node).__name__ for node in form.iter()} == {
+        "HtmlElement", "FormElement", "InputElement", "LabelElement", "SelectElement",
+        "TextareaElement",
+    }  # fmt: skip
     assert parse_html(FAULTS["a body after words"]) is None
     assert parse_html(FAULTS["a body alone"]) is None
     repaired = parse_html(FAULTS["NUL and C0 controls in the text"])
