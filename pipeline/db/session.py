@@ -65,7 +65,24 @@ def make_engine(url: str, *, set_wal: bool = True) -> Engine:
         raise DatabaseError(f"cannot use database URL {url!r}: {error}") from error
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, set_wal=set_wal)
+    else:
+        _configure_postgresql(engine)
     return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    # A plan for every execution of a prepared statement, made for the tables as they are then.
+    # The server otherwise keeps a generic plan for as long as the connection lives, made when
+    # the tables were small: the foreign-key checks of every row written (a document's 32 LSH
+    # band rows, its story keys and captures) went on scanning the whole documents table long
+    # after it had grown, and `reindex`, which refills new tables in one transaction, never
+    # saw a better plan (bench/README.md, "PostgreSQL: plans for the tables as they are").
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        # Committed, or the pool's reset at check-in would roll the setting back.
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine, *, set_wal: bool) -> None:
