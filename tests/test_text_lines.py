@@ -17,15 +17,24 @@ from pipeline.extract.devset import (
     score,
 )
 from pipeline.extract.furniture import Line
-from pipeline.extract.line_features import _shape, effective_words, shapes_of, topic_shares
+from pipeline.extract.line_features import (
+    FeatureCache,
+    _shape,
+    effective_words,
+    page_features,
+    shapes_of,
+    topic_shares,
+)
 from pipeline.extract.line_model import (
     MODEL_PATH,
+    TITLE_NAMES,
     TITLE_WINDOW,
     headline_alone,
     headline_wrappers,
     kicker_and_headline,
     load_model,
     model_from_json,
+    title_candidates,
 )
 from pipeline.extract.line_training import model_json
 from pipeline.extract.text import (
@@ -69,8 +78,9 @@ def test_held_out_real_pages_meet_the_furniture_and_content_targets(
 
 @needs_devset
 def test_held_out_real_pages_titles_do_not_regress(held_out_score: Score) -> None:
-    # Measured 0.793 when the model was trained; the target of 0.85 is not reached yet.
-    assert held_out_score.titles >= 0.75
+    # Measured 0.828 when the model was trained (0.793 before the ranker's columns for questions,
+    # lines under menus and overlap weighted by rarity); the target of 0.85 is not reached yet.
+    assert held_out_score.titles >= 0.79
 
 
 @needs_devset
@@ -308,6 +318,41 @@ def test_topic_share_is_the_vocabulary_other_body_paragraphs_use() -> None:
     # Alone, a paragraph shares nothing: its own words are left out of the counts.
     alone, _ = topic_shares(lines[:1], np.arange(1))
     assert alone[0] == 0.0
+
+
+def test_headline_columns_weigh_rare_words_and_read_the_lines_around() -> None:
+    texts = [
+        "Home",
+        "World",
+        "Log In",
+        "New to the Harbour Times? Subscribe",
+        "Why did the harbour bridge crack in the spring?",
+        "The harbour authority of the city closed the northern bridge on Monday after "
+        "engineers of the Harbour Times' region found cracks in its steel.",
+        "Engineers said the cracks in the bridge had widened in the spring, and the city "
+        "asked the Harbour Times' readers to avoid the harbour for the week.",
+        "The authority expects the bridge to reopen in the summer when the cracks in the "
+        "steel are fixed, the city said in a statement to the Harbour Times.",
+        "Harbour Times",
+        "About the Harbour Times",
+    ]
+    lines = [Line.make(text, 0) for text in texts]
+    kinds: list[str | None] = [None] * len(lines)
+    features = page_features(lines, kinds, FeatureCache())
+    probabilities = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.9, 0.9, 0.9, 0.0, 0.0])
+    indices, rows = title_candidates(lines, kinds, features, probabilities, 5, ())
+    offer, headline = (rows[indices.index(i)] for i in (3, 4))
+    plain, weighted = TITLE_NAMES.index("body overlap"), TITLE_NAMES.index("weighted body overlap")
+    # Counted alike, the offer's words are more of them in the body than the headline's; but
+    # they are the site's name and grammar words, which the page prints everywhere, and the
+    # headline's topic words ("bridge", "spring") count more.
+    assert offer[plain] > headline[plain]
+    assert offer[weighted] < headline[weighted]
+    question, after = TITLE_NAMES.index("question end"), TITLE_NAMES.index("after short lines")
+    assert headline[question] == 1.0
+    assert offer[question] == 0.0  # its question mark is inside, not at the end
+    assert offer[after] == 1.0  # the first long line under the menu's short entries
+    assert headline[after] == 0.0
 
 
 def test_lines_above_the_headline_are_furniture_unless_the_model_is_sure() -> None:

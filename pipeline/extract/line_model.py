@@ -10,6 +10,7 @@ downloaded at run time. Evaluation is a few matrix products per page.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -70,6 +71,9 @@ TITLE_NAMES: tuple[str, ...] = (
     "capitalised words",
     "short with a number",
     "standfirst length",
+    "question end",
+    "after short lines",
+    "weighted body overlap",
 )
 # Why: these kinds never hold a headline, however the rest of the line looks ("Skip to main
 # content", "LIVE: <another story>").
@@ -96,6 +100,8 @@ _STRIP_SEPARATOR = re.compile(r"\s+[/|·•›»>]\s+")
 STRIP_PART_WORDS = 3
 STAMP_WORDS = 6
 _DASHES = frozenset("-–—")
+_CLOSERS = ")]\"'»«“”‘’ "
+SHORT_LINE_WORDS = 3  # menu entries and section names above a headline ("Politik", "Log In")
 _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
 
 
@@ -226,6 +232,8 @@ def title_candidates(
     # How many body lines hold each token: a candidate inside the body is left out of its own
     # overlap by counting its tokens once less.
     holders: Counter[str] = Counter(t for found in body_tokens.values() for t in found)
+    counts = _token_counts(lines)
+    size = len(lines) + 1
     words = features[:, : OWN_NAMES.index("words>25") + 1]
     col = OWN_NAMES.index
     rows = []
@@ -245,6 +253,11 @@ def title_candidates(
         own_count = 1 if i in body_tokens else 0
         shared = sum(1 for t in line_tokens if holders[t] > own_count)
         overlap = shared / len(line_tokens) if line_tokens else 0.0
+        weights = [math.log(size / (counts[t] + 0.5)) if t in counts else 0.0 for t in line_tokens]
+        weighted = sum(
+            w for t, w in zip(line_tokens, weights, strict=True) if holders[t] > own_count
+        )
+        above = [lines[j].words for j in range(max(0, i - 4), i)]
         at = i - top
         between = furniture_prefix[start - 1 - top] - furniture_prefix[at] if i < start else 0
         nearby = [lines[j].words for j in range(max(0, i - 3), min(len(lines), i + 4))]
@@ -296,9 +309,35 @@ def title_candidates(
                 # Why: standfirsts and captions run longer than headlines, yet shorter than the
                 # paragraphs "words>25" and "lead-like" describe.
                 float(19 <= lines[i].words <= 26),
+                # Why apart from "sentence end": headlines ask and exclaim, while captions and
+                # standfirsts end in a full stop.
+                float(lines[i].norm.rstrip(_CLOSERS)[-1:] in ("?", "!")),
+                # Why: the headline is the first long line after the menus' short entries.
+                float(len(above) >= 2 and max(above) <= SHORT_LINE_WORDS),
+                weighted / sum(weights) if sum(weights) > 0 else 0.0,
             ]
         )
     return indices, np.array(rows)
+
+
+def _token_counts(lines: Sequence[Line]) -> Counter[str]:
+    """How often the page prints each token, for weighing tokens by how rare they are.
+
+    Why: a line sharing only grammar words, the site's name or menu words with the article
+    ("New to <Site>? Subscribe") overlaps with it as much as a headline does when every token
+    counts alike; words the page prints rarely are the article's topic. Counted over the whole
+    text at once (occurrences, not lines holding them): one pass instead of one per line.
+    """
+    return Counter(tokens_of_all("\n".join(line.norm[:120] for line in lines)))
+
+
+def tokens_of_all(text: str) -> list[str]:
+    """Every content-word token of ``text`` as :func:`tokens` finds them, repeats kept."""
+    found = [t.casefold() for t in _TOKEN.findall(text)]
+    if not text.isascii():
+        cjk = _CJK.findall(text)
+        found.extend(a + b for a, b in pairwise(cjk))
+    return found
 
 
 def section_strip(text: str) -> bool:
