@@ -254,6 +254,7 @@ def title_candidates(
         shared = sum(1 for t in line_tokens if holders[t] > own_count)
         overlap = shared / len(line_tokens) if line_tokens else 0.0
         weights = [math.log(size / (counts[t] + 0.5)) if t in counts else 0.0 for t in line_tokens]
+        weight = sum(weights)
         weighted = sum(
             w for t, w in zip(line_tokens, weights, strict=True) if holders[t] > own_count
         )
@@ -314,30 +315,37 @@ def title_candidates(
                 float(lines[i].norm.rstrip(_CLOSERS)[-1:] in ("?", "!")),
                 # Why: the headline is the first long line after the menus' short entries.
                 float(len(above) >= 2 and max(above) <= SHORT_LINE_WORDS),
-                weighted / sum(weights) if sum(weights) > 0 else 0.0,
+                weighted / weight if weight > 0 else 0.0,
             ]
         )
     return indices, np.array(rows)
 
 
 def _token_counts(lines: Sequence[Line]) -> Counter[str]:
-    """How often the page prints each token, for weighing tokens by how rare they are.
+    """How often the page prints each token (as :func:`tokens` finds them), for weighing tokens
+    by how rare they are.
 
     Why: a line sharing only grammar words, the site's name or menu words with the article
     ("New to <Site>? Subscribe") overlaps with it as much as a headline does when every token
-    counts alike; words the page prints rarely are the article's topic. Counted over the whole
-    text at once (occurrences, not lines holding them): one pass instead of one per line.
+    counts alike; words the page prints rarely are the article's topic. Occurrences are
+    counted, not lines holding them.
     """
-    return Counter(tokens_of_all("\n".join(line.norm[:120] for line in lines)))
-
-
-def tokens_of_all(text: str) -> list[str]:
-    """Every content-word token of ``text`` as :func:`tokens` finds them, repeats kept."""
-    found = [t.casefold() for t in _TOKEN.findall(text)]
-    if not text.isascii():
-        cjk = _CJK.findall(text)
-        found.extend(a + b for a, b in pairwise(cjk))
-    return found
+    # Why each distinct line once, weighted by its repeats: pages repeat lines (menus, widgets,
+    # blank lines), and reading every copy cost a sixth of the cleaner on a long text. Lines
+    # repeated alike are read in one pass (a token never runs across a line break).
+    repeats = Counter(line.norm[:120] for line in lines)
+    by_repeats: dict[int, list[str]] = {}
+    for text, times in repeats.items():
+        by_repeats.setdefault(times, []).append(text)
+    counts: Counter[str] = Counter()
+    for times, texts in by_repeats.items():
+        for spelling, found in Counter(_TOKEN.findall("\n".join(texts))).items():
+            counts[spelling.casefold()] += found * times
+    if any(not text.isascii() and _CJK.search(text) for text in repeats):
+        # CJK pairs over the page's text in order: a pair may join two lines.
+        cjk = _CJK.findall("\n".join(line.norm[:120] for line in lines))
+        counts.update(a + b for a, b in pairwise(cjk))
+    return counts
 
 
 def section_strip(text: str) -> bool:
