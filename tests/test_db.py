@@ -272,6 +272,11 @@ def test_lsh_bands_and_candidates(session_factory: Factory) -> None:
         q.add_lsh_bands(s, b, [(0, 11), (1, 99), (2, 98)])
         q.add_lsh_bands(s, c, [(0, 11)])
     with session_factory() as s:
+        # Stored as given, an unsigned 64-bit hash as its signed counterpart.
+        stored = s.execute(
+            text("SELECT band, hash FROM lsh_bands WHERE document_id = :a ORDER BY band"), {"a": a}
+        ).all()
+        assert [tuple(row) for row in stored] == [(0, 11), (1, -1), (2, 33)]
         found = q.lsh_candidates(s, [(0, 11), (1, -1), (2, 33)])
         assert found == [(a, b"\x01" * 8), (b, b"\x02" * 8)]
         assert q.lsh_candidates(s, [(0, 11)], limit=1) == [(a, b"\x01" * 8)]
@@ -279,6 +284,8 @@ def test_lsh_bands_and_candidates(session_factory: Factory) -> None:
         assert q.lsh_candidates(s, []) == []
     with session_factory() as s, s.begin(), pytest.raises(ValueError, match="64-bit"):
         q.add_lsh_bands(s, a, [(9, 2**64)])
+    with session_factory() as s, s.begin(), pytest.raises(exc.IntegrityError):
+        q.add_lsh_bands(s, c + 1000, [(0, 11), (1, 12)])  # no such document
 
 
 def test_stories(session_factory: Factory) -> None:
