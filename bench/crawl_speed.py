@@ -10,6 +10,8 @@ plain single-process ``trafilatura.extract(html, favor_precision=True, include_c
 over the same pages, decompressed and in memory. Prints both rates, their ratio, the crawl's
 main-process CPU per document, peak RSS of the main process and of the largest extraction worker,
 and checks that every page was fetched once and indexed as exactly one document (exit 1 if not).
+With ``--db postgresql`` and the server on this machine, the CPU of the server processes serving
+the crawl's database is printed too (bench.server_cpu).
 
 For long crawls: ``--timeline S`` samples the crawl every S seconds and prints, for each tenth of
 its documents, the rate, each process's CPU per document and its RSS, which shows whether the
@@ -43,6 +45,7 @@ from bench.crawl_wrapper import RUSAGE_ENV, TIMELINE_ENV
 from bench.loopback_site import ServedSite, Site, build_site, serve
 from bench.real_pages import build_real_site
 from bench.scratch_db import POSTGRES_SERVER, scratch_database
+from bench.server_cpu import ServerCpuSampler
 
 
 @dataclass
@@ -51,6 +54,7 @@ class CrawlRun:
     exit_code: int
     usage: dict[str, Any]  # numbers, and "children_by_name": name -> numbers
     log: Path
+    server_cpu_s: float | None = None  # PostgreSQL on this machine: its processes for the run
 
 
 def run_crawl(
@@ -73,7 +77,8 @@ def run_crawl(
         began = time.perf_counter()
         process = start(command, env, log_file)
         try:
-            code = process.wait(timeout)
+            with ServerCpuSampler(db_url) as server:
+                code = process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -81,7 +86,7 @@ def run_crawl(
             raise SystemExit(message) from None
         seconds = time.perf_counter() - began
     usage = json.loads(usage_file.read_text()) if usage_file.is_file() else {}
-    return CrawlRun(seconds, code, usage, log)
+    return CrawlRun(seconds, code, usage, log, server.cpu_seconds)
 
 
 def bare_extraction(site: Site, sample: int | None = None) -> tuple[float, int, int]:
@@ -269,6 +274,12 @@ def main() -> int:
                 f"{child['max_rss_kb'] / 1024:.0f} MB"
             )
         print_timeline(usage.get("timeline", []))
+    if crawl.server_cpu_s is not None:
+        print(
+            f"PostgreSQL server:     CPU {crawl.server_cpu_s:.1f} s "
+            f"({crawl.server_cpu_s * 1000 / pages:.2f} ms/document; its processes serving the "
+            "crawl's database, sampled every 0.2 s)"
+        )
     if with_text != bare_pages:
         problems.append(f"bare trafilatura found no text in {bare_pages - with_text} pages")
     if problems:

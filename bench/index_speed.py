@@ -16,6 +16,10 @@ measurement runs in a child process importing ``pipeline`` from DIR, in rounds a
 this tree's; the best CPU of each is printed with the ratio, and the run fails unless every tree
 made the same decisions (outcome, duplicate, story and document id of every page).
 
+With ``--db postgresql`` and the server on this machine, the CPU of the server processes serving
+the run's database (its backends, read from /proc before their connections close) is printed
+too, per document: the server's share of the index's cost.
+
 The writer's CPU is also printed per tenth of the pages (per batch when there are fewer than ten):
 flat, or growing with the archive.
 ``--story-window-days`` widens the story window (default 7: ~550 generated pages), so that the
@@ -49,6 +53,7 @@ FETCH_STEP = timedelta(minutes=37)
 def measure(pages_file: Path, db: str, story_window_days: int) -> dict[str, object]:
     """CPU ms per document of analysis and of indexing, with this interpreter's ``pipeline``."""
     from bench.scratch_db import scratch_database
+    from bench.server_cpu import server_cpu_seconds
     from pipeline.analysis import analyse
     from pipeline.db.migrate import upgrade_to_head
     from pipeline.db.session import make_engine, make_session_factory
@@ -94,6 +99,8 @@ def measure(pages_file: Path, db: str, story_window_days: int) -> dict[str, obje
             started = time.process_time()
             index_batch(factory, items[start : start + BATCH], crawl_id=None, policy=policy)
             batch_s.append((len(items[start : start + BATCH]), time.process_time() - started))
+        # Read before the pool's connections close: their server processes end with them.
+        server_s = server_cpu_seconds(url)
         engine.dispose()
     # Tenths of the batches; fewer than ten batches are printed one by one (no empty tenth).
     parts = min(10, len(batch_s))
@@ -103,6 +110,7 @@ def measure(pages_file: Path, db: str, story_window_days: int) -> dict[str, obje
     return {
         "analyse_ms": analyse_s * 1000 / len(items),
         "index_ms": sum(s for _, s in batch_s) * 1000 / len(items),
+        "server_ms": None if server_s is None else server_s * 1000 / len(items),
         "index_ms_by_tenth": [
             sum(s for _, s in part) * 1000 / max(1, sum(n for n, _ in part)) for part in tenths
         ],
@@ -166,7 +174,9 @@ def main() -> int:
                 child_args = [str(pages_file), "--db", args.db]
                 child_args += ["--story-window-days", str(args.story_window_days)]
                 result = child_json(__file__, tree, child_args, 0)
-                for name in ("analyse_ms", "index_ms"):
+                for name in ("analyse_ms", "index_ms", "server_ms"):
+                    if result.get(name) is None:  # type: ignore[attr-defined]
+                        continue  # no server CPU for SQLite, nor for a server elsewhere
                     value = float(result[name])  # type: ignore[arg-type]
                     best[position][name] = min(best[position].get(name, float("inf")), value)
                 tenths = [float(v) for v in result["index_ms_by_tenth"]]  # type: ignore[attr-defined]
@@ -175,7 +185,14 @@ def main() -> int:
                     [min(a, b) for a, b in zip(mine, tenths, strict=True)] if mine else tenths
                 )
                 decisions[position] = result["decisions"]
-    for name, label in (("index_ms", "index writer"), ("analyse_ms", "analysis")):
+    measured = [
+        ("index_ms", "index writer"),
+        ("server_ms", "PostgreSQL server processes of the database"),
+        ("analyse_ms", "analysis"),
+    ]
+    for name, label in measured:
+        if any(name not in found for found in best):
+            continue
         line = f"{label}: {best[0][name]:.2f} ms CPU per document"
         for baseline, theirs in zip(args.baseline, best[1:], strict=True):
             line += (
