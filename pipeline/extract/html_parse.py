@@ -22,6 +22,7 @@ from lxml.html import (
     HtmlElement,
     HtmlElementClassLookup,
     HtmlEntity,
+    HTMLParser,
     HtmlProcessingInstruction,
     fromstring,
 )
@@ -41,7 +42,7 @@ _SLASHED_DOCTYPE = re.compile("^< ?! ?DOCTYPE[^>]*/[^<>]*>", re.IGNORECASE)
 _SELF_CLOSING_HTML = re.compile(r"(<html.*?)\s*/>", re.IGNORECASE)
 
 
-def _parser_with_classes_looked_up_in_c() -> object:
+def _parser_with_classes_looked_up_in_c() -> HTMLParser:
     """trafilatura's parser (its options copied) giving every node the class lxml.html gives it.
 
     lxml.html's class lookup is a Python method, called for every element lxml hands to
@@ -60,7 +61,7 @@ def _parser_with_classes_looked_up_in_c() -> object:
     by_tag = lookup.get_namespace(None)
     for tag, element_class in HtmlElementClassLookup._default_element_classes.items():
         by_tag[tag] = element_class
-    parser = HTML_PARSER.copy()
+    parser: HTMLParser = HTML_PARSER.copy()
     parser.set_element_class_lookup(lookup)
     return parser
 
