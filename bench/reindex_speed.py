@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,10 @@ def build_archive(pages: int, folder: Path) -> Path:
 
 
 def reindex(tree: Path, archive: Path, db_url: str) -> Run:
+    """`scrapy reindex` in ``tree``; its CPU (its own and its children's, reaped) from the growth
+    of this process's RUSAGE_CHILDREN."""
     env = {**archive_env(archive, db_url, None), "PYTHONPATH": tree_env(tree)["PYTHONPATH"]}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(SCRAPY), "reindex"],
@@ -87,9 +91,11 @@ def reindex(tree: Path, archive: Path, db_url: str) -> Run:
     with ServerCpuSampler(db_url) as server:
         output, _ = process.communicate()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
         raise SystemExit(f"reindex in {tree} failed ({process.returncode}):\n{output.decode()}")
-    return Run(wall, 0.0, server.cpu_seconds, index_counts(db_url))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(wall, cpu, server.cpu_seconds, index_counts(db_url))
 
 
 def index_counts(db_url: str) -> tuple[int, ...]:
@@ -104,17 +110,6 @@ def index_counts(db_url: str) -> tuple[int, ...]:
     finally:
         engine.dispose()
     return tuple(int(value) for value in row)
-
-
-def timed_reindex(tree: Path, archive: Path, db_url: str) -> Run:
-    """reindex, with the CPU of the reaped process tree from RUSAGE_CHILDREN's growth."""
-    import resource
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run = reindex(tree, archive, db_url)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run.cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return run
 
 
 def main() -> int:
@@ -144,7 +139,7 @@ def main() -> int:
                 db_folder = folder / f"db-{round_number}-{position}"
                 db_folder.mkdir()
                 with scratch_database(args.db, db_folder, args.postgres_server) as db_url:
-                    run = timed_reindex(tree, warc_folder, db_url)
+                    run = reindex(tree, warc_folder, db_url)
                 print(
                     f"  {tree}: {run.wall_s:.1f} s, CPU {run.cpu_s:.1f} s"
                     + ("" if run.server_s is None else f", server CPU {run.server_s:.1f} s")

@@ -1,7 +1,9 @@
 """CPU of a local PostgreSQL server's processes serving one database, from /proc.
 
 A module of its own: benchmarks that measure a baseline tree import their helpers from that tree
-first, and a module the baseline lacks is then found in this one.
+first, and a module the baseline lacks is then found in this one. For the same reason it reads
+/proc itself rather than through bench.process_tree (whose ProcessInfo holds no CPU, and whose
+baseline copy would be the one imported).
 """
 
 from __future__ import annotations
