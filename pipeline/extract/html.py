@@ -127,9 +127,10 @@ def _prose_words(blocks: list[Block]) -> int:
     consulted: a mark on a wrapper high above the body would hide the whole article."""
     total = 0
     for block in blocks:
-        if block.tag == "p" and block.link_share < MAX_LINK_SHARE:
+        if block.tag == "p":
             words = block.words  # counted by splitting its text: once
-            if words >= MIN_PROSE_WORDS:
+            # The link share is read from the tree: only for paragraphs long enough to count.
+            if words >= MIN_PROSE_WORDS and block.link_share < MAX_LINK_SHARE:
                 total += words
     return total
 

@@ -61,26 +61,71 @@ MIN_BODY_WORDS = 5  # blocks that locate the body: real paragraphs, not stray la
 MIN_LEAD_WORDS = 8
 MIN_PROSE_WORDS = 12  # a standfirst without description or mark: prose right under the headline
 MAX_LINK_SHARE = 0.5
-BODY_SHARE = 0.7  # the body is the deepest element holding this share of the kept paragraphs
 
 
-@dataclass(slots=True)
 class Block:
-    """One line of the page as printed: a block element's text and where it sits."""
+    """One line of the page as printed: a block element's text and where it sits.
 
-    order: int
-    text: str
-    tag: str
-    path: tuple[int, ...]  # order numbers of its ancestors, root first
-    # Depth of the deepest element around it (itself included) that is navigation, a figure, a
-    # form or marked as furniture; -1 when none. Marks above the article body do not count, so
-    # the caller compares this with the body's depth.
-    off_depth: int
-    lead_depth: int  # the same for standfirst marks
-    link_share: float  # share of its characters inside links
-    # (depth, tag and class) of the element holding its run of text (for list items, the
-    # list's parent): article bodies split by ad slots repeat the same container.
-    flow_key: tuple[int, str]
+    Most blocks are only ever matched by their text and their run of text (``flow_key``); where
+    a block sits among furniture marks and how much of it is link text is read from the tree
+    the first time it is asked for (the tree is not changed: trafilatura prunes a copy).
+    """
+
+    __slots__ = ("_element", "_links", "_place", "_places", "flow_key", "order", "tag", "text")
+
+    def __init__(
+        self,
+        order: int,
+        text: str,
+        tag: str,
+        flow_key: tuple[int, str],
+        element: HtmlElement,
+        places: _Places,
+    ) -> None:
+        self.order = order  # document position of the element holding its first text
+        self.text = text
+        self.tag = tag
+        # (depth, tag and class) of the element holding its run of text (for list items, the
+        # list's parent): article bodies split by ad slots repeat the same container.
+        self.flow_key = flow_key
+        self._element = element
+        self._places = places
+        self._place: _Place | None = None
+        self._links: float | None = None
+
+    def _where(self) -> _Place:
+        if self._place is None:
+            self._place = self._places.of(self._element)
+        return self._place
+
+    @property
+    def path(self) -> tuple[int, ...]:
+        """Document positions of its ancestors, root first."""
+        return self._where().path
+
+    @property
+    def off_depth(self) -> int:
+        """Depth of the deepest element around it (itself included) that is navigation, a
+        figure, a form or marked as furniture; -1 when none. Marks above the article body do
+        not count, so the caller compares this with the body's depth."""
+        return self._where().off_depth
+
+    @property
+    def lead_depth(self) -> int:
+        """The same for standfirst marks."""
+        return self._where().lead_depth
+
+    @property
+    def link_share(self) -> float:
+        """Share of its characters inside links."""
+        if self._links is None:
+            element = self._element
+            if self.tag == "a":
+                link_chars = len(self.text)
+            else:
+                link_chars = sum(len(norm(a.text_content())) for a in element.iter("a"))
+            self._links = min(link_chars / len(self.text), 1.0)
+        return self._links
 
     def off_below(self, depth: int) -> bool:
         return self.off_depth > depth
@@ -92,10 +137,11 @@ class Block:
 
 def page_blocks(tree: HtmlElement) -> list[Block]:
     """Every text block of the whole page in document order (trafilatura prunes a copy)."""
-    places = _Places()
+    held, position = _holding_text(tree)
+    places = _Places(position)
     blocks: list[Block] = []
     seen: set[HtmlElement] = set()
-    for order, element in _holding_text(tree):
+    for order, element in held:
         block = element
         while block.tag in _INLINE and (parent := block.getparent()) is not None:
             block = parent
@@ -105,28 +151,15 @@ def page_blocks(tree: HtmlElement) -> list[Block]:
         text = norm(block.text_content())
         if not text:
             continue
-        place = places.of(block)
-        if block.tag == "a":
-            link_chars = len(text)
-        else:
-            link_chars = sum(len(norm(a.text_content())) for a in block.iter("a"))
-        blocks.append(
-            Block(
-                order=order,
-                text=text,
-                tag=block.tag,
-                path=place.path,
-                off_depth=place.off_depth,
-                lead_depth=place.lead_depth,
-                link_share=min(link_chars / len(text), 1.0),
-                flow_key=places.flow_key(block),
-            )
-        )
+        blocks.append(Block(order, text, block.tag, places.flow_key(block), block, places))
     return blocks
 
 
-def _holding_text(tree: HtmlElement) -> list[tuple[int, HtmlElement]]:
-    """(document position, element) of the elements with text of their own, in page order.
+def _holding_text(
+    tree: HtmlElement,
+) -> tuple[list[tuple[int, HtmlElement]], dict[HtmlElement, int]]:
+    """(document position, element) of the elements with text of their own, in page order,
+    and the document position of every element.
 
     A tail is text of the parent, so the parent holds it; one pass over the tree finds both.
     """
@@ -143,16 +176,15 @@ def _holding_text(tree: HtmlElement) -> list[tuple[int, HtmlElement]]:
             parent = element.getparent()
             if parent is not None and parent not in found:
                 found[parent] = position[parent]
-    return sorted(((index, element) for element, index in found.items()), key=lambda p: p[0])
+    held = sorted(((index, element) for element, index in found.items()), key=lambda p: p[0])
+    return held, position
 
 
 @dataclass(slots=True)
 class _Place:
-    number: int  # identity of the element within this walk
-    path: tuple[int, ...]  # numbers of its ancestors, root first
+    path: tuple[int, ...]  # document positions of its ancestors, root first
     off_depth: int
     lead_depth: int
-    signature: str
 
 
 @lru_cache(maxsize=4096)
@@ -167,20 +199,23 @@ def _mark_kinds(marks: str) -> tuple[bool, bool]:
 
 
 class _Places:
-    """Where elements sit, computed once per element from its parent's place."""
+    """Where elements sit, computed once per element from its parent's, when first asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, position: dict[HtmlElement, int]) -> None:
+        self._position = position
         self._known: dict[HtmlElement, _Place] = {}
+        self._depths: dict[HtmlElement, int] = {}
+        self._flows: dict[HtmlElement, tuple[int, str]] = {}
 
     def of(self, element: HtmlElement) -> _Place:
         known = self._known.get(element)
         if known is not None:
             return known
         parent = element.getparent()
-        number = len(self._known)
         tag = element.tag if isinstance(element.tag, str) else ""
-        classes = " ".join((element.get("class") or "").split())
-        furniture_mark, lead = _mark_kinds(f"{classes} {element.get('id') or ''}".strip())
+        furniture_mark, lead = _mark_kinds(
+            f"{' '.join((element.get('class') or '').split())} {element.get('id') or ''}".strip()
+        )
         off = (
             furniture_mark
             or tag in _OFF_TAGS
@@ -194,19 +229,24 @@ class _Places:
             off_depth = lead_depth = -1
         else:
             above = self.of(parent)
-            path = (*above.path, above.number)
+            path = (*above.path, self._position[parent])
             off_depth, lead_depth = above.off_depth, above.lead_depth
         depth = len(path)
         place = _Place(
-            number=number,
             path=path,
             off_depth=depth if off else off_depth,
             lead_depth=depth if lead else lead_depth,
-            # Chunks of one body share tag and class; an element without class is only itself.
-            signature=f"{tag}.{classes}" if classes else f"#{number}",
         )
         self._known[element] = place
         return place
+
+    def depth(self, element: HtmlElement) -> int:
+        depth = self._depths.get(element)
+        if depth is None:
+            parent = element.getparent()
+            depth = 0 if parent is None else self.depth(parent) + 1
+            self._depths[element] = depth
+        return depth
 
     def flow_key(self, block: HtmlElement) -> tuple[int, str]:
         holder = block.getparent()
@@ -214,8 +254,14 @@ class _Places:
             holder = holder.getparent()
         if holder is None:
             return (-1, "")
-        place = self.of(holder)
-        return (len(place.path), place.signature)
+        key = self._flows.get(holder)
+        if key is None:
+            tag = holder.tag if isinstance(holder.tag, str) else ""
+            classes = " ".join((holder.get("class") or "").split())
+            # Chunks of one body share tag and class; an element without class is only itself.
+            signature = f"{tag}.{classes}" if classes else f"#{self._position[holder]}"
+            key = self._flows[holder] = (self.depth(holder), signature)
+        return key
 
 
 def recover_lines(
@@ -279,35 +325,22 @@ def _kept_blocks(lines: list[str], by_text: dict[str, list[Block]]) -> list[Bloc
         text = line[2:] if line.startswith("- ") else line
         matches = by_text.get(text)
         if matches:
-            kept.append(min(matches, key=lambda b: (b.off_depth >= 0, b.order)))
+            # Where a block sits is read from the tree only when two blocks print the line.
+            if len(matches) == 1:
+                kept.append(matches[0])
+            else:
+                kept.append(min(matches, key=lambda b: (b.off_depth >= 0, b.order)))
     return kept
 
 
-def _body_path(kept: list[Block]) -> tuple[int, int] | None:
-    """(depth, order) of the deepest element holding BODY_SHARE of the kept paragraphs."""
-    paragraphs = [b for b in kept if b.words >= MIN_BODY_WORDS]
-    if len(paragraphs) < 2:
-        return None
-    need = BODY_SHARE * len(paragraphs)
-    depth = 0
-    best: tuple[int, int] | None = None
-    while True:
-        counts = Counter(b.path[depth] for b in paragraphs if len(b.path) > depth)
-        if not counts:
-            return best
-        node, count = counts.most_common(1)[0]
-        if count < need:
-            return best
-        best = (depth, node)
-        paragraphs = [b for b in paragraphs if len(b.path) > depth and b.path[depth] == node]
-        depth += 1
-
-
 def _is_article_block(block: Block, body_depth: int, joined: str, furniture: set[str]) -> bool:
-    if block.off_below(body_depth) or block.link_share > MAX_LINK_SHARE or block.text in furniture:
+    # The tests on the text come first: they are cheap and turn most blocks away.
+    if block.text in furniture or block.text in joined or not _is_line_of_prose(block):
         return False
-    if block.text in joined:
-        return False
+    return not block.off_below(body_depth) and block.link_share <= MAX_LINK_SHARE
+
+
+def _is_line_of_prose(block: Block) -> bool:
     if block.tag in ("h2", "h3", "h4", "h5", "h6"):
         return block.words >= 2
     if block.tag == "li":
@@ -328,7 +361,6 @@ def _standfirst(
     heading = _printed_headline(blocks, body_start, title)
     if heading is None:
         return None
-    heading_chain = (*heading.path, heading.order)
     described = [loose(d)[:80] for d in descriptions if len(d.split()) >= MIN_LEAD_WORDS]
     marked: Block | None = None
     first = True
@@ -341,7 +373,7 @@ def _standfirst(
         if block.words < MIN_LEAD_WORDS or block.link_share > MAX_LINK_SHARE:
             continue
         # Marks between the headline's and the block's common ancestor and the block count.
-        shared = _common_depth(heading_chain, block.path)
+        shared = _common_depth(heading.path, block.path)
         if block.off_below(shared) or block.text in joined:
             continue
         text_key = loose(block.text)
