@@ -105,6 +105,18 @@ def test_declared_charset_used_when_it_decodes() -> None:
     assert decode_bytes(data, declared="windows-1251").text == RUSSIAN
 
 
+def test_second_declared_charset_only_when_the_first_fails() -> None:
+    # An HTTP header's charset and the page's <meta>: the header wins while it decodes.
+    russian = RUSSIAN.encode("cp1251")
+    assert decode_bytes(russian, "utf-8", "windows-1251").encoding == "cp1251"
+    assert decode_bytes(russian, "utf-8", "windows-1251").text == RUSSIAN
+    assert decode_bytes(russian, "windows-1251", "koi8-r").text == RUSSIAN
+    assert decode_bytes(russian, None, "windows-1251").encoding == "cp1251"
+    # Neither decodes: UTF-8, then detection, as without labels.
+    french = FRENCH.encode("cp1252")
+    assert decode_bytes(french, "utf-8", "x-no-such-charset").encoding == "cp1252"
+
+
 def test_wrong_declared_utf8_falls_back_to_detection() -> None:
     result = decode_bytes(FRENCH.encode("cp1252"), declared="utf-8")
     assert result.text == FRENCH

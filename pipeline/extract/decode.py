@@ -75,8 +75,13 @@ class DecodedText:
     encoding: str  # python codec name actually used, e.g. "utf-8", "utf-16", "cp1252"
 
 
-def decode_bytes(data: bytes, declared: str | None = None) -> DecodedText:
+def decode_bytes(
+    data: bytes, declared: str | None = None, fallback: str | None = None
+) -> DecodedText:
     """Decode ``data``: BOM, then a cleanly decoding declared charset, then UTF-8, then detection.
+
+    ``fallback`` is a second declared charset, used when ``declared`` does not decode the bytes
+    (an HTTP header's charset wins over the page's <meta>, as in browsers, unless it fails).
 
     Raises ExtractionError for binary content, naming what it looks like.
     """
@@ -89,11 +94,14 @@ def decode_bytes(data: bytes, declared: str | None = None) -> DecodedText:
         return DecodedText(data.decode(wide), wide)
     if b"\x00" in data:
         raise ExtractionError("binary content: contains NUL bytes")
-    codec = _usable_declared(data, declared)
-    if codec is not None:
-        return DecodedText(data.decode(codec), codec)
-    if decodes_cleanly(data, "utf-8"):
-        return DecodedText(data.decode("utf-8"), "utf-8")
+    # Each codec is tried once: a real page is a few hundred kB, and the decoded text is kept.
+    for charset in (declared, fallback):
+        usable = _usable_declared(data, charset)
+        if usable is not None:
+            return usable
+    text = _strict_decode(data, "utf-8")
+    if text is not None:
+        return DecodedText(text, "utf-8")
     return _detect(data)
 
 
@@ -122,11 +130,15 @@ def bom_encoding(data: bytes) -> str | None:
 
 
 def decodes_cleanly(data: bytes, codec: str) -> bool:
+    return _strict_decode(data, codec) is not None
+
+
+def _strict_decode(data: bytes, codec: str) -> str | None:
+    """``data`` decoded with ``codec``, or None when a byte does not decode (or no such codec)."""
     try:
-        data.decode(codec)
+        return data.decode(codec)
     except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+        return None
 
 
 def normalize_charset(label: str | None) -> str | None:
@@ -173,15 +185,18 @@ def _bomless_wide_encoding(data: bytes) -> str | None:
     return None
 
 
-def _usable_declared(data: bytes, declared: str | None) -> str | None:
+def _usable_declared(data: bytes, declared: str | None) -> DecodedText | None:
     codec = normalize_charset(declared)
-    if codec is None or not decodes_cleanly(data, codec):
+    text = None if codec is None else _strict_decode(data, codec)
+    if codec is None or text is None:
         return None
     # A single-byte charset "decodes" any bytes; valid multi-byte UTF-8 is never an accident,
     # so a page labelled windows-1252 that is really UTF-8 is read as UTF-8.
-    if _is_single_byte(codec) and not data.isascii() and decodes_cleanly(data, "utf-8"):
-        return "utf-8"
-    return codec
+    if _is_single_byte(codec) and not data.isascii():
+        as_utf8 = _strict_decode(data, "utf-8")
+        if as_utf8 is not None:
+            return DecodedText(as_utf8, "utf-8")
+    return DecodedText(text, codec)
 
 
 @lru_cache(maxsize=64)
@@ -196,8 +211,9 @@ def _detect(data: bytes) -> DecodedText:
     """Charset detection; windows-1252 (then latin-1) when detection is unsure or has no answer."""
     sample = data[: _SAMPLE * 4]
     for codec in [_best_guess(sample), "cp1252"]:
-        if codec is not None and decodes_cleanly(data, codec):
-            return DecodedText(data.decode(codec), codec)
+        text = None if codec is None else _strict_decode(data, codec)
+        if codec is not None and text is not None:
+            return DecodedText(text, codec)
     return DecodedText(data.decode("latin-1"), "latin-1")
 
 

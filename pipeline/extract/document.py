@@ -7,12 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.extract.decode import (
-    charset_from_content_type,
-    decode_bytes,
-    decodes_cleanly,
-    meta_charset,
-)
+from pipeline.extract.decode import charset_from_content_type, decode_bytes, meta_charset
 from pipeline.extract.html import html_document
 from pipeline.extract.model import ExtractedDocument, ExtractionError
 from pipeline.extract.sniff import data_content_type, sniff_text_kind
@@ -29,7 +24,8 @@ def extract_document(
     """
     if not data:
         raise ExtractionError("empty file")
-    decoded = decode_bytes(data, _declared_charset(data, content_type))
+    # The HTTP header's charset wins, as in browsers, unless it cannot decode the bytes.
+    decoded = decode_bytes(data, charset_from_content_type(content_type), meta_charset(data))
     kind = sniff_text_kind(decoded.text, filename=filename, content_type=content_type)
     if kind == "empty":
         raise ExtractionError("empty file")
@@ -40,15 +36,6 @@ def extract_document(
     else:
         document = text_document(decoded.text, encoding=decoded.encoding)
     return _with_encoding(document, decoded.encoding)
-
-
-def _declared_charset(data: bytes, content_type: str | None) -> str | None:
-    """The HTTP header charset wins, as in browsers, unless it cannot decode the bytes."""
-    header = charset_from_content_type(content_type)
-    meta = meta_charset(data)
-    if header is not None and (meta is None or decodes_cleanly(data, header)):
-        return header
-    return meta or header
 
 
 def _with_encoding(document: ExtractedDocument, encoding: str) -> ExtractedDocument:

@@ -138,17 +138,19 @@ def _prose_words(blocks: list[Block]) -> int:
 # Elements that hold paragraphs rather than being one: prose written straight into them (text
 # between <br>s, or a page whose <p> tags are missing) is article text outside any <p>.
 _CONTAINERS = frozenset({"body", "div", "article", "section", "main", "td", "center", "font"})
+_MIN_PROSE_CHARS = 2 * MIN_PROSE_WORDS - 1
 
 
 def _bare_prose_words(tree: HtmlElement) -> int:
     """Words of prose-length runs of text written straight into container elements."""
     total = 0
     for element in tree.iter(*_CONTAINERS):
-        pieces = [element.text, *(child.tail for child in element)]
-        for piece in pieces:
-            words = _words(piece)
-            if words >= MIN_PROSE_WORDS:
-                total += words
+        for piece in (element.text, *(child.tail for child in element)):
+            # Words and the spaces between them: most pieces are the indentation between tags.
+            if piece and len(piece) >= _MIN_PROSE_CHARS:
+                words = len(piece.split())
+                if words >= MIN_PROSE_WORDS:
+                    total += words
     return total
 
 
@@ -183,10 +185,21 @@ def _failed(err: Exception) -> ExtractionError:
     return ExtractionError(f"HTML extraction failed: {type(err).__name__}: {err}")
 
 
+_FURNITURE_TAGS = ("nav", "footer", "header", "aside", "menu")
+
+
 def _furniture_segments(tree: HtmlElement) -> set[str]:
-    """Text pieces inside navigation, header, footer and aside elements of the page."""
-    blocks = tree.xpath("//nav|//footer|//header[not(ancestor::article)]|//aside|//menu")
-    return {" ".join(piece.split()) for block in blocks for piece in block.itertext()}
+    """Text pieces inside navigation, header (not an article's), footer and aside elements."""
+    chosen: set[HtmlElement] = set()
+    outermost = []
+    for element in tree.iter(*_FURNITURE_TAGS):
+        if element.tag == "header" and next(element.iterancestors("article"), None) is not None:
+            continue
+        chosen.add(element)
+        # A chosen element's text pieces include those of every element inside it.
+        if not any(above in chosen for above in element.iterancestors(*_FURNITURE_TAGS)):
+            outermost.append(element)
+    return {" ".join(piece.split()) for block in outermost for piece in block.itertext()}
 
 
 def _clean(value: str | None) -> str | None:

@@ -137,18 +137,43 @@ def _is_hidden(element: HtmlElement) -> bool:
     )
 
 
-def _placement(heading: HtmlElement) -> str:
-    """'article' (printed over the article), 'breadcrumb' (a copy in navigation) or 'off'."""
-    for ancestor in heading.iterancestors():
-        marks = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"
-        if _BREADCRUMB.search(marks) or ancestor.tag == "nav":
-            return "breadcrumb"
-        if ancestor.tag in _OFF_ARTICLE or _is_hidden(ancestor):
-            return "off"
+def _placement(heading: HtmlElement, ancestries: dict[HtmlElement, str | None]) -> str:
+    """'article' (printed over the article), 'breadcrumb' (a copy in navigation) or 'off'.
+
+    ``ancestries`` remembers what each ancestor seen so far says (headings share most of theirs).
+    """
+    parent = heading.getparent()
+    verdict = None if parent is None else _ancestry(parent, ancestries)
+    if verdict is not None:
+        return verdict
     marks = " ".join(f"{k}={v}" for k, v in heading.attrib.items())
     if _BREADCRUMB.search(marks):
         return "breadcrumb"
     return "off" if _is_hidden(heading) else "article"
+
+
+def _ancestry(element: HtmlElement, known: dict[HtmlElement, str | None]) -> str | None:
+    """'breadcrumb' or 'off' when ``element`` or an ancestor is navigation or off the article
+    (the nearest such decides), else None."""
+    walked: list[HtmlElement] = []
+    verdict: str | None = None
+    node: HtmlElement | None = element
+    while node is not None:
+        if node in known:
+            verdict = known[node]
+            break
+        walked.append(node)
+        marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if _BREADCRUMB.search(marks) or node.tag == "nav":
+            verdict = "breadcrumb"
+            break
+        if node.tag in _OFF_ARTICLE or _is_hidden(node):
+            verdict = "off"
+            break
+        node = node.getparent()
+    for seen in walked:
+        known[seen] = verdict
+    return verdict
 
 
 def _text_parts(heading: HtmlElement) -> list[str]:
@@ -170,12 +195,13 @@ def choose_title(tree: HtmlElement, fallback: str | None = None) -> str | None:
     def candidate(text: str) -> _Candidate:
         return candidates.setdefault(text, _Candidate(text))
 
+    ancestries: dict[HtmlElement, str | None] = {}
     for heading in tree.xpath(_HEADINGS):
         parts = _text_parts(heading)
         text = norm(heading.text_content())
         if len(text) < MIN_CHARS or len(text) > 400:
             continue
-        placement = _placement(heading)
+        placement = _placement(heading, ancestries)
         if placement == "breadcrumb":
             if heading.tag == "h1":  # a copy of the headline: a vote, not a printed heading
                 sources.append(_Source(text, BREADCRUMB, tuple(_parts(text))))
