@@ -3,12 +3,13 @@
 trafilatura scores nodes one by one and drops some that belong to the article: the standfirst
 printed under the headline (it sits in the article header, away from the body), short
 subheadings, list items, paragraphs in containers whose class it takes for a paywall or teaser.
-This second pass is cheap: one walk over the parsed page (trafilatura prunes a copy), records
-every text block with its ancestors; after extraction, the blocks trafilatura kept locate the
-article body (the deepest element holding most of them). Blocks inside that body which
-trafilatura dropped come back when they are not navigation, figures, link lists or page
-furniture; and the standfirst comes back when it is printed between the headline and the body
-and the page's description agrees with it.
+This second pass is cheap: one walk over the parsed page (trafilatura prunes a copy) records
+every text block with the run of text it belongs to (where else it sits is read from the tree
+only for the few blocks asked about); after extraction, the blocks trafilatura kept name the
+runs the article is printed in (one container, repeated where ad slots split the body).
+Blocks of those runs which trafilatura dropped come back when they are not navigation,
+figures, link lists or page furniture; and the standfirst comes back when it is printed
+between the headline and the body and the page's description agrees with it.
 """
 
 from __future__ import annotations
@@ -213,9 +214,8 @@ class _Places:
             return known
         parent = element.getparent()
         tag = element.tag if isinstance(element.tag, str) else ""
-        furniture_mark, lead = _mark_kinds(
-            f"{' '.join((element.get('class') or '').split())} {element.get('id') or ''}".strip()
-        )
+        classes = " ".join((element.get("class") or "").split())
+        furniture_mark, lead = _mark_kinds(f"{classes} {element.get('id') or ''}".strip())
         off = (
             furniture_mark
             or tag in _OFF_TAGS
