@@ -36,7 +36,7 @@ from pipeline.extract.line_model import (
     model_from_json,
     title_candidates,
 )
-from pipeline.extract.line_training import model_json
+from pipeline.extract.line_training import fit_ranker, model_json
 from pipeline.extract.text import (
     ARTICLE_INSET,
     HEADLINE_COPY,
@@ -406,3 +406,14 @@ def test_a_list_inside_the_article_is_kept_whole() -> None:
     kinds[5:8] = [ARTICLE_INSET, ARTICLE_INSET, None]
     _restore_list_runs(lines, kinds, [False] * len(lines))
     assert kinds[5:8] == [ARTICLE_INSET, ARTICLE_INSET, None]
+
+
+def test_the_ranker_learns_every_copy_of_the_headline_as_right() -> None:
+    # Columns: bias, a position only the upper copy has, headline-like. The page prints the
+    # headline twice (both right) over a line that is not it.
+    candidates = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    weights = fit_ranker([(candidates, [0, 1], 1.0)], l2=1.0)
+    scores = candidates @ weights
+    # What the copies share weighs more than what tells them apart, and both beat the other line.
+    assert weights[2] > weights[1]
+    assert min(scores[0], scores[1]) > scores[2]

@@ -71,6 +71,11 @@ THRESHOLDS = {
 }
 
 
+# A page's headline candidates (rows of TITLE_NAMES), the positions of the right ones among
+# them, and the page's weight.
+RankerGroup = tuple[FloatArray, list[int], float]
+
+
 @dataclass
 class PreparedPage:
     page: LabelledPage
@@ -111,8 +116,13 @@ def fit_logistic(x: FloatArray, y: FloatArray, weights: FloatArray, l2: float) -
     return w
 
 
-def fit_ranker(groups: Sequence[tuple[FloatArray, int, float]], l2: float) -> FloatArray:
-    """Weights under which the right candidate of each page scores highest (softmax loss)."""
+def fit_ranker(groups: Sequence[RankerGroup], l2: float) -> FloatArray:
+    """Weights under which a right candidate of each page scores highest (softmax loss).
+
+    Why several right candidates: a page may print its headline twice near the body (over a
+    photo and over the text); either copy gives the right title, and neither should be learned
+    as a wrong one.
+    """
     w = np.zeros(groups[0][0].shape[1])
     total = sum(weight for _, _, weight in groups)
     moment = np.zeros_like(w)
@@ -123,7 +133,11 @@ def fit_ranker(groups: Sequence[tuple[FloatArray, int, float]], l2: float) -> Fl
             scores = candidates @ w
             shares = np.exp(scores - scores.max())
             shares /= shares.sum()
-            shares[right] -= 1.0
+            # The gradient of minus the log of the right candidates' summed share: the shares,
+            # less each right candidate's part of that sum.
+            wanted = np.zeros_like(shares)
+            wanted[right] = shares[right] / shares[right].sum()
+            shares -= wanted
             gradient += weight / total * (candidates.T @ shares)
         moment = 0.9 * moment + 0.1 * gradient
         square = 0.999 * square + 0.001 * gradient**2
@@ -135,31 +149,43 @@ def _page_weight(page: LabelledPage) -> float:
     return REPO_WEIGHT if page.source in ("seeds", "articles") else 1.0
 
 
-def train(pages: Sequence[PreparedPage]) -> LineModel:
+def fit_lines(pages: Sequence[PreparedPage]) -> LineModel:
+    """The two line models (article or furniture) of ``pages``, with no headline ranker yet."""
     x = np.vstack([p.features for p in pages])
     y = np.concatenate([p.article for p in pages])
     weights = np.concatenate([np.full(len(p.lines), _page_weight(p.page)) for p in pages])
     first = fit_logistic(x, y, weights, L2["first"])
     stacked = np.hstack([x, smoothed_all(pages, first)])
     second = fit_logistic(stacked, y, weights, L2["second"])
-    model = LineModel(first, second, np.zeros(len(TITLE_NAMES)), **THRESHOLDS)
-    groups: list[tuple[FloatArray, int, float]] = []
-    for page in pages:
-        if page.title is None:
-            continue
-        probabilities = model.article_probabilities(page.features)
-        start = body_start(probabilities, page.features)
-        if start is None:
-            continue
-        facts = fact_list_lines(page.lines)
-        indices, candidates = title_candidates(
-            page.lines, page.kinds, page.features, probabilities, start, facts
-        )
-        if page.title not in indices:
-            continue
-        groups.append((candidates, indices.index(page.title), _page_weight(page.page)))
+    return LineModel(first, second, np.zeros(len(TITLE_NAMES)), **THRESHOLDS)
+
+
+def train(pages: Sequence[PreparedPage]) -> LineModel:
+    model = fit_lines(pages)
+    groups = [group for page in pages if (group := ranker_group(page, model)) is not None]
     title = fit_ranker(groups, L2["title"])
-    return LineModel(first, second, title, **THRESHOLDS)
+    return LineModel(model.first, model.second, title, **THRESHOLDS)
+
+
+def ranker_group(page: PreparedPage, model: LineModel) -> RankerGroup | None:
+    """The page's headline candidates under ``model``, which of them are right, and its weight;
+    None when the labelled headline is not among them."""
+    if page.title is None:
+        return None
+    probabilities = model.article_probabilities(page.features)
+    start = body_start(probabilities, page.features)
+    if start is None:
+        return None
+    facts = fact_list_lines(page.lines)
+    indices, candidates = title_candidates(
+        page.lines, page.kinds, page.features, probabilities, start, facts
+    )
+    if page.title not in indices:
+        return None
+    # Every copy of the headline among the candidates is a right pick (the same title).
+    headline = page.lines[page.title].norm
+    right = [n for n, i in enumerate(indices) if page.lines[i].norm == headline]
+    return candidates, right, _page_weight(page.page)
 
 
 def smoothed_all(pages: Sequence[PreparedPage], first: FloatArray) -> FloatArray:
