@@ -187,8 +187,10 @@ def _bomless_wide_encoding(data: bytes) -> str | None:
 
 def _usable_declared(data: bytes, declared: str | None) -> DecodedText | None:
     codec = normalize_charset(declared)
-    text = None if codec is None else _strict_decode(data, codec)
-    if codec is None or text is None:
+    if codec is None:
+        return None
+    text = _strict_decode(data, codec)
+    if text is None:
         return None
     # A single-byte charset "decodes" any bytes; valid multi-byte UTF-8 is never an accident,
     # so a page labelled windows-1252 that is really UTF-8 is read as UTF-8.
@@ -211,8 +213,10 @@ def _detect(data: bytes) -> DecodedText:
     """Charset detection; windows-1252 (then latin-1) when detection is unsure or has no answer."""
     sample = data[: _SAMPLE * 4]
     for codec in [_best_guess(sample), "cp1252"]:
-        text = None if codec is None else _strict_decode(data, codec)
-        if codec is not None and text is not None:
+        if codec is None:
+            continue
+        text = _strict_decode(data, codec)
+        if text is not None:
             return DecodedText(text, codec)
     return DecodedText(data.decode("latin-1"), "latin-1")
 

@@ -148,7 +148,7 @@ def _bare_prose_words(tree: HtmlElement) -> int:
         for piece in (element.text, *(child.tail for child in element)):
             # Words and the spaces between them: most pieces are the indentation between tags.
             if piece and len(piece) >= _MIN_PROSE_CHARS:
-                words = len(piece.split())
+                words = _words(piece)
                 if words >= MIN_PROSE_WORDS:
                     total += words
     return total

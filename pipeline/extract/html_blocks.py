@@ -120,11 +120,10 @@ class Block:
     def link_share(self) -> float:
         """Share of its characters inside links."""
         if self._links is None:
-            element = self._element
             if self.tag == "a":
                 link_chars = len(self.text)
             else:
-                link_chars = sum(len(norm(a.text_content())) for a in element.iter("a"))
+                link_chars = sum(len(norm(a.text_content())) for a in self._element.iter("a"))
             self._links = min(link_chars / len(self.text), 1.0)
         return self._links
 
