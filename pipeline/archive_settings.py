@@ -23,6 +23,10 @@ from pipeline.cli.suggest import closest
 from pipeline.db.session import DatabaseError, parse_url
 
 DEFAULT_CONTACT_URL = "https://example.invalid/newsvault"
+# The extraction processes are the crawl's parallel stage: below the reactor and the index
+# writer, whose single processes every page passes through, they take the CPU those leave.
+DEFAULT_EXTRACT_NICENESS = 5
+MAX_NICENESS = 19
 # Environment variables of the test suite (ARCHIVE_TEST_POSTGRES_URL, ...), not settings.
 TEST_SUITE_PREFIX = "ARCHIVE_TEST_"
 # Scrapy's priority of the settings module; -s (cmdline) is higher, so what it sets wins.
@@ -105,6 +109,13 @@ def whole(minimum: int) -> Callable[[str], int]:
         return number
 
     return parse_whole
+
+
+def niceness(value: str) -> int:
+    number = whole(0)(value)
+    if number > MAX_NICENESS:
+        raise ValueError(f"must be at most {MAX_NICENESS}, got {number}")
+    return number
 
 
 def _number(value: str) -> float:
@@ -200,6 +211,10 @@ SETTINGS: tuple[Setting, ...] = (
             "web responses larger than this are not downloaded (failure row); `0`: no limit"),
     Setting("ARCHIVE_EXTRACT_WORKERS", whole(0), os.cpu_count() or 1, "CPU count",
             "extraction processes; `0` extracts in a thread"),
+    Setting("ARCHIVE_EXTRACT_NICENESS", niceness, DEFAULT_EXTRACT_NICENESS,
+            f"`{DEFAULT_EXTRACT_NICENESS}`",
+            "how much lower the extraction processes' CPU priority is than the crawl's "
+            f"(`nice`, 0-{MAX_NICENESS}), so that fetching and indexing never wait behind them"),
     Setting("ARCHIVE_NEAR_DUP_THRESHOLD", fraction, 0.75, "`0.75`",
             "estimated Jaccard (more than 0, at most 1) from which a text is a near-duplicate"),
     Setting("ARCHIVE_STORY_THRESHOLD", fraction, 0.30, "`0.30`",

@@ -60,6 +60,19 @@ def die_with_parent(parent_pid: int, name: str = EXTRACTION_PROCESS_NAME) -> Non
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
 
 
+def start_extraction_worker(parent_pid: int, niceness: int) -> None:
+    """Extraction pool initializer: die_with_parent, then ``niceness`` lower CPU priority.
+
+    Every page passes through the crawl's reactor and its one index writer in turn, while the
+    extraction workers share the pages among themselves: when the CPU is short, a serial stage
+    kept waiting leaves the workers without pages (or piles extracted items up in memory
+    before the index writer), where a worker kept waiting costs only its own share.
+    """
+    die_with_parent(parent_pid)
+    if niceness > 0:
+        os.nice(niceness)
+
+
 def _watch_parent(parent_pid: int) -> None:
     import time
 
@@ -105,12 +118,16 @@ def starting_workers(executor: ProcessPoolExecutor) -> AbstractContextManager[No
 
 
 class ExtractionPool:
-    """A spawn process pool with ``workers`` processes; ``run`` awaits one task."""
+    """A spawn process pool with ``workers`` processes, each ``niceness`` below this process in
+    CPU priority; ``run`` awaits one task."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, niceness: int = 0) -> None:
         if workers < 1:
             raise ValueError(f"an extraction pool needs at least one worker, got {workers}")
+        if niceness < 0:
+            raise ValueError(f"a pool's workers cannot run above their parent, got {niceness}")
         self._workers = workers
+        self._niceness = niceness
         self._executor: ProcessPoolExecutor | None = None
         self._quarantine: ProcessPoolExecutor | None = None
         self._quarantine_lock = asyncio.Lock()
@@ -122,14 +139,13 @@ class ExtractionPool:
             self._executor = self._new_executor(self._workers)
         return self._executor, self._generation
 
-    @staticmethod
-    def _new_executor(workers: int) -> ProcessPoolExecutor:
+    def _new_executor(self, workers: int) -> ProcessPoolExecutor:
         # spawn: forking a process that runs a reactor and threads is not safe.
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
+            initializer=start_extraction_worker,
+            initargs=(os.getpid(), self._niceness),
         )
 
     def _replace(self, generation: int) -> None:

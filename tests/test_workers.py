@@ -38,6 +38,10 @@ def own_process_name() -> str:
     return Path("/proc/self/comm").read_text().strip()
 
 
+def own_niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def always_die() -> int:
     os.kill(os.getpid(), signal.SIGKILL)
     return 0
@@ -69,6 +73,19 @@ def test_extraction_workers_are_named_for_ps_and_top() -> None:
         assert asyncio.run(gather(pool, (own_process_name,))) == ["nv-extract"]
     finally:
         pool.close()
+
+
+def test_extraction_workers_run_below_their_parent_in_cpu_priority() -> None:
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    lowered, level = ExtractionPool(1, niceness=3), ExtractionPool(1)
+    try:
+        assert asyncio.run(gather(lowered, (own_niceness,))) == [min(here + 3, 19)]
+        assert asyncio.run(gather(level, (own_niceness,))) == [here]
+    finally:
+        lowered.close()
+        level.close()
+    with pytest.raises(ValueError, match="cannot run above their parent"):
+        ExtractionPool(1, niceness=-1)
 
 
 def test_a_task_that_kills_every_worker_fails_alone() -> None:
@@ -176,3 +193,56 @@ def test_the_extraction_worker_imports_no_database_or_crawler_code() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == []
+
+
+def _niceness_of(pid: int) -> int:
+    # /proc/PID/stat: the command may hold spaces; fields after it, nice is the 19th of all.
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def _extraction_workers_of(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent and (entry / "comm").read_text().strip() == "nv-extract":
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the crawl's processes from /proc")
+def test_a_crawls_extraction_workers_take_the_niceness_setting(tmp_path: Path) -> None:
+    from tests.cli import PROJECT_DIR, SCRAPY, archive_env
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    articles = sorted((PROJECT_DIR / "tests" / "data" / "articles").glob("*.txt"))
+    for copy in range(20):  # a few seconds of work: the workers live until the crawl closes
+        for path in articles:
+            text = path.read_text(encoding="utf-8")
+            (folder / f"{copy}-{path.name}").write_text(f"{text}\nCopy {copy}.\n", "utf-8")
+    env = archive_env(tmp_path / "archive", workers=1)
+    env["ARCHIVE_EXTRACT_NICENESS"] = "4"
+    crawl = subprocess.Popen(
+        [str(SCRAPY), "crawl", "files", "-a", f"path={folder}"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    seen: dict[int, int] = {}
+    try:
+        while crawl.poll() is None and not seen:
+            for pid in _extraction_workers_of(crawl.pid):
+                with contextlib.suppress(OSError):
+                    seen[pid] = _niceness_of(pid)
+            time.sleep(0.01)
+        _, err = crawl.communicate(timeout=180)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+    assert crawl.returncode == 0, err.decode()[-3000:]
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen and set(seen.values()) == {min(here + 4, 19)}, seen

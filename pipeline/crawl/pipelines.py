@@ -47,12 +47,13 @@ class ExtractPipeline(ArchivePipelineBase):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.workers = crawler.settings.getint("ARCHIVE_EXTRACT_WORKERS", 0)
+        self.niceness = crawler.settings.getint("ARCHIVE_EXTRACT_NICENESS", 0)
         self.pool: ExtractionPool | None = None
 
     def open_spider(self) -> None:
         super().open_spider()
         if self.workers > 0:
-            self.pool = ExtractionPool(self.workers)
+            self.pool = ExtractionPool(self.workers, self.niceness)
 
     def close_spider(self) -> None:
         if self.pool is not None:
