@@ -207,7 +207,7 @@ def test_batched_line_features_equal_the_per_line_definition() -> None:
         "x",
     ]
     lines = [Line.make(text, 0) for text in texts]
-    lines.append(Line("", "", 0, 0, False))  # an empty line last: its segment is only the NUL
+    lines.append(Line("", "", 0, 0, False, ""))  # an empty line last: its segment is only the NUL
     words, shapes = shapes_of(lines)
     for i, line in enumerate(lines):
         assert words[i] == effective_words(line.norm), line.norm

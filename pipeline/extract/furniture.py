@@ -44,19 +44,17 @@ class Line:
     block: int  # lines separated by no blank line share a block
     words: int
     sentence: bool  # ends like a sentence
+    key: str  # comparison key for repetition: case, bullets and edge punctuation do not count
 
     @classmethod
     def make(cls, raw: str, block: int) -> Line:
         text = raw.strip()
-        norm = " ".join(text.split())
+        words = text.split()
+        norm = " ".join(words)
         sentence = bool(_SENTENCE_END.search(norm[-8:]))
-        return cls(text, norm, block, norm.count(" ") + 1 if norm else 0, sentence)
-
-    @cached_property
-    def key(self) -> str:
-        """Comparison key for repetition: case, bullets and edge punctuation do not count."""
-        # Why cached: the repeat pass and the line model's features both ask for it.
-        return self.norm.casefold().strip(_EDGE)
+        # Why the key now: the repeat pass asks every line for it (a cached property paid a
+        # lock and a descriptor call for each line on top).
+        return cls(text, norm, block, len(words), sentence, norm.casefold().strip(_EDGE))
 
 
 @dataclass(frozen=True)
@@ -336,13 +334,15 @@ def mark_blocks(
             blocks.setdefault(line.block, []).append(i)
     for members in blocks.values():
         marked = [kinds[i] for i in members if kinds[i] is not None]
-        specific = Counter(k for k in marked if k not in (REPEATED, SEPARATOR))
-        kind = specific.most_common(1)[0][0] if specific else REPEATED
         absorb = (
             len(members) >= 3
             and len(marked) * 2 > len(members)
             and all(kinds[i] is not None or _is_label(lines[i], rules) for i in members)
         )
+        if not absorb and REPEATED not in marked:
+            continue  # Why: no line to rename (most blocks of article text)
+        specific = Counter(k for k in marked if k not in (REPEATED, SEPARATOR))
+        kind = specific.most_common(1)[0][0] if specific else REPEATED
         for i in members:
             if kinds[i] == REPEATED or (absorb and kinds[i] is None):
                 kinds[i] = kind
