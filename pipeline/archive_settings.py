@@ -214,7 +214,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARCHIVE_EXTRACT_NICENESS", niceness, DEFAULT_EXTRACT_NICENESS,
             f"`{DEFAULT_EXTRACT_NICENESS}`",
             "how much lower the extraction processes' CPU priority is than the crawl's "
-            f"(`nice`, 0-{MAX_NICENESS}), so that fetching and indexing never wait behind them"),
+            f"(`nice`, 0-{MAX_NICENESS}): when the CPU is short, fetching and indexing go first"),
     Setting("ARCHIVE_NEAR_DUP_THRESHOLD", fraction, 0.75, "`0.75`",
             "estimated Jaccard (more than 0, at most 1) from which a text is a near-duplicate"),
     Setting("ARCHIVE_STORY_THRESHOLD", fraction, 0.30, "`0.30`",
