@@ -29,10 +29,12 @@ from pipeline.extract.line_model import (
     MODEL_PATH,
     TITLE_NAMES,
     TITLE_WINDOW,
+    cjk_section_name,
     headline_alone,
     headline_wrappers,
     kicker_and_headline,
     load_model,
+    lowercase_start,
     model_from_json,
     title_candidates,
 )
@@ -353,6 +355,25 @@ def test_headline_columns_weigh_rare_words_and_read_the_lines_around() -> None:
     assert offer[question] == 0.0  # its question mark is inside, not at the end
     assert offer[after] == 1.0  # the first long line under the menu's short entries
     assert headline[after] == 0.0
+
+
+def test_lines_in_lower_case_and_cjk_section_names_are_no_headline_candidates() -> None:
+    texts = [
+        "- auf der B 96 in Wormlage",  # the second half of a promo box's teaser
+        "地震・災害",  # a section name
+        "iPhone sales fall for the third quarter in a row",
+        "5 things the harbour authority said about the bridge",
+        *BODY[1:4],
+    ]
+    lines = [Line.make(text, 0) for text in texts]
+    kinds: list[str | None] = [None] * len(lines)
+    features = page_features(lines, kinds, FeatureCache())
+    probabilities = np.array([0.0, 0.0, 0.0, 0.0, 0.9, 0.9, 0.9])
+    indices, _ = title_candidates(lines, kinds, features, probabilities, 4, ())
+    assert 0 not in indices and 1 not in indices
+    assert 2 in indices and 3 in indices  # a capital inside the first word, a number first
+    assert lowercase_start("„über alles“, sagt er") and not lowercase_start("eBay sells")
+    assert cjk_section_name("政治") and not cjk_section_name("横浜港の新しい連絡橋、来春に開通へ")
 
 
 def test_lines_above_the_headline_are_furniture_unless_the_model_is_sure() -> None:

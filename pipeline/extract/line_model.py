@@ -103,6 +103,9 @@ _DASHES = frozenset("-–—")
 _CLOSERS = ")]\"'»«“”‘’ "
 SHORT_LINE_WORDS = 3  # menu entries and section names above a headline ("Politik", "Log In")
 _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
+_LEADING_MARKS = re.compile(r"[\W_]*")
+# A section name in CJK script is a word or two ("政治", "地震・災害"); a headline is a phrase.
+CJK_SECTION_CHARS = 5
 
 
 def sigmoid(values: FloatArray) -> FloatArray:
@@ -220,6 +223,8 @@ def title_candidates(
         and not section_strip(lines[i].norm)
         and not date_and_time(lines[i])
         and i not in facts
+        and not lowercase_start(lines[i].norm)
+        and not cjk_section_name(lines[i].norm)
     ]
     if not indices:
         return [], np.zeros((0, len(TITLE_NAMES)))
@@ -357,6 +362,31 @@ def section_strip(text: str) -> bool:
     """
     parts = _STRIP_SEPARATOR.split(text)
     return len(parts) >= 3 and all(0 < len(part.split()) <= STRIP_PART_WORDS for part in parts)
+
+
+def lowercase_start(text: str) -> bool:
+    """The line's first word is in lower case ("- auf der B 96 in Wormlage", "von Anna Keller").
+
+    Why: headlines start with a capital in every cased script; a line starting in lower case
+    goes on from a line before it (a fragment of a promo box, a teaser's second half, a
+    byline's "von"). Words with a capital inside ("iPhone", "eBay") do not count; uncased
+    scripts (CJK) never do.
+    """
+    marks = _LEADING_MARKS.match(text)
+    first = text[marks.end() if marks else 0 :].split(" ", 1)[0]
+    return first[:1].isalpha() and first.islower()
+
+
+def cjk_section_name(text: str) -> bool:
+    """A few CJK characters alone: a section name ("政治", "地震・災害"), never a headline.
+
+    Why: CJK text has no spaces, so :func:`effective_words` counts its characters, and a
+    five-character section name passes for a line of three words.
+    """
+    if text.isascii():
+        return False
+    compact = len(text) - text.count(" ")
+    return compact <= CJK_SECTION_CHARS and 2 * len(_CJK.findall(text)) >= compact
 
 
 def date_and_time(line: Line) -> bool:
