@@ -174,3 +174,17 @@ def test_web_crawl_from_another_folder_sends_the_contact_url(
     assert sorted(r.uri for r in requests) == [page, news_site.url("/robots.txt")]
     agents = {value for r in requests for name, value in r.http_headers if name == "User-Agent"}
     assert agents == {f"newsvault/{__version__} (+https://archive.example.org/contact)"}
+
+
+def test_the_entry_point_module_imports_no_scrapy(tmp_path: Path) -> None:
+    """A crawl's workers are spawned: each runs the `newsvault` script's module again first."""
+    heavy = ("scrapy", "twisted", "sqlalchemy", "numpy", "lxml", "trafilatura")
+    probe = (
+        "import sys, pipeline.cli.console; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    result = run_command(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=dict(os.environ), timeout=60
+    )
+    assert result.code == 0, result.err
+    assert result.out.strip() == "[]"
