@@ -68,9 +68,11 @@ def start_extraction_worker(parent_pid: int, niceness: int) -> None:
     kept waiting leaves the workers without pages (or piles extracted items up in memory
     before the index writer), where a worker kept waiting costs only its own share.
     """
-    die_with_parent(parent_pid)
+    # Lowered before die_with_parent names the process: whoever finds an `nv-extract` finds it
+    # at its priority.
     if niceness > 0:
         os.nice(niceness)
+    die_with_parent(parent_pid)
 
 
 def _watch_parent(parent_pid: int) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.workers import ExtractionPool, WorkerDiedError, starting_workers
+from tests.cli import PROJECT_DIR, SCRAPY, archive_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,8 +215,6 @@ def _extraction_workers_of(parent: int) -> list[int]:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the crawl's processes from /proc")
 def test_a_crawls_extraction_workers_take_the_niceness_setting(tmp_path: Path) -> None:
-    from tests.cli import PROJECT_DIR, SCRAPY, archive_env
-
     folder = tmp_path / "articles"
     folder.mkdir()
     articles = sorted((PROJECT_DIR / "tests" / "data" / "articles").glob("*.txt"))

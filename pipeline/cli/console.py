@@ -21,8 +21,8 @@ from pipeline import __version__
 from pipeline.cli.suggest import closest
 
 # Why Scrapy is imported inside the functions: a crawl's worker processes are started with
-# spawn, which runs this entry point's module again in each of them before their task; at the
-# top, Scrapy's import cost each worker about 0.2 s of CPU for nothing.
+# spawn, which runs the `newsvault` script (so imports this module) again in each of them
+# before their task; at the top, Scrapy's import cost each worker about 0.2 s of CPU for nothing.
 if TYPE_CHECKING:
     from scrapy.commands import ScrapyCommand
 
