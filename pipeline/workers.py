@@ -61,7 +61,7 @@ def die_with_parent(parent_pid: int, name: str = EXTRACTION_PROCESS_NAME) -> Non
 
 
 def start_extraction_worker(parent_pid: int, niceness: int) -> None:
-    """Extraction pool initializer: die_with_parent, then ``niceness`` lower CPU priority.
+    """Extraction pool initializer: ``niceness`` lower CPU priority, then die_with_parent.
 
     Every page passes through the crawl's reactor and its one index writer in turn, while the
     extraction workers share the pages among themselves: when the CPU is short, a serial stage

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.workers import ExtractionPool, WorkerDiedError, starting_workers
+from bench.process_tree import descendants
+from pipeline.workers import (
+    EXTRACTION_PROCESS_NAME,
+    ExtractionPool,
+    WorkerDiedError,
+    starting_workers,
+)
 from tests.cli import PROJECT_DIR, SCRAPY, archive_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,20 +202,13 @@ def test_the_extraction_worker_imports_no_database_or_crawler_code() -> None:
     assert result.stdout.split() == []
 
 
-def _niceness_of(pid: int) -> int:
-    # /proc/PID/stat: the command may hold spaces; fields after it, nice is the 19th of all.
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
-
-
-def _extraction_workers_of(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def _extraction_workers_niceness(crawl: int) -> dict[int, int]:
+    """pid -> niceness of each `nv-extract` process of the crawl alive now."""
+    found = {}
+    for child in descendants(crawl):
         with contextlib.suppress(OSError):
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == parent and (entry / "comm").read_text().strip() == "nv-extract":
-                found.append(int(entry.name))
+            if Path(f"/proc/{child.pid}/comm").read_text().strip() == EXTRACTION_PROCESS_NAME:
+                found[child.pid] = os.getpriority(os.PRIO_PROCESS, child.pid)
     return found
 
 
@@ -234,9 +233,7 @@ def test_a_crawls_extraction_workers_take_the_niceness_setting(tmp_path: Path) -
     seen: dict[int, int] = {}
     try:
         while crawl.poll() is None and not seen:
-            for pid in _extraction_workers_of(crawl.pid):
-                with contextlib.suppress(OSError):
-                    seen[pid] = _niceness_of(pid)
+            seen = _extraction_workers_niceness(crawl.pid)
             time.sleep(0.01)
         _, err = crawl.communicate(timeout=180)
     finally:

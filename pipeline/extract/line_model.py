@@ -103,7 +103,7 @@ _DASHES = frozenset("-–—")
 _CLOSERS = ")]\"'»«“”‘’ "
 SHORT_LINE_WORDS = 3  # menu entries and section names above a headline ("Politik", "Log In")
 _CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
-_LEADING_MARKS = re.compile(r"[\W_]*")
+_LEADING_MARKS = re.compile(r"^[\W_]+")
 # A section name in CJK script is a word or two ("政治", "地震・災害"); a headline is a phrase.
 CJK_SECTION_CHARS = 5
 
@@ -372,8 +372,7 @@ def lowercase_start(text: str) -> bool:
     byline's "von"). Words with a capital inside ("iPhone", "eBay") do not count; uncased
     scripts (CJK) never do.
     """
-    marks = _LEADING_MARKS.match(text)
-    first = text[marks.end() if marks else 0 :].split(" ", 1)[0]
+    first = _LEADING_MARKS.sub("", text, count=1).split(" ", 1)[0]
     return first[:1].isalpha() and first.islower()
 
 
