@@ -6,7 +6,8 @@ its largest reaped child (inflated: a spawned child starts as a fork of this pro
 keeps ru_maxrss across execve); CPU of this process between ``spider_opened`` and
 ``spider_closed`` (the crawl itself, without start-up and shut-down), and how much of it the
 cyclic garbage collector took (CPU of the thread that ran each collection); and per kind of
-child process (by its name in /proc: ``nv-index``, ``nv-extract``, the resource tracker) its
+process below it (by its name in /proc: ``nv-index``, ``nv-extract``, the resource tracker, the
+workers' fork server) its
 own CPU seconds and peak RSS (VmHWM), read from /proc every half second while the crawl runs
 (a child's last half second before it exits may be missed). Every $NEWSVAULT_BENCH_TIMELINE seconds
 (if set) a sample of the crawl so far goes into a timeline: documents added, CPU seconds and RSS
@@ -107,19 +108,23 @@ def _sample(began: float) -> None:
 
 
 def _child_pids(own: int) -> list[int]:
-    """This process's children: from each thread's ``children`` file where the kernel has them
-    (a tenth of the CPU of reading every process's stat, which this process's own CPU figure
-    would include), else by scanning /proc for processes whose parent this is."""
-    tasks = Path(f"/proc/{own}/task")
-    if (tasks / str(own) / "children").exists():
-        found = []
-        for task in tasks.iterdir():
-            try:
-                found += [int(pid) for pid in (task / "children").read_text().split()]
-            except OSError:  # the thread ended meanwhile
-                continue
+    """This process's descendants (extraction workers are the fork server's children): from
+    each thread's ``children`` file where the kernel has them (a tenth of the CPU of reading
+    every process's stat, which this process's own CPU figure would include), else by scanning
+    /proc for the processes below this one."""
+    if Path(f"/proc/{own}/task/{own}/children").exists():
+        found: list[int] = []
+        pending = [own]
+        while pending:
+            for task in Path(f"/proc/{pending.pop()}/task").glob("*"):
+                try:
+                    children = [int(pid) for pid in (task / "children").read_text().split()]
+                except OSError:  # the thread or the process ended meanwhile
+                    continue
+                found += children
+                pending += children
         return found
-    found = []
+    parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -127,8 +132,13 @@ def _child_pids(own: int) -> list[int]:
             parent = int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-        if parent == own:
-            found.append(int(entry.name))
+        parents.setdefault(parent, []).append(int(entry.name))
+    found = []
+    pending = [own]
+    while pending:
+        children = parents.get(pending.pop(), [])
+        found += children
+        pending += children
     return found
 
 

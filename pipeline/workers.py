@@ -4,9 +4,15 @@ concurrent.futures breaks the whole pool when one worker dies (BrokenProcessPool
 in it, and every later one). Here a broken pool is replaced by a fresh one, and each task that was
 in it runs again alone, in a one-worker quarantine pool: a task that kills that worker too is the
 one that kills workers, and fails on its own (a page that crashes the parser must not stop the
-crawl); the others were bystanders and complete. Workers ask the kernel to kill them when their
-parent dies, so a crawl killed with SIGKILL leaves no extraction process (nor multiprocessing's
-resource tracker, which lives as long as someone holds its pipe) behind.
+crawl); the others were bystanders and complete. Workers die with the crawl (the kernel kills
+them when their parent dies; a worker whose parent is the fork server also watches the crawl),
+so a crawl killed with SIGKILL leaves no extraction process behind, nor the fork server or
+multiprocessing's resource tracker, which live as long as someone holds their pipes.
+
+Where the platform has one, workers are forked from multiprocessing's fork server, which
+imported what they need once (``start_fork_server``): a worker then starts in milliseconds with
+its modules loaded, where a spawned one runs the program's main script again and imports them
+itself (about a second of CPU each, paid again by every replacement).
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -32,6 +39,29 @@ PR_SET_NAME = 15
 EXTRACTION_PROCESS_NAME = "nv-extract"
 INDEX_PROCESS_NAME = "nv-index"
 Result = TypeVar("Result")
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """Fork server where there is one, spawn elsewhere; never a fork of this process, which
+    runs a reactor and threads."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+def start_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server now, importing the ``preload`` modules, so that it loads them while
+    this process is still busy starting up. Once it runs, later preload lists are not read.
+    Does nothing where workers are spawned."""
+    context = worker_context()
+    if context.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    context.set_forkserver_preload(list(preload))
+    # The server's handlers are the ones its workers start with: it must ignore Ctrl-C too.
+    with children_ignore_sigint():
+        forkserver.ensure_running()
 
 
 class WorkerDiedError(Exception):
@@ -60,19 +90,67 @@ def die_with_parent(parent_pid: int, name: str = EXTRACTION_PROCESS_NAME) -> Non
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
 
 
-def start_extraction_worker(parent_pid: int, niceness: int) -> None:
-    """Extraction pool initializer: ``niceness`` lower CPU priority, then die_with_parent.
+def start_extraction_worker(crawl_pid: int, niceness: int) -> None:
+    """Extraction pool initializer: ``niceness`` lower CPU priority, then die with the crawl.
 
     Every page passes through the crawl's reactor and its one index writer in turn, while the
     extraction workers share the pages among themselves: when the CPU is short, a serial stage
     kept waiting leaves the workers without pages (or piles extracted items up in memory
     before the index writer), where a worker kept waiting costs only its own share.
+
+    A spawned worker's parent is the crawl. A worker forked by the fork server has the server
+    as its parent, and the server lives while any of its workers does (each holds the pipe
+    whose end tells the server that its clients are gone): such a worker watches the crawl
+    itself, and dies with the server too should that be killed.
     """
-    # Lowered before die_with_parent names the process: whoever finds an `nv-extract` finds it
-    # at its priority.
+    # Lowered before the worker is named: whoever finds an `nv-extract` finds it at its
+    # priority.
     if niceness > 0:
         os.nice(niceness)
-    die_with_parent(parent_pid)
+    parent = os.getppid()
+    if parent != crawl_pid and _parent_of(parent) not in (crawl_pid, None):
+        os._exit(1)  # the server's crawl is gone already
+    die_with_parent(parent)
+    if parent != crawl_pid:
+        die_with_process(crawl_pid)
+
+
+def die_with_process(pid: int) -> None:
+    """Exit as soon as process ``pid`` (not this one's parent) has ended: a daemon thread waits
+    on a pidfd of it (Linux 5.3 and later), or else checks every second that it still exists."""
+    try:
+        handle: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd here
+        handle = None
+    threading.Thread(target=_watch_process, args=(pid, handle), daemon=True).start()
+
+
+def _watch_process(pid: int, handle: int | None) -> None:
+    import select
+    import time
+
+    if handle is not None:
+        select.select([handle], [], [])  # readable once the process has ended
+        os._exit(1)
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # it exists, under another user: not ours, but alive
+            pass
+        time.sleep(1.0)
+
+
+def _parent_of(pid: int) -> int | None:
+    """The parent of process ``pid`` (from /proc), or None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
 
 
 def _watch_parent(parent_pid: int) -> None:
@@ -120,8 +198,9 @@ def starting_workers(executor: ProcessPoolExecutor) -> AbstractContextManager[No
 
 
 class ExtractionPool:
-    """A spawn process pool with ``workers`` processes, each ``niceness`` below this process in
-    CPU priority; ``run`` awaits one task."""
+    """A process pool with ``workers`` processes, each ``niceness`` below this process in CPU
+    priority; ``run`` awaits one task. Workers come from the fork server (started here if
+    ``start_fork_server`` did not start it first) or are spawned."""
 
     def __init__(self, workers: int, niceness: int = 0) -> None:
         if workers < 1:
@@ -130,6 +209,7 @@ class ExtractionPool:
             raise ValueError(f"a pool's workers cannot run above their parent, got {niceness}")
         self._workers = workers
         self._niceness = niceness
+        self._context = worker_context()
         self._executor: ProcessPoolExecutor | None = None
         self._quarantine: ProcessPoolExecutor | None = None
         self._quarantine_lock = asyncio.Lock()
@@ -142,10 +222,9 @@ class ExtractionPool:
         return self._executor, self._generation
 
     def _new_executor(self, workers: int) -> ProcessPoolExecutor:
-        # spawn: forking a process that runs a reactor and threads is not safe.
         return ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=self._context,
             initializer=start_extraction_worker,
             initargs=(os.getpid(), self._niceness),
         )

@@ -177,7 +177,8 @@ def test_web_crawl_from_another_folder_sends_the_contact_url(
 
 
 def test_the_entry_point_module_imports_no_scrapy(tmp_path: Path) -> None:
-    """A crawl's workers are spawned: each runs the `newsvault` script's module again first."""
+    """A crawl's index writer is spawned (its extraction workers too, where there is no fork
+    server): a spawned process runs the `newsvault` script's module again first."""
     heavy = ("scrapy", "twisted", "sqlalchemy", "numpy", "lxml", "trafilatura")
     probe = (
         "import sys, pipeline.cli.console; "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -109,6 +111,8 @@ def test_a_task_that_kills_every_worker_fails_alone() -> None:
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc to list processes")
 def test_workers_die_with_their_parent() -> None:
+    """Every process the pool started (workers, and their fork server where there is one, which
+    lives while a worker holds its pipe) ends once the parent is killed."""
     program = textwrap.dedent(
         """
         import asyncio, os, sys, time
@@ -131,27 +135,16 @@ def test_workers_die_with_their_parent() -> None:
     try:
         assert parent.stdout is not None
         parent_pid = int(parent.stdout.readline())
-        children = children_of(parent_pid)
-        assert len(children) >= 2
+        below = [process.pid for process in descendants(parent_pid)]
+        names = [Path(f"/proc/{pid}/comm").read_text().strip() for pid in below]
+        assert names.count(EXTRACTION_PROCESS_NAME) == 2, names
     finally:
         parent.kill()
         parent.wait()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(alive(pid) for pid in children):
+    while time.monotonic() < deadline and any(alive(pid) for pid in below):
         time.sleep(0.1)
-    assert [pid for pid in children if alive(pid)] == []
-
-
-def children_of(parent: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            found.append(int(stat.parent.name))
-    return found
+    assert [pid for pid in below if alive(pid)] == []
 
 
 def alive(pid: int) -> bool:
@@ -242,3 +235,40 @@ def test_a_crawls_extraction_workers_take_the_niceness_setting(tmp_path: Path) -
     assert crawl.returncode == 0, err.decode()[-3000:]
     here = os.getpriority(os.PRIO_PROCESS, 0)
     assert seen and set(seen.values()) == {min(here + 4, 19)}, seen
+
+
+def what_the_worker_had_loaded() -> tuple[int, bool, int]:
+    """(parent pid, extraction code imported, language models loaded) before any page."""
+    import pipeline.extract.language as language
+
+    loaded = language._identifier.cache_info().currsize
+    return os.getppid(), "pipeline.analysis" in sys.modules, loaded
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="workers are spawned here"
+)
+def test_workers_come_from_a_fork_server_with_the_extraction_code_loaded() -> None:
+    """The crawl starts the server early with the extraction code and the language model, and
+    each worker is forked from it ready, never importing or loading them itself."""
+    program = textwrap.dedent(
+        """
+        import asyncio, json, os
+        from pipeline.crawl.pipelines import WORKER_PRELOAD
+        from pipeline.workers import ExtractionPool, start_fork_server
+        from tests.test_workers import what_the_worker_had_loaded
+
+        start_fork_server(WORKER_PRELOAD)
+        pool = ExtractionPool(2)
+        report = asyncio.run(pool.run(what_the_worker_had_loaded))
+        pool.close()
+        print(json.dumps([os.getpid(), *report]))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    crawl, worker_parent, extraction_loaded, models = json.loads(result.stdout)
+    assert worker_parent != crawl  # forked by the server, not spawned by the crawl
+    assert extraction_loaded and models == 1

@@ -26,6 +26,7 @@ from scrapy.utils.job import job_dir
 
 from pipeline.cli.command_support import add_archive_options, apply_archive_options
 from pipeline.config import archive_config
+from pipeline.crawl.pipelines import start_extraction_server
 from pipeline.crawl.runtime import ArchiveRuntime, ArchiveStartError
 from pipeline.crawl.spider_arguments import SpiderArgumentError, check_spider_arguments
 from pipeline.index.deciding import policy_from_settings
@@ -74,6 +75,9 @@ class Command(ScrapyCrawlCommand):
         apply_archive_options(self.settings, opts)
         if len(args) != 1:
             raise UsageError("give exactly one spider name", print_help=False)
+        # The extraction workers' fork server imports their code while the spider, its
+        # arguments and the archive are checked and Scrapy starts (a refusal ends it too).
+        start_extraction_server(self.settings)
         self.check_spider(args[0], opts.spargs)
         self.probe_archive()
 

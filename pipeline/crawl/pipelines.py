@@ -16,14 +16,27 @@ from pipeline.analysis import extract_for_archive
 from pipeline.crawl.runtime import ArchiveRuntime
 from pipeline.index.derived import attach_prepared, derived_context
 from pipeline.items import ArchiveItem
-from pipeline.workers import ExtractionPool, WorkerDiedError
+from pipeline.workers import ExtractionPool, WorkerDiedError, start_fork_server
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 # How long a revisit waits for the row of its original, captured moments before in this crawl.
 ORIGINAL_WAIT_SECONDS = 60.0
+# Imported once by the extraction workers' fork server: each worker starts with them loaded.
+# The program's main script first: a worker runs it again unless the server has (as spawned
+# children do; under `scrapy` that imports Scrapy's command line).
+WORKER_PRELOAD = ("__main__", "pipeline.analysis_preload")
+
+
+def start_extraction_server(settings: BaseSettings) -> None:
+    """The extraction workers' fork server, if the crawl has workers: `scrapy crawl` starts it
+    before its own start-up is done (the server's imports then run beside it), the pipeline
+    when it opens (already running: nothing to do)."""
+    if settings.getint("ARCHIVE_EXTRACT_WORKERS", 0) > 0:
+        start_fork_server(WORKER_PRELOAD)
 
 
 class ArchivePipelineBase:
@@ -53,6 +66,7 @@ class ExtractPipeline(ArchivePipelineBase):
     def open_spider(self) -> None:
         super().open_spider()
         if self.workers > 0:
+            start_extraction_server(self.crawler.settings)
             self.pool = ExtractionPool(self.workers, self.niceness)
 
     def close_spider(self) -> None:

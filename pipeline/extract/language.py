@@ -25,6 +25,11 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def load_language_model() -> None:
+    """Load the model now rather than at the first document that needs it."""
+    _identifier()
+
+
 def identify_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when too short or uncertain."""
     sample = text[:READ_CHARS]
