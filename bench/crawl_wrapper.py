@@ -148,7 +148,10 @@ def _watch_children(timeline_every: float) -> None:
     while True:
         for pid in _child_pids(own):
             if (usage := _read_child(pid)) is not None:
-                child_usage[pid] = usage
+                # A process read as it exits has no memory figures left: keep its peak.
+                name, cpu, peak, rss = usage
+                seen = child_usage.get(pid)
+                child_usage[pid] = (name, cpu, max(peak, seen[2] if seen else 0), rss)
         if timeline_every and time.monotonic() >= next_sample:
             _sample(began)
             next_sample += timeline_every
