@@ -36,7 +36,9 @@ from pipeline.extract.line_model import (
     load_model,
     lowercase_start,
     model_from_json,
+    parenthesised,
     title_candidates,
+    window_top,
 )
 from pipeline.extract.line_training import fit_ranker, model_json
 from pipeline.extract.text import (
@@ -374,6 +376,49 @@ def test_lines_in_lower_case_and_cjk_section_names_are_no_headline_candidates() 
     assert 2 in indices and 3 in indices  # a capital inside the first word, a number first
     assert lowercase_start("„über alles“, sagt er") and not lowercase_start("eBay sells")
     assert cjk_section_name("政治") and not cjk_section_name("横浜港の新しい連絡橋、来春に開通へ")
+
+
+def test_credits_and_captions_in_parentheses_are_no_headline_candidates() -> None:
+    texts = [
+        "(Image credit: Harbour Authority)",  # a credit, the whole line in parentheses
+        "(Symbolbild) Wenn die Brücke gesperrt ist, wird der Weg zur Arbeit länger.",  # caption
+        "(Updated 11:54 am)",  # a stamp
+        "(VIDEO) Harbour bridge closes after cracks are found",  # a tag over a headline
+        "Why did the harbour bridge crack in the spring?",
+        *BODY[1:4],
+    ]
+    lines = [Line.make(text, 0) for text in texts]
+    kinds: list[str | None] = [None] * len(lines)
+    features = page_features(lines, kinds, FeatureCache())
+    probabilities = np.array([0.0] * 5 + [0.9] * 3)
+    indices, _ = title_candidates(lines, kinds, features, probabilities, 5, ())
+    assert 0 not in indices and 1 not in indices and 2 not in indices
+    assert 3 in indices and 4 in indices
+    assert parenthesised("(Photos by the Harbour Times; illustration by A. Editor)")
+    assert not parenthesised("(Harbour) authority closes the bridge")  # no full stop: a headline
+    assert not parenthesised("[Exclusive] The bridge was cracked for years.")
+
+
+def test_the_headline_window_counts_no_rows_of_interface_buttons() -> None:
+    headline = "Harbour bridge closes after engineers find cracks in its steel"
+    buttons = [f"Share this story on network {n}" for n in range(TITLE_WINDOW + 6)]
+    texts = [headline, *buttons, *BODY[1:4]]
+    lines = [Line.make(text, 0) for text in texts]
+    start = len(texts) - 3
+    probabilities = np.array([0.0] * start + [0.9] * 3)
+    shared: list[str | None] = [None] + ["share prompt"] * len(buttons) + [None] * 3
+    # Named as share buttons, the rows do not count against the window: the headline 37 lines
+    # above the body is a candidate.
+    assert window_top(shared, start) == 0
+    features = page_features(lines, shared, FeatureCache())
+    indices, _ = title_candidates(lines, shared, features, probabilities, start, ())
+    assert 0 in indices
+    # Lines of no interface kind (a menu, a list of teasers) count, and the window ends.
+    unnamed: list[str | None] = [None] * len(lines)
+    assert window_top(unnamed, start) == start - TITLE_WINDOW
+    features = page_features(lines, unnamed, FeatureCache())
+    indices, _ = title_candidates(lines, unnamed, features, probabilities, start, ())
+    assert 0 not in indices
 
 
 def test_lines_above_the_headline_are_furniture_unless_the_model_is_sure() -> None:

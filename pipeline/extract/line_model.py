@@ -35,7 +35,9 @@ from pipeline.extract.line_features import (
 from pipeline.extract.text_lists import fact_list_lines, list_items
 
 MODEL_PATH = Path(__file__).with_name("rules") / "line_model.json"
-TITLE_WINDOW = 30  # how far above the body's first line a headline is looked for
+# How far above the body's first line a headline is looked for (counting lines of no interface
+# kind, see window_top).
+TITLE_WINDOW = 30
 TITLE_BELOW = 4  # and how far below it (a kicker or a lead may come first)
 # The share of a wrapped copy ("<headline> | Site") that the headline alone takes at least.
 HELD_SHARE = 0.6
@@ -212,7 +214,7 @@ def title_candidates(
     ``facts`` are the page's lines of lists of facts (``fact_list_lines``): a line of a list of
     facts ("Price: 349 euros") is never the headline.
     """
-    low = max(0, start - TITLE_WINDOW)
+    low = window_top(kinds, start)
     indices = [
         i
         for i in range(low, min(len(lines), start + TITLE_BELOW + 1))
@@ -225,6 +227,7 @@ def title_candidates(
         and i not in facts
         and not lowercase_start(lines[i].norm)
         and not cjk_section_name(lines[i].norm)
+        and not parenthesised(lines[i].norm)
     ]
     if not indices:
         return [], np.zeros((0, len(TITLE_NAMES)))
@@ -326,6 +329,23 @@ def title_candidates(
     return indices, np.array(rows)
 
 
+def window_top(kinds: Sequence[str | None], start: int) -> int:
+    """The first line of the headline window: TITLE_WINDOW lines above ``start`` that are of no
+    interface kind, and every interface line among them.
+
+    Why: rows of share, comment and subscription buttons (a dozen lines or more, "Share this
+    item on X", "Leave a comment") stand between many a headline and its body; counted, they
+    pushed the headline out of the window (36 lines above the body on one page).
+    """
+    top = start
+    counted = 0
+    while top > 0 and counted < TITLE_WINDOW:
+        top -= 1
+        if (kinds[top] or "").split(":")[0] not in _INTERFACE_KINDS:
+            counted += 1
+    return top
+
+
 def _token_counts(lines: Sequence[Line]) -> Counter[str]:
     """How often the page prints each token (as :func:`tokens` finds them), for weighing tokens
     by how rare they are.
@@ -374,6 +394,25 @@ def lowercase_start(text: str) -> bool:
     """
     first = _LEADING_MARKS.sub("", text, count=1).split(" ", 1)[0]
     return first[:1].isalpha() and first.islower()
+
+
+def parenthesised(text: str) -> bool:
+    """A credit, a stamp or a caption in parentheses: the whole line in them ("(Image credit:
+    Google)", "(Updated 11:54 am)"), or a tag in them before a sentence that ends in a full
+    stop ("(Symbolbild) Wenn Bus und Bahn stillstehen, wird ... Herausforderung.").
+
+    Why: headlines open with a word; a tag in parentheses over a headline ("(VIDEO) ...") has
+    no full stop at the end, and square brackets ("[Exclusive] ...") do not count.
+    """
+    if not text.startswith("("):
+        return False
+    close = text.find(")")
+    if close == len(text) - 1:
+        return True
+    end = text.rstrip(_CLOSERS)
+    return (
+        close > 0 and len(end) >= 2 and end[-1] == "." and (end[-2].islower() or end[-2].isdigit())
+    )
 
 
 def cjk_section_name(text: str) -> bool:
