@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.crawl_run import start
 from bench.process_tree import ProcessInfo, descendants, is_alive, kill_if_alive
+from pipeline.workers import EXTRACTION_PROCESS_NAME
 
 KILL_TARGETS = ("main", "group", "worker")
 POLL_SECONDS = 0.02
@@ -96,10 +97,17 @@ def warc_progress(warc_dir: Path, bytes_per_page: int) -> Callable[[], int]:
     return progress
 
 
-def _extraction_workers(processes: list[ProcessInfo], main: int) -> list[ProcessInfo]:
-    # multiprocessing's spawn children run `... -c from multiprocessing.spawn import spawn_main`;
-    # the resource tracker is a child of the main process too, but not a worker.
-    return [p for p in processes if p.parent == main and "spawn_main" in p.command]
+def _extraction_workers(processes: list[ProcessInfo]) -> list[ProcessInfo]:
+    # By the name the workers give themselves: spawned ones are the main process's children,
+    # forked ones the fork server's; the index writer is spawned too, but named nv-index.
+    return [p for p in processes if _name(p.pid) == EXTRACTION_PROCESS_NAME]
+
+
+def _name(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
 
 
 class KillResumeLoop:
@@ -201,7 +209,7 @@ class KillResumeLoop:
         below = self._remember(process.pid)
         self.report.kills += 1
         if self.target == "worker":
-            workers = _extraction_workers(below, process.pid)
+            workers = _extraction_workers(below)
             if workers:
                 kill_if_alive(self.rng.choice(workers))
                 return False

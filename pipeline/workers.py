@@ -199,17 +199,22 @@ def starting_workers(executor: ProcessPoolExecutor) -> AbstractContextManager[No
 
 class ExtractionPool:
     """A process pool with ``workers`` processes, each ``niceness`` below this process in CPU
-    priority; ``run`` awaits one task. Workers come from the fork server (started here if
-    ``start_fork_server`` did not start it first) or are spawned."""
+    priority; ``run`` awaits one task. Workers come from ``context``: by default the fork
+    server (started here if ``start_fork_server`` did not start it first), or spawned."""
 
-    def __init__(self, workers: int, niceness: int = 0) -> None:
+    def __init__(
+        self,
+        workers: int,
+        niceness: int = 0,
+        context: multiprocessing.context.BaseContext | None = None,
+    ) -> None:
         if workers < 1:
             raise ValueError(f"an extraction pool needs at least one worker, got {workers}")
         if niceness < 0:
             raise ValueError(f"a pool's workers cannot run above their parent, got {niceness}")
         self._workers = workers
         self._niceness = niceness
-        self._context = worker_context()
+        self._context = context if context is not None else worker_context()
         self._executor: ProcessPoolExecutor | None = None
         self._quarantine: ProcessPoolExecutor | None = None
         self._quarantine_lock = asyncio.Lock()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import textwrap
 import time
 from concurrent.futures import Future
 from dataclasses import replace
@@ -21,6 +23,8 @@ from pipeline.index.batch import IndexedItem, index_batch
 from pipeline.index.process import IndexWriteError, IndexWriterProcess
 from pipeline.items import ArchiveItem
 from tests.test_indexer import POLICY, article, edited, make_item, make_ref
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def analysed(item: ArchiveItem) -> ArchiveItem:
@@ -103,6 +107,34 @@ def test_index_writer_process_indexes_and_survives_being_killed(migrated_url: st
     closed = writer.submit(analysed(make_item(title, paragraphs)))
     with pytest.raises(IndexWriteError, match="closed"):
         closed.result(timeout=5)
+
+
+def test_a_crawl_whose_index_writer_died_with_items_unread_still_exits(migrated_url: str) -> None:
+    """Items queued for a writer that died unread (more than a pipe holds) never keep the
+    process from exiting: multiprocessing would join the queue's blocked feeder thread."""
+    program = textwrap.dedent(
+        """
+        import os, signal, sys
+        from pipeline.index.process import IndexWriterProcess
+        from tests.test_index_batch import POLICY
+        from tests.test_indexer import make_item
+
+        writer = IndexWriterProcess(sys.argv[1], crawl_id=None, policy=POLICY, max_wait=0.05)
+        os.kill(writer._process.pid, signal.SIGSTOP)  # alive, reading nothing
+        # About 1 MB of text: far more than the pipe to the writer holds.
+        pending = writer.submit(make_item("Harbour", ["The harbour bridge. " * 50_000]))
+        os.kill(writer._process.pid, signal.SIGKILL)
+        writer._process.join(timeout=10)
+        writer.close()
+        print("closed:", type(pending.exception(timeout=30)).__name__, flush=True)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, migrated_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "closed: IndexWriteError"
 
 
 def test_items_held_by_a_dying_index_writer_fail_instead_of_hanging(migrated_url: str) -> None:

@@ -137,6 +137,7 @@ class IndexWriterProcess:
                 self._fail_pending("the index writer process died")
                 self.restarts += 1
                 logger.warning("index: the index writer process died; starting a new one")
+                self._abandon_requests()
                 self._start()
             self._seq += 1
             self._futures[self._seq] = future
@@ -163,6 +164,15 @@ class IndexWriterProcess:
                 if future is not None:
                     future.set_result(result)
 
+    def _abandon_requests(self) -> None:
+        """The process is gone: what its queue still holds is never read.
+
+        The queue's feeder thread may be blocked writing into the full pipe, which no one
+        reads now; at exit multiprocessing would wait for it forever, and the crawl, finished,
+        would never end. The items failed with the process (the WARC files hold them).
+        """
+        self._requests.cancel_join_thread()
+
     def _fail_pending(self, reason: str) -> None:
         pending, self._futures = self._futures, {}
         for future in pending.values():
@@ -180,5 +190,7 @@ class IndexWriterProcess:
         self._process.join(timeout=30)
         if self._process.is_alive():
             self._process.kill()
+            self._process.join()
+        self._abandon_requests()
         with self._lock:
             self._fail_pending("the index writer stopped before indexing it")
