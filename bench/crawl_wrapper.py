@@ -7,12 +7,11 @@ keeps ru_maxrss across execve); CPU of this process between ``spider_opened`` an
 ``spider_closed`` (the crawl itself, without start-up and shut-down), and how much of it the
 cyclic garbage collector took (CPU of the thread that ran each collection); and per kind of
 process below it (by its name in /proc: ``nv-index``, ``nv-extract``, the resource tracker, the
-workers' fork server) its
-own CPU seconds and peak RSS (VmHWM), read from /proc every half second while the crawl runs
-(a child's last half second before it exits may be missed). Every $NEWSVAULT_BENCH_TIMELINE seconds
-(if set) a sample of the crawl so far goes into a timeline: documents added, CPU seconds and RSS
-of this process and of each kind of child, so that cost per document can be read per stretch of
-a long crawl.
+workers' fork server) its own CPU seconds and peak RSS (VmHWM), read from /proc every half
+second while the crawl runs (a process's last half second before it exits may be missed).
+Every $NEWSVAULT_BENCH_TIMELINE seconds (if set) a sample of the crawl so far goes into a
+timeline: documents added, CPU seconds and RSS of this process and of each kind of child, so
+that cost per document can be read per stretch of a long crawl.
 """
 
 from __future__ import annotations

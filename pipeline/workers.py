@@ -10,9 +10,9 @@ so a crawl killed with SIGKILL leaves no extraction process behind, nor the fork
 multiprocessing's resource tracker, which live as long as someone holds their pipes.
 
 Where the platform has one, workers are forked from multiprocessing's fork server, which
-imported what they need once (``start_fork_server``): a worker then starts in milliseconds with
-its modules loaded, where a spawned one runs the program's main script again and imports them
-itself (about a second of CPU each, paid again by every replacement).
+imported what they need once (``start_fork_server``): a worker then starts with its modules
+loaded, where a spawned one runs the program's main script again and imports them itself
+(about a second of CPU each, paid again by every replacement).
 """
 
 from __future__ import annotations
