@@ -195,18 +195,20 @@ def test_the_extraction_worker_imports_no_database_or_crawler_code() -> None:
     assert result.stdout.split() == []
 
 
-def _extraction_workers_niceness(crawl: int) -> dict[int, int]:
-    """pid -> niceness of each `nv-extract` process of the crawl alive now."""
+def _extraction_workers_niceness(crawl: int) -> dict[int, tuple[int, int]]:
+    """pid -> (niceness, parent pid) of each `nv-extract` process of the crawl alive now."""
     found = {}
     for child in descendants(crawl):
         with contextlib.suppress(OSError):
             if Path(f"/proc/{child.pid}/comm").read_text().strip() == EXTRACTION_PROCESS_NAME:
-                found[child.pid] = os.getpriority(os.PRIO_PROCESS, child.pid)
+                found[child.pid] = (os.getpriority(os.PRIO_PROCESS, child.pid), child.parent)
     return found
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the crawl's processes from /proc")
-def test_a_crawls_extraction_workers_take_the_niceness_setting(tmp_path: Path) -> None:
+def test_a_crawls_extraction_workers_take_the_niceness_setting_and_come_from_its_fork_server(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()
     articles = sorted((PROJECT_DIR / "tests" / "data" / "articles").glob("*.txt"))
@@ -223,7 +225,7 @@ def test_a_crawls_extraction_workers_take_the_niceness_setting(tmp_path: Path) -
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    seen: dict[int, int] = {}
+    seen: dict[int, tuple[int, int]] = {}
     try:
         while crawl.poll() is None and not seen:
             seen = _extraction_workers_niceness(crawl.pid)
@@ -234,7 +236,10 @@ def test_a_crawls_extraction_workers_take_the_niceness_setting(tmp_path: Path) -
             crawl.kill()
     assert crawl.returncode == 0, err.decode()[-3000:]
     here = os.getpriority(os.PRIO_PROCESS, 0)
-    assert seen and set(seen.values()) == {min(here + 4, 19)}, seen
+    assert seen and {nice for nice, _ in seen.values()} == {min(here + 4, 19)}, seen
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        # Forked by the crawl's fork server, not spawned by the crawl itself.
+        assert crawl.pid not in {parent for _, parent in seen.values()}, seen
 
 
 def what_the_worker_had_loaded() -> tuple[int, bool, int]:
