@@ -23,6 +23,7 @@ import resource
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,19 +111,32 @@ def _child_pids(own: int) -> list[int]:
     """This process's descendants (extraction workers are the fork server's children): from
     each thread's ``children`` file where the kernel has them (a tenth of the CPU of reading
     every process's stat, which this process's own CPU figure would include), else by scanning
-    /proc for the processes below this one."""
+    /proc for every process's parent once."""
+    children: Callable[[int], list[int] | None]
     if Path(f"/proc/{own}/task/{own}/children").exists():
-        found: list[int] = []
-        pending = [own]
-        while pending:
-            for task in Path(f"/proc/{pending.pop()}/task").glob("*"):
-                try:
-                    children = [int(pid) for pid in (task / "children").read_text().split()]
-                except OSError:  # the thread or the process ended meanwhile
-                    continue
-                found += children
-                pending += children
-        return found
+        children = _children_from_task_files
+    else:
+        children = _children_by_parent().get
+    found: list[int] = []
+    pending = [own]
+    while pending:
+        below = children(pending.pop()) or []
+        found += below
+        pending += below
+    return found
+
+
+def _children_from_task_files(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # the thread or the process ended meanwhile
+            continue
+    return found
+
+
+def _children_by_parent() -> dict[int, list[int]]:
     parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -132,13 +146,7 @@ def _child_pids(own: int) -> list[int]:
         except (OSError, IndexError, ValueError):
             continue
         parents.setdefault(parent, []).append(int(entry.name))
-    found = []
-    pending = [own]
-    while pending:
-        children = parents.get(pending.pop(), [])
-        found += children
-        pending += children
-    return found
+    return parents
 
 
 def _watch_children(timeline_every: float) -> None:

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.crawl_run import start
-from bench.process_tree import ProcessInfo, descendants, is_alive, kill_if_alive
+from bench.process_tree import (
+    ProcessInfo,
+    descendants,
+    is_alive,
+    kill_if_alive,
+    process_name,
+)
 from pipeline.workers import EXTRACTION_PROCESS_NAME
 
 KILL_TARGETS = ("main", "group", "worker")
@@ -100,14 +106,7 @@ def warc_progress(warc_dir: Path, bytes_per_page: int) -> Callable[[], int]:
 def _extraction_workers(processes: list[ProcessInfo]) -> list[ProcessInfo]:
     # By the name the workers give themselves: spawned ones are the main process's children,
     # forked ones the fork server's; the index writer is spawned too, but named nv-index.
-    return [p for p in processes if _name(p.pid) == EXTRACTION_PROCESS_NAME]
-
-
-def _name(pid: int) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return None
+    return [p for p in processes if process_name(p.pid) == EXTRACTION_PROCESS_NAME]
 
 
 class KillResumeLoop:

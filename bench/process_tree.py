@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,23 @@ def descendants(root: int) -> list[ProcessInfo]:
             found.append(child)
             pending.append(child.pid)
     return found
+
+
+def process_name(pid: int) -> str | None:
+    """The name the process gave itself (/proc/PID/comm: `nv-extract`, `nv-index`), or None if
+    gone."""
+    try:
+        return (PROC / str(pid) / "comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU the process has used so far, or None if gone."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def is_alive(process: ProcessInfo) -> bool:

@@ -31,18 +31,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.process_tree import descendants
+from bench.process_tree import cpu_seconds, descendants
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT.parent / "shared" / "devsets" / "fundus"
-TICKS = os.sysconf("SC_CLK_TCK")
 URL = "https://example.invalid/news/article"
 WAYS = ("spawned", "forked")
 
 
-def process_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+def processes_cpu(pids: list[int]) -> float:
+    """CPU seconds the processes have used so far (all of them are alive: the pool holds them)."""
+    return sum(cpu_seconds(pid) or 0.0 for pid in pids)
 
 
 def measure(way: str, workers: int, passes: int) -> dict[str, Any]:
@@ -52,15 +51,12 @@ def measure(way: str, workers: int, passes: int) -> dict[str, Any]:
     from pipeline.workers import ExtractionPool, start_fork_server, worker_context
 
     pages = [path.read_bytes() for path in sorted(PAGES.glob("*.html"))]
+    context = worker_context() if way == "forked" else multiprocessing.get_context("spawn")
+    if way == "forked" and context.get_start_method() != "forkserver":
+        raise SystemExit("worker_start: no fork server on this platform")
+    began = time.perf_counter()
     if way == "forked":
-        context = worker_context()
-        if context.get_start_method() != "forkserver":
-            raise SystemExit("worker_start: no fork server on this platform")
-        began = time.perf_counter()
         start_fork_server(WORKER_PRELOAD)
-    else:
-        context = multiprocessing.get_context("spawn")
-        began = time.perf_counter()
     pool = ExtractionPool(workers, DEFAULT_EXTRACT_NICENESS, context=context)
 
     async def run(batch: list[bytes], in_flight: int) -> None:
@@ -77,12 +73,12 @@ def measure(way: str, workers: int, passes: int) -> dict[str, Any]:
         asyncio.run(run(pages[:workers], workers))
         ready = time.perf_counter() - began
         started = [process.pid for process in descendants(os.getpid())]
-        start_cpu = sum(process_cpu(pid) for pid in started)
+        start_cpu = processes_cpu(started)
         extraction = list(pool._current()[0]._processes)  # the pool's workers
         asyncio.run(run(pages, 8))
-        before = sum(process_cpu(pid) for pid in extraction)
+        before = processes_cpu(extraction)
         asyncio.run(run(pages * passes, 8))
-        per_page = (sum(process_cpu(pid) for pid in extraction) - before) / (len(pages) * passes)
+        per_page = (processes_cpu(extraction) - before) / (len(pages) * passes)
     finally:
         pool.close()
     return {"ready_s": ready, "start_cpu_s": start_cpu, "page_ms": per_page * 1000}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.process_tree import descendants
+from bench.process_tree import descendants, process_name
 from pipeline.workers import (
     EXTRACTION_PROCESS_NAME,
     ExtractionPool,
@@ -136,7 +136,7 @@ def test_workers_die_with_their_parent() -> None:
         assert parent.stdout is not None
         parent_pid = int(parent.stdout.readline())
         below = [process.pid for process in descendants(parent_pid)]
-        names = [Path(f"/proc/{pid}/comm").read_text().strip() for pid in below]
+        names = [process_name(pid) for pid in below]
         assert names.count(EXTRACTION_PROCESS_NAME) == 2, names
     finally:
         parent.kill()
@@ -199,8 +199,8 @@ def _extraction_workers_niceness(crawl: int) -> dict[int, tuple[int, int]]:
     """pid -> (niceness, parent pid) of each `nv-extract` process of the crawl alive now."""
     found = {}
     for child in descendants(crawl):
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/{child.pid}/comm").read_text().strip() == EXTRACTION_PROCESS_NAME:
+        if process_name(child.pid) == EXTRACTION_PROCESS_NAME:
+            with contextlib.suppress(OSError):  # ended meanwhile
                 found[child.pid] = (os.getpriority(os.PRIO_PROCESS, child.pid), child.parent)
     return found
 
